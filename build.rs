@@ -1,0 +1,28 @@
+//! Embeds every `queries/*.sql` file in the binary, so a new query needs no Rust change.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
+    println!("cargo:rerun-if-changed={dir}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == ext));
+    files.sort();
+    writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
+    for f in files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let file_name = f.file_name().unwrap().to_string_lossy();
+        writeln!(out, "    ({:?}, include_str!({:?})),", format!("{dir}/{file_name}"), f.display().to_string()).unwrap();
+    }
+    writeln!(out, "];").unwrap();
+}
+
+fn main() {
+    let mut out = String::new();
+    embed("queries", "sql", "QUERIES", &mut out);
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
+    std::fs::write(dest, out).unwrap();
+}

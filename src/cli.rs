@@ -1,0 +1,350 @@
+//! Command-line interface: one subcommand enum, each variant owning its options.
+//!
+//! Flags are parsed by clap, then resolved into a fully checked job (a `RunJob`)
+//! before any work starts. Progress and errors go to stderr; stdout carries results.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+
+use crate::config::{self, Month};
+use crate::error::{Error, Result};
+use crate::generate::{self, FileFormat, GenerateOptions};
+use crate::pipeline::{self, EngineOptions};
+use crate::run::{self, DataSource, RunJob};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "revalign",
+    version,
+    about = "One honest set of B2B revenue numbers: funnel, follow-up, attribution, retention, LTV",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the monthly report (on the built-in demo data without --data).
+    Run(RunArgs),
+    /// Write a deterministic synthetic data set.
+    Generate(GenerateArgs),
+    /// Check input files and print what would load and what would be rejected.
+    Validate(ValidateArgs),
+    /// Ad-hoc SQL over the inputs (--data) and the written outputs (--out).
+    Query(QueryArgs),
+}
+
+impl Command {
+    pub async fn run(self) -> Result<()> {
+        match self {
+            Command::Run(a) => a.run().await,
+            Command::Generate(a) => a.run(),
+            Command::Validate(a) => a.run().await,
+            Command::Query(a) => a.run().await,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// DataFusion in this process.
+    Local,
+    /// An Apache DataFusion Ballista cluster (--scheduler).
+    Ballista,
+}
+
+fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: use e.g. 512MiB, 2GiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("invalid size unit in {s:?}: use B, KiB, MiB, GiB (or KB, MB, GB)")),
+    };
+    if n <= 0.0 {
+        return Err("size must be positive".into());
+    }
+    Ok((n * mult) as usize)
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder of input tables (default: the built-in demo data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Report month, YYYY-MM (default: the last complete month in the data).
+    #[arg(long)]
+    pub month: Option<Month>,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Parameter file (default: ./revalign.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a parameter, e.g. --set sla_hours=48 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Use the SQL files in DIR instead of the built-in queries.
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    /// Report definitions (scorecard catalogue, charts) in DIR.
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    /// Staging SQL that turns raw exports in --data into canonical tables.
+    #[arg(long)]
+    pub staging: Option<PathBuf>,
+    /// Fail when any input row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = Engine::Local)]
+    pub engine: Engine,
+    /// Ballista scheduler, df://HOST:PORT (with --engine ballista).
+    #[arg(long)]
+    pub scheduler: Option<String>,
+    /// Memory limit for query execution, e.g. 2GiB (operators that can spill do).
+    #[arg(long, value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Worker threads (DataFusion target partitions).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl RunArgs {
+    fn job(&self) -> Result<RunJob> {
+        if self.engine == Engine::Ballista || self.scheduler.is_some() {
+            return Err(Error::Usage(
+                "--engine ballista / --scheduler: Ballista execution is not available in this build yet; run with the local engine".into(),
+            ));
+        }
+        if self.reports.is_some() {
+            return Err(Error::Usage(
+                "--reports: report definitions (scorecard catalogue and charts) are not available in this build yet".into(),
+            ));
+        }
+        let params = config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
+        Ok(RunJob {
+            data: self.data.clone().map_or(DataSource::Demo, DataSource::Dir),
+            month: self.month,
+            out: self.out.clone(),
+            params,
+            queries: self.queries.clone(),
+            staging: self.staging.clone(),
+            strict: self.strict,
+            engine: EngineOptions { threads: self.threads, memory_limit: self.memory_limit },
+        })
+    }
+
+    async fn run(self) -> Result<()> {
+        let job = self.job()?;
+        let summary = run::run(&job).await?;
+        let m = &summary.manifest;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "revalign run for {} ({})", m.report_month, m.data);
+        let (read, loaded): (usize, usize) = m.inputs.values().fold((0, 0), |(r, l), i| (r + i.stats.rows_read, l + i.stats.loaded));
+        let _ = writeln!(out, "inputs: {read} rows read, {loaded} loaded, {} rejected", m.rejects_total);
+        for o in &m.outputs {
+            let _ = writeln!(out, "  {:<24} {:>9} rows", o.table, o.rows);
+        }
+        for s in &m.skipped {
+            let _ = writeln!(out, "  {:<24} skipped: missing {}", s.table, s.missing.join(", "));
+        }
+        let _ = writeln!(out, "report: {}", summary.report_dir.join("index.html").display());
+        let _ = writeln!(out, "done in {} ms", m.timings_ms.get("total").copied().unwrap_or(0));
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write the tables to.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of accounts (2,000 is the demo; 50,000 gives about 10 million touches).
+    #[arg(long, default_value_t = 2000)]
+    pub accounts: usize,
+    /// Months of history.
+    #[arg(long, default_value_t = 36)]
+    pub months: u32,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
+    pub format: FileFormat,
+    /// Last month of data, YYYY-MM.
+    #[arg(long, default_value = "2026-10")]
+    pub end: Month,
+}
+
+impl GenerateArgs {
+    fn run(self) -> Result<()> {
+        let options = GenerateOptions {
+            accounts: self.accounts,
+            months: self.months,
+            seed: self.seed,
+            format: self.format,
+            end: self.end,
+        };
+        let summary = generate::generate(&self.out, &options)?;
+        let mut out = std::io::stdout().lock();
+        for (table, rows) in &summary.rows {
+            let _ = writeln!(out, "{table:<22} {rows:>10} rows");
+        }
+        let _ = writeln!(out, "generated into {} in {} ms", self.out.display(), summary.millis);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Folder of input tables (default: the built-in demo data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Staging SQL that turns raw exports in --data into canonical tables.
+    #[arg(long)]
+    pub staging: Option<PathBuf>,
+    /// Exit 1 when any row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// How many rejected rows to list.
+    #[arg(long, default_value_t = 20)]
+    pub show: usize,
+}
+
+impl ValidateArgs {
+    async fn run(self) -> Result<()> {
+        let demo;
+        let data = match &self.data {
+            Some(d) => d.clone(),
+            None => {
+                demo = tempfile::tempdir().map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+                run::demo_data(demo.path())?;
+                demo.path().to_path_buf()
+            }
+        };
+        let loaded = run::load_inputs(&data, self.staging.as_deref()).await?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{:<22} {:>8} {:>10} {:>10} {:>9}  reasons", "table", "status", "rows_read", "loaded", "rejected");
+        for spec in crate::schema::TABLES {
+            match loaded.tables.get(spec.name) {
+                Some(t) => {
+                    let s = &t.stats;
+                    let reasons: Vec<String> = s.rejected_by_reason.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+                    let _ = writeln!(out, "{:<22} {:>8} {:>10} {:>10} {:>9}  {}", spec.name, "loaded", s.rows_read, s.loaded, s.rejected, reasons.join("; "));
+                }
+                None => {
+                    let _ = writeln!(out, "{:<22} {:>8}", spec.name, "absent");
+                }
+            }
+        }
+        if !loaded.rejects.is_empty() {
+            let _ = writeln!(out, "\nrejected rows (first {} of {}):", self.show.min(loaded.rejects.len()), loaded.rejects.len());
+            for r in loaded.rejects.iter().take(self.show) {
+                let _ = writeln!(out, "  {} {} row {} column {}: {} (value {:?})", r.table, r.source_file, r.row_number, r.column, r.reason, r.raw_value);
+            }
+        }
+        if let Some(through) = run::data_through(&loaded) {
+            let _ = writeln!(out, "\ndata through {through}; default report month {}", run::last_complete_month(&loaded)?);
+        }
+        if self.strict {
+            run::check_strict(&loaded)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Folder of input tables to register under their canonical names.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Staging SQL for --data.
+    #[arg(long)]
+    pub staging: Option<PathBuf>,
+    /// Output folder of earlier runs; every table in out/tables is registered.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// The SQL to run.
+    pub sql: String,
+}
+
+impl QueryArgs {
+    async fn run(self) -> Result<()> {
+        let ctx = pipeline::new_session(&EngineOptions::default())?;
+        if let Some(data) = &self.data {
+            let loaded = run::load_inputs(data, self.staging.as_deref()).await?;
+            pipeline::register_inputs(&ctx, &loaded, None).await?;
+        }
+        let tables_dir = self.out.join("tables");
+        if let Ok(entries) = std::fs::read_dir(&tables_dir) {
+            let mut dirs: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            dirs.sort();
+            for dir in dirs {
+                let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let url = format!("{}/", dir.display());
+                ctx.register_parquet(&name, &url, datafusion::prelude::ParquetReadOptions::default()).await?;
+            }
+        }
+        let batches = ctx.sql(&self.sql).await?.collect().await?;
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            QueryFormat::Table => {
+                let _ = writeln!(out, "{}", pretty_format_batches(&batches)?);
+            }
+            QueryFormat::Csv => {
+                let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+                for b in &batches {
+                    w.write(b)?;
+                }
+            }
+            QueryFormat::Json => {
+                let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut out);
+                for b in &batches {
+                    w.write(b)?;
+                }
+                w.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("1 parsec").is_err());
+    }
+}

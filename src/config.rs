@@ -1,0 +1,314 @@
+//! Parameters of a run: defaults in code < `revalign.toml` < command-line flags.
+//!
+//! Every tunable a query needs reaches SQL through the one-row `params` table built
+//! here ([`Params::to_batch`]); nothing is pasted into SQL text. The struct is the one
+//! place where a parameter is named, typed and given its default.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
+    }
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month { year: self.year + 1, month: 1 }
+        } else {
+            Month { year: self.year, month: self.month + 1 }
+        }
+    }
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { year: self.year, month: self.month - 1 }
+        }
+    }
+    pub fn of(date: NaiveDate) -> Month {
+        Month { year: date.year(), month: date.month() }
+    }
+    /// Months from `self` to `other` (positive when `other` is later).
+    pub fn months_until(self, other: Month) -> i32 {
+        (other.year - self.year) * 12 + other.month as i32 - self.month as i32
+    }
+    pub fn plus(self, months: i32) -> Month {
+        let index = self.year * 12 + self.month as i32 - 1 + months;
+        Month { year: index.div_euclid(12), month: index.rem_euclid(12) as u32 + 1 }
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let bad = || format!("invalid month {s:?}: expected YYYY-MM");
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if y.len() != 4 || !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+}
+
+impl TryFrom<String> for Month {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Month> for String {
+    fn from(m: Month) -> String {
+        m.to_string()
+    }
+}
+
+/// Tunables of the queries and models. Field names are the column names of `params`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    /// Days of touches before an opportunity's creation that count in its journey.
+    pub lookback_days: i64,
+    /// Half-life of the time-decay attribution model, in days.
+    pub half_life_days: f64,
+    /// Position-based weights: first, middle (shared), last.
+    pub position_first: f64,
+    pub position_middle: f64,
+    pub position_last: f64,
+    /// W-shaped: weight of each milestone (FT, LC, OC); the rest is shared by the others.
+    pub w_shaped_milestone: f64,
+    /// Full path: weight of each milestone (FT, LC, OC, CW); the rest is shared.
+    pub full_path_milestone: f64,
+    /// Whether sales touches are part of attribution journeys.
+    pub include_sales_touches: bool,
+    /// An MQL is followed up in SLA when its first sales touch is within this many hours.
+    pub sla_hours: f64,
+    /// Days after an MQL entry in which sales touches are counted for follow-up depth.
+    pub followup_window_days: i64,
+    /// Gross margin used for LTV and payback.
+    pub gross_margin: f64,
+    /// Annual discount rate for discounted lifetime value.
+    pub annual_discount_rate: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            lookback_days: 180,
+            half_life_days: 7.0,
+            position_first: 0.4,
+            position_middle: 0.2,
+            position_last: 0.4,
+            w_shaped_milestone: 0.3,
+            full_path_milestone: 0.225,
+            include_sales_touches: false,
+            sla_hours: 24.0,
+            followup_window_days: 30,
+            gross_margin: 0.8,
+            annual_discount_rate: 0.10,
+        }
+    }
+}
+
+impl Params {
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between 0 and 1, got {v}"))
+            }
+        };
+        if self.lookback_days < 0 {
+            return Err(format!("lookback_days must be >= 0, got {}", self.lookback_days));
+        }
+        if !(self.half_life_days > 0.0) {
+            return Err(format!("half_life_days must be > 0, got {}", self.half_life_days));
+        }
+        if !(self.sla_hours > 0.0) {
+            return Err(format!("sla_hours must be > 0, got {}", self.sla_hours));
+        }
+        if self.followup_window_days <= 0 {
+            return Err("followup_window_days must be > 0".into());
+        }
+        let pos = self.position_first + self.position_middle + self.position_last;
+        if (pos - 1.0).abs() > 1e-9 {
+            return Err(format!("position weights must sum to 1, got {pos}"));
+        }
+        unit("position_first", self.position_first)?;
+        unit("position_middle", self.position_middle)?;
+        unit("position_last", self.position_last)?;
+        if !(0.0..=1.0 / 3.0 + 1e-12).contains(&self.w_shaped_milestone) {
+            return Err("w_shaped_milestone must be between 0 and 1/3".into());
+        }
+        if !(0.0..=0.25 + 1e-12).contains(&self.full_path_milestone) {
+            return Err("full_path_milestone must be between 0 and 1/4".into());
+        }
+        unit("gross_margin", self.gross_margin)?;
+        unit("annual_discount_rate", self.annual_discount_rate)?;
+        Ok(())
+    }
+
+    /// The one-row `params` table for `month`.
+    pub fn to_batch(&self, month: Month) -> Result<RecordBatch> {
+        let start = month.first_day();
+        let end = month.next().first_day();
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+        let days = |d: NaiveDate| (d - epoch).num_days() as i32;
+        let micros = |d: NaiveDate| (d - epoch).num_days() * 86_400_000_000;
+        let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let f64s = [
+            ("half_life_days", self.half_life_days),
+            ("position_first", self.position_first),
+            ("position_middle", self.position_middle),
+            ("position_last", self.position_last),
+            ("w_shaped_milestone", self.w_shaped_milestone),
+            ("full_path_milestone", self.full_path_milestone),
+            ("sla_hours", self.sla_hours),
+            ("gross_margin", self.gross_margin),
+            ("annual_discount_rate", self.annual_discount_rate),
+        ];
+        let mut fields = vec![
+            Field::new("report_month", DataType::Date32, false),
+            Field::new("report_label", DataType::Utf8, false),
+            Field::new("report_start", ts(), false),
+            Field::new("report_end", ts(), false),
+            Field::new("report_end_date", DataType::Date32, false),
+            Field::new("lookback_days", DataType::Int64, false),
+            Field::new("followup_window_days", DataType::Int64, false),
+            Field::new("include_sales_touches", DataType::Boolean, false),
+        ];
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(Date32Array::from(vec![days(start)])),
+            Arc::new(StringArray::from(vec![month.to_string()])),
+            Arc::new(TimestampMicrosecondArray::from(vec![micros(start)]).with_timezone("UTC")),
+            Arc::new(TimestampMicrosecondArray::from(vec![micros(end)]).with_timezone("UTC")),
+            Arc::new(Date32Array::from(vec![days(end)])),
+            Arc::new(Int64Array::from(vec![self.lookback_days])),
+            Arc::new(Int64Array::from(vec![self.followup_window_days])),
+            Arc::new(BooleanArray::from(vec![self.include_sales_touches])),
+        ];
+        for (name, value) in f64s {
+            fields.push(Field::new(name, DataType::Float64, false));
+            columns.push(Arc::new(Float64Array::from(vec![value])));
+        }
+        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    }
+}
+
+/// `revalign.toml`: optional parameter overrides.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub params: Option<toml::Value>,
+}
+
+/// Read parameters: defaults, then the config file if any.
+pub fn load_params(config: Option<&Path>) -> Result<Params> {
+    let default_path = PathBuf::from("revalign.toml");
+    let path = match config {
+        Some(p) => Some(p.to_path_buf()),
+        None if default_path.is_file() => Some(default_path),
+        None => None,
+    };
+    let Some(path) = path else {
+        return Ok(Params::default());
+    };
+    let text = std::fs::read_to_string(&path).at(&path)?;
+    let file: ConfigFile = toml::from_str(&text)
+        .map_err(|e| Error::Config { file: path.clone(), message: e.to_string() })?;
+    let params: Params = match file.params {
+        Some(value) => value
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config { file: path.clone(), message: e.to_string() })?,
+        None => Params::default(),
+    };
+    params
+        .validate()
+        .map_err(|message| Error::Config { file: path, message })?;
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_arithmetic() {
+        let m: Month = "2026-12".parse().unwrap();
+        assert_eq!(m.next().to_string(), "2027-01");
+        assert_eq!(m.plus(-12).to_string(), "2025-12");
+        assert_eq!("2026-01".parse::<Month>().unwrap().prev().to_string(), "2025-12");
+        assert!("2026-13".parse::<Month>().is_err());
+        assert!("26-01".parse::<Month>().is_err());
+    }
+
+    #[test]
+    fn config_file_overrides_defaults_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("revalign.toml");
+        std::fs::write(&path, "[params]\nsla_hours = 48\nlookback_days = 90\n").unwrap();
+        let p = load_params(Some(&path)).unwrap();
+        assert_eq!(p.sla_hours, 48.0);
+        assert_eq!(p.lookback_days, 90);
+        assert_eq!(p.half_life_days, 7.0);
+        std::fs::write(&path, "[params]\nsla_hourz = 48\n").unwrap();
+        let err = load_params(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("sla_hourz"), "{err}");
+        std::fs::write(&path, "[params]\nposition_first = 0.9\n").unwrap();
+        assert!(load_params(Some(&path)).unwrap_err().to_string().contains("sum to 1"));
+    }
+}
+
+/// Apply `--set key=value` overrides (TOML values: `48`, `0.5`, `true`).
+pub fn apply_overrides(params: Params, overrides: &[String]) -> Result<Params> {
+    if overrides.is_empty() {
+        return Ok(params);
+    }
+    let bad = |message: String| Error::Usage(format!("--set: {message}"));
+    let mut table = toml::Value::try_from(&params).map_err(|e| bad(e.to_string()))?;
+    for item in overrides {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| bad(format!("{item:?} is not key=value")))?;
+        let key = key.trim();
+        let parsed: toml::Table = toml::from_str(&format!("v = {}", value.trim()))
+            .map_err(|_| bad(format!("{item:?}: value is not a number or boolean")))?;
+        let slot = table
+            .as_table_mut()
+            .expect("params serialise to a table")
+            .get_mut(key)
+            .ok_or_else(|| bad(format!("unknown parameter `{key}`")))?;
+        *slot = parsed["v"].clone();
+    }
+    let params: Params = table.try_into().map_err(|e: toml::de::Error| bad(e.to_string()))?;
+    params.validate().map_err(bad)?;
+    Ok(params)
+}

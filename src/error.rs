@@ -1,0 +1,90 @@
+//! One error type for the library.
+//!
+//! Errors about data say which file, table, column and row they concern, so a RevOps
+//! analyst can fix the export without reading code. The binary prints the whole chain
+//! on stderr and maps every variant to exit code 1 (usage errors are clap's, code 2).
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("required table `{table}` not found in {dir}: expected {table}.csv, {table}.parquet, {table}.jsonl or a folder {table}/")]
+    MissingTable { table: String, dir: PathBuf },
+
+    #[error("{file}: table `{table}` is missing required column `{column}`")]
+    MissingColumn { file: PathBuf, table: String, column: String },
+
+    #[error("{file}: table `{table}` has unknown column `{column}` (known columns: {known})")]
+    UnknownColumn { file: PathBuf, table: String, column: String, known: String },
+
+    #[error("{file}: cannot read table `{table}`: {message}")]
+    Unreadable { file: PathBuf, table: String, message: String },
+
+    #[error("--strict: {count} row(s) rejected; first: table `{table}`, {file} row {row}, column `{column}`: {reason} (value {raw:?})")]
+    StrictRejects {
+        count: usize,
+        table: String,
+        file: String,
+        row: i64,
+        column: String,
+        reason: String,
+        raw: String,
+    },
+
+    #[error("staging query {file}: {message}")]
+    Staging { file: PathBuf, message: String },
+
+    #[error("query `{query}` ({file}): {source}")]
+    Query {
+        query: String,
+        file: String,
+        #[source]
+        source: DataFusionError,
+    },
+
+    #[error("queries: {0}")]
+    QueryGraph(String),
+
+    #[error("configuration {file}: {message}")]
+    Config { file: PathBuf, message: String },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("no data: {0}")]
+    NoData(String),
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+
+    #[error(transparent)]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a path to an io error.
+pub trait IoContext<T> {
+    fn at(self, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|source| Error::Io { path: path.into(), source })
+    }
+}

@@ -1,0 +1,26 @@
+//! revalign: one honest set of numbers for B2B revenue teams.
+//!
+//! The binary (`src/main.rs`) only parses flags and maps errors to exit codes; the
+//! stages live here, each testable on its own:
+//!
+//! - [`schema`]: the canonical input tables (one place for every column);
+//! - [`load`]: reading CSV/Parquet/JSON lines, validation, `rejects`;
+//! - [`config`]: parameters and the one-row `params` table;
+//! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
+//! - [`output`]: Parquet partitions and report files, swapped in atomically;
+//! - [`report`]: the run page;
+//! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
+//! - [`run`]: the monthly job that ties them together; [`cli`]: the commands.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod load;
+pub mod output;
+pub mod pipeline;
+pub mod report;
+pub mod run;
+pub mod schema;
+
+pub use error::{Error, Result};

@@ -1,0 +1,752 @@
+//! Reading and validating the canonical input tables.
+//!
+//! A table is read raw (every file of it, whatever its format), then each column is
+//! converted to its canonical type row by row. Row faults never stop the run: the row
+//! goes to `rejects` with its table, source file, row number, column, reason and raw
+//! value. Schema faults (a required table or column missing, an unknown column, an
+//! unreadable file) stop the run before anything is written.
+//!
+//! Table checks run after conversion, in the load order of [`schema::TABLES`]:
+//! duplicate ids, row rules (closed before created, won without a close date,
+//! negative money) and foreign keys against the rows already accepted, so the touches
+//! of a rejected contact are rejected too. Input rows = loaded + rejected, always.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Array, Date32Builder,
+    Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use serde::Serialize;
+
+use crate::error::{Error, IoContext, Result};
+use crate::schema::{self, ColumnSpec, Kind, TableSpec, MONEY_PRECISION, MONEY_SCALE};
+
+/// Raw rows of a table from one source (a file, or a staging query).
+pub struct RawPart {
+    pub source: String,
+    /// Column names as read (trimmed, lower-cased), also for a file with no rows.
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    pub table: String,
+    pub source_file: String,
+    /// 1-based data row within its source file (the header line is not counted).
+    pub row_number: i64,
+    pub column: String,
+    pub reason: String,
+    pub raw_value: String,
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TableStats {
+    pub sources: Vec<String>,
+    pub rows_read: usize,
+    pub loaded: usize,
+    pub rejected: usize,
+    pub rejected_by_reason: BTreeMap<String, usize>,
+}
+
+/// A validated canonical table.
+#[derive(Debug)]
+pub struct LoadedTable {
+    pub spec: &'static TableSpec,
+    pub batch: RecordBatch,
+    pub stats: TableStats,
+}
+
+/// All inputs of a run, validated.
+#[derive(Debug, Default)]
+pub struct LoadedData {
+    pub tables: BTreeMap<&'static str, LoadedTable>,
+    pub rejects: Vec<Reject>,
+    /// Optional tables that are absent.
+    pub absent: Vec<&'static str>,
+}
+
+impl LoadedData {
+    pub fn has(&self, table: &str) -> bool {
+        self.tables.contains_key(table)
+    }
+    pub fn rejects_batch(&self) -> Result<RecordBatch> {
+        let r = &self.rejects;
+        Ok(RecordBatch::try_new(
+            schema::rejects_schema(),
+            vec![
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.table))),
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.source_file))),
+                Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+                    r.iter().map(|x| x.row_number),
+                )),
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.column))),
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.reason))),
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.raw_value))),
+            ],
+        )?)
+    }
+}
+
+const EXTENSIONS: &[&str] = &["csv", "parquet", "jsonl"];
+
+/// The files of `table` in `dir`: `table.csv|.parquet|.jsonl`, or every such file in
+/// the folder `table/` (sorted by name). `None` when the table is absent.
+pub fn locate(dir: &Path, table: &str) -> Result<Option<Vec<PathBuf>>> {
+    let mut found = Vec::new();
+    for ext in EXTENSIONS {
+        let p = dir.join(format!("{table}.{ext}"));
+        if p.is_file() {
+            found.push(p);
+        }
+    }
+    let folder = dir.join(table);
+    if folder.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .at(&folder)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && format_of(p).is_some())
+            .collect();
+        files.sort();
+        found.extend(files);
+    }
+    if found.len() > 1 && !folder.is_dir() {
+        return Err(Error::Unreadable {
+            file: found[0].clone(),
+            table: table.into(),
+            message: format!(
+                "table given twice ({}); keep one file or put the parts in a folder {table}/",
+                found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(if found.is_empty() { None } else { Some(found) })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" => Some(Format::Csv),
+        "parquet" => Some(Format::Parquet),
+        "jsonl" | "ndjson" => Some(Format::Jsonl),
+        _ => None,
+    }
+}
+
+/// Read one file as-is, with column names trimmed and lower-cased.
+pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
+    let unreadable = |message: String| Error::Unreadable {
+        file: path.to_path_buf(),
+        table: table.into(),
+        message,
+    };
+    let format = format_of(path).ok_or_else(|| unreadable("unknown file extension".into()))?;
+    let file = File::open(path).at(path)?;
+    use datafusion::arrow::{csv, json};
+    let (schema, batches): (SchemaRef, Vec<RecordBatch>) = match format {
+        Format::Csv => {
+            let mut reader = BufReader::new(file);
+            let (inferred, _) = csv::reader::Format::default()
+                .with_header(true)
+                .infer_schema(&mut reader, Some(0))
+                .map_err(|e| unreadable(e.to_string()))?;
+            reader.rewind().at(path)?;
+            let fields: Vec<Field> = inferred
+                .fields()
+                .iter()
+                .map(|f| Field::new(f.name(), DataType::Utf8, true))
+                .collect();
+            let schema = Arc::new(Schema::new(fields));
+            let batches = csv::ReaderBuilder::new(schema.clone())
+                .with_header(true)
+                .with_batch_size(64 * 1024)
+                .build(reader)
+                .map_err(|e| unreadable(e.to_string()))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| unreadable(e.to_string()))?;
+            (schema, batches)
+        }
+        Format::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(e.to_string()))?;
+            let schema = builder.schema().clone();
+            let batches = builder
+                .with_batch_size(64 * 1024)
+                .build()
+                .map_err(|e| unreadable(e.to_string()))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| unreadable(e.to_string()))?;
+            (schema, batches)
+        }
+        Format::Jsonl => {
+            let mut reader = BufReader::new(file);
+            let (inferred, _) = json::reader::infer_json_schema_from_seekable(&mut reader, None)
+                .map_err(|e| unreadable(e.to_string()))?;
+            let schema = Arc::new(inferred);
+            let batches = json::ReaderBuilder::new(schema.clone())
+                .with_batch_size(64 * 1024)
+                .build(reader)
+                .map_err(|e| unreadable(e.to_string()))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| unreadable(e.to_string()))?;
+            (schema, batches)
+        }
+    };
+    raw_part(path.display().to_string(), &schema, batches)
+}
+
+/// A raw part with column names trimmed and lower-cased.
+fn raw_part(source: String, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<RawPart> {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_name(f.name().trim().to_lowercase()))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RawPart { source, schema, batches })
+}
+
+/// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
+/// under its file stem, then each `<table>.sql` in `staging` yields canonical `table`.
+pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPart>> {
+    let ctx = SessionContext::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(data)
+        .at(data)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let (Some(stem), Some(format)) = (path.file_stem().and_then(|s| s.to_str()), format_of(path))
+        else {
+            continue;
+        };
+        let p = path.to_string_lossy().to_string();
+        let registered = match format {
+            Format::Csv => ctx.register_csv(stem, &p, CsvReadOptions::new()).await,
+            Format::Parquet => ctx.register_parquet(stem, &p, ParquetReadOptions::default()).await,
+            Format::Jsonl => continue,
+        };
+        registered.map_err(|e| Error::Unreadable {
+            file: path.clone(),
+            table: stem.into(),
+            message: e.to_string(),
+        })?;
+    }
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(staging)
+        .at(staging)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    scripts.sort();
+    if scripts.is_empty() {
+        return Err(Error::Usage(format!("--staging {}: no .sql files", staging.display())));
+    }
+    let mut out = BTreeMap::new();
+    for script in scripts {
+        let stem = script.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        if schema::table(&stem).is_none() {
+            return Err(Error::Staging {
+                file: script.clone(),
+                message: format!(
+                    "`{stem}` is not a canonical table; name staging files after one of: {}",
+                    schema::TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+        let sql = std::fs::read_to_string(&script).at(&script)?;
+        let staging_err = |e: datafusion::error::DataFusionError| Error::Staging {
+            file: script.clone(),
+            message: e.to_string(),
+        };
+        let df = ctx.sql(&sql).await.map_err(staging_err)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(staging_err)?;
+        let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+        out.insert(stem.clone(), raw_part(format!("staging/{stem}.sql"), &schema, batches)?);
+    }
+    Ok(out)
+}
+
+/// Load and validate every canonical table from `data` (and staging results).
+pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<LoadedData> {
+    if !data.is_dir() {
+        return Err(Error::NoData(format!("{} is not a folder", data.display())));
+    }
+    let mut loaded = LoadedData::default();
+    for spec in schema::TABLES {
+        let files = locate(data, spec.name)?;
+        let parts = match (staged.remove(spec.name), files) {
+            (Some(_), Some(files)) => {
+                return Err(Error::Usage(format!(
+                    "table `{}` is given both by staging SQL and by {}; remove one",
+                    spec.name,
+                    files[0].display()
+                )))
+            }
+            (Some(part), None) => vec![part],
+            (None, Some(files)) => files
+                .iter()
+                .map(|f| read_raw_file(f, spec.name))
+                .collect::<Result<Vec<_>>>()?,
+            (None, None) if spec.optional => {
+                loaded.absent.push(spec.name);
+                continue;
+            }
+            (None, None) => {
+                return Err(Error::MissingTable { table: spec.name.into(), dir: data.to_path_buf() })
+            }
+        };
+        let (table, rejects) = validate_table(spec, parts, &loaded)?;
+        loaded.rejects.extend(rejects);
+        loaded.tables.insert(spec.name, table);
+    }
+    Ok(loaded)
+}
+
+/// Convert and check one table; returns it with its rejects.
+pub fn validate_table(
+    spec: &'static TableSpec,
+    parts: Vec<RawPart>,
+    earlier: &LoadedData,
+) -> Result<(LoadedTable, Vec<Reject>)> {
+    // Schema checks for every part first: a schema fault stops the run.
+    for part in &parts {
+        check_columns(spec, part.schema.fields().iter().map(|f| f.name().as_str()), &part.source)?;
+    }
+    let target = spec.schema();
+    let mut typed = Vec::with_capacity(parts.len());
+    let mut faults: Vec<Option<Fault>> = Vec::new();
+    let mut origin: Vec<(usize, usize)> = Vec::new(); // (part index, first global row)
+    for (pi, part) in parts.iter().enumerate() {
+        origin.push((pi, faults.len()));
+        if part.batches.is_empty() {
+            continue;
+        }
+        let raw = concat_batches(&part.schema, &part.batches)?;
+        let n = raw.num_rows();
+        let mut part_faults: Vec<Option<Fault>> = vec![None; n];
+        let mut columns = Vec::with_capacity(spec.columns.len());
+        for col in spec.columns {
+            let source = raw.column_by_name(col.name);
+            let array = convert_column(source, n, col, &mut part_faults)
+                .map_err(|message| Error::Unreadable {
+                    file: PathBuf::from(&part.source),
+                    table: spec.name.into(),
+                    message: format!("column `{}`: {message}", col.name),
+                })?;
+            columns.push(array);
+        }
+        typed.push(RecordBatch::try_new(target.clone(), columns)?);
+        faults.extend(part_faults);
+    }
+    let batch = concat_batches(&target, &typed)?;
+    check_rows(spec, &batch, &mut faults);
+    check_keys(spec, &batch, earlier, &mut faults);
+
+    let part_of = |row: usize| -> (usize, usize) {
+        let i = origin.partition_point(|&(_, start)| start <= row) - 1;
+        (origin[i].0, row - origin[i].1)
+    };
+    let mut stats = TableStats {
+        sources: parts.iter().map(|p| p.source.clone()).collect(),
+        rows_read: batch.num_rows(),
+        ..Default::default()
+    };
+    let mut rejects = Vec::new();
+    let mut keep = Vec::with_capacity(batch.num_rows());
+    for (row, fault) in faults.into_iter().enumerate() {
+        keep.push(fault.is_none());
+        if let Some(f) = fault {
+            let (pi, local) = part_of(row);
+            *stats.rejected_by_reason.entry(f.reason.clone()).or_default() += 1;
+            rejects.push(Reject {
+                table: spec.name.into(),
+                source_file: parts[pi].source.clone(),
+                row_number: local as i64 + 1,
+                column: f.column.into(),
+                reason: f.reason,
+                raw_value: f.raw,
+            });
+        }
+    }
+    let batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
+    stats.rejected = rejects.len();
+    stats.loaded = batch.num_rows();
+    Ok((LoadedTable { spec, batch, stats }, rejects))
+}
+
+/// Schema check of one source: required columns present, no unknown columns.
+pub fn check_columns<'a>(
+    spec: &TableSpec,
+    names: impl Iterator<Item = &'a str>,
+    source: &str,
+) -> Result<()> {
+    let names: Vec<&str> = names.collect();
+    for name in &names {
+        if spec.column(name).is_none() {
+            return Err(Error::UnknownColumn {
+                file: source.into(),
+                table: spec.name.into(),
+                column: name.to_string(),
+                known: spec.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    for col in spec.columns.iter().filter(|c| c.required) {
+        if !names.contains(&col.name) {
+            return Err(Error::MissingColumn {
+                file: source.into(),
+                table: spec.name.into(),
+                column: col.name.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+struct Fault {
+    column: &'static str,
+    reason: String,
+    raw: String,
+}
+
+fn fault(faults: &mut [Option<Fault>], row: usize, column: &'static str, reason: impl Into<String>, raw: impl Into<String>) {
+    if faults[row].is_none() {
+        faults[row] = Some(Fault { column, reason: reason.into(), raw: raw.into() });
+    }
+}
+
+/// Convert one raw column (any Arrow type, or absent) to its canonical type. Values
+/// that do not parse become null and a fault on their row.
+fn convert_column(
+    source: Option<&ArrayRef>,
+    len: usize,
+    col: &ColumnSpec,
+    faults: &mut [Option<Fault>],
+) -> std::result::Result<ArrayRef, String> {
+    let target = col.kind.data_type();
+    // Fast path: typed sources (Parquet) whose type converts losslessly.
+    if let Some(src) = source {
+        let direct = match (src.data_type(), col.kind) {
+            (DataType::Timestamp(_, _), Kind::Timestamp) | (DataType::Date32, Kind::Date) => true,
+            (DataType::Date32 | DataType::Date64, Kind::Timestamp) => true,
+            (DataType::Timestamp(_, _), Kind::Date) => false,
+            (DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64, Kind::Int) => true,
+            (DataType::Float32 | DataType::Float64, Kind::Float) => true,
+            (DataType::Int32 | DataType::Int64, Kind::Float) => true,
+            (DataType::Boolean, Kind::Bool) => true,
+            (DataType::Decimal128(_, s), Kind::Money) => *s <= MONEY_SCALE,
+            _ => false,
+        };
+        if direct {
+            let array = cast(src, &target).map_err(|e| e.to_string())?;
+            if array.null_count() > src.null_count() {
+                return Err("values out of range for the canonical type".into());
+            }
+            check_missing(&array, col, faults);
+            return Ok(array);
+        }
+    }
+    let strings: Option<ArrayRef> = match source {
+        Some(src) => Some(cast(src, &DataType::Utf8).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let strings = strings.as_ref().map(|a| a.as_string::<i32>());
+    let value = |row: usize| -> Option<&str> {
+        let s = strings?;
+        if s.is_null(row) {
+            return None;
+        }
+        let v = s.value(row).trim();
+        (!v.is_empty()).then_some(v)
+    };
+    let name = col.name;
+    macro_rules! build {
+        ($builder:expr, $parse:expr) => {{
+            let mut b = $builder;
+            for row in 0..len {
+                match value(row).or(col.default) {
+                    None => {
+                        if col.required {
+                            fault(faults, row, name, "missing value", "");
+                        }
+                        b.append_null();
+                    }
+                    Some(v) => match $parse(v) {
+                        Ok(x) => b.append_value(x),
+                        Err(reason) => {
+                            fault(faults, row, name, reason, v);
+                            b.append_null();
+                        }
+                    },
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    Ok(match col.kind {
+        Kind::Text => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| Ok::<_, String>(v.to_string())),
+        Kind::Enum(values) => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| {
+            let lower = v.to_lowercase();
+            if values.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!("unknown value (expected one of {})", values.join(", ")))
+            }
+        }),
+        Kind::Int => build!(Int64Builder::with_capacity(len), parse_int),
+        Kind::Float => build!(Float64Builder::with_capacity(len), |v: &str| v
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| "unparseable number".to_string())),
+        Kind::Bool => build!(BooleanBuilder::with_capacity(len), parse_bool),
+        Kind::Timestamp => build!(
+            TimestampMicrosecondBuilder::with_capacity(len).with_timezone("UTC"),
+            parse_timestamp_micros
+        ),
+        Kind::Date => build!(Date32Builder::with_capacity(len), parse_date_days),
+        Kind::Money => build!(
+            Decimal128Builder::with_capacity(len)
+                .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                .map_err(|e| e.to_string())?,
+            parse_money_cents
+        ),
+    })
+}
+
+fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut [Option<Fault>]) {
+    if col.required && array.null_count() > 0 {
+        for row in 0..array.len() {
+            if array.is_null(row) {
+                fault(faults, row, col.name, "missing value", "");
+            }
+        }
+    }
+}
+
+fn parse_int(v: &str) -> std::result::Result<i64, String> {
+    v.parse::<i64>().map_err(|_| "unparseable integer".to_string())
+}
+
+fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Ok(true),
+        "false" | "f" | "no" | "n" | "0" => Ok(false),
+        _ => Err("unparseable boolean".into()),
+    }
+}
+
+/// RFC 3339, or `YYYY-MM-DD[ HH:MM:SS[.fff]]` (also with `T`), read as UTC.
+pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.timestamp_micros());
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Ok(t.and_utc().timestamp_micros());
+        }
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.fZ"] {
+        if let Ok(t) = DateTime::parse_from_str(v, format) {
+            return Ok(t.timestamp_micros());
+        }
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Ok(t.and_utc().timestamp_micros());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros());
+    }
+    Err("unparseable timestamp".into())
+}
+
+/// `YYYY-MM-DD` (or `YYYY-MM` for the first day of a month) as days since the epoch.
+pub fn parse_date_days(v: &str) -> std::result::Result<i32, String> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d"))
+        .map_err(|_| "unparseable date".to_string())?;
+    Ok((date - epoch).num_days() as i32)
+}
+
+/// Exact decimal with at most two decimals, as an integer number of cents.
+pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
+    let bad = || "unparseable money".to_string();
+    let (negative, digits) = match v.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, v.strip_prefix('+').unwrap_or(v)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err(bad());
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > MONEY_SCALE as usize {
+        return Err("more than 2 decimal places".into());
+    }
+    if int.len() > (MONEY_PRECISION as usize - MONEY_SCALE as usize) {
+        return Err("money value too large".into());
+    }
+    let int: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
+    let frac_cents: i128 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let cents = int * 100 + frac_cents;
+    Ok(if negative { -cents } else { cents })
+}
+
+fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
+    batch.column_by_name(name).map(|a| a.as_string::<i32>())
+}
+
+/// Row rules that relate columns of one row.
+fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>]) {
+    let money = |name: &str| batch.column_by_name(name).map(|a| a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>().clone());
+    let negative = |name: &'static str, faults: &mut [Option<Fault>]| {
+        if let Some(values) = money(name) {
+            for row in 0..values.len() {
+                if values.is_valid(row) && values.value(row) < 0 {
+                    fault(faults, row, name, format!("negative {name}"), format_cents(values.value(row)));
+                }
+            }
+        }
+    };
+    match spec.name {
+        "opportunities" => {
+            let created = ts_col(batch, "created_at");
+            let closed = ts_col(batch, "closed_at");
+            let status = strings(batch, "status").expect("status");
+            for row in 0..batch.num_rows() {
+                if closed.is_valid(row) && created.is_valid(row) && closed.value(row) < created.value(row) {
+                    fault(faults, row, "closed_at", "closed_at before created_at", format_micros(closed.value(row)));
+                }
+                if status.is_valid(row) && status.value(row) != "open" && closed.is_null(row) {
+                    fault(faults, row, "closed_at", "won/lost without closed_at", "");
+                }
+            }
+            negative("amount", faults);
+        }
+        "subscriptions" => {
+            let start = date_col(batch, "start_date");
+            let end = date_col(batch, "end_date");
+            for row in 0..batch.num_rows() {
+                if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
+                    fault(faults, row, "end_date", "end_date before start_date", format_days(end.value(row)));
+                }
+            }
+            negative("mrr", faults);
+        }
+        "spend" | "costs" => negative("amount", faults),
+        "campaigns" => {
+            let start = date_col(batch, "start_date");
+            let end = date_col(batch, "end_date");
+            for row in 0..batch.num_rows() {
+                if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
+                    fault(faults, row, "end_date", "end_date before start_date", format_days(end.value(row)));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Duplicate primary keys and dangling foreign keys.
+fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, faults: &mut [Option<Fault>]) {
+    if let Some(pk) = spec.primary_key {
+        let ids = strings(batch, pk).expect("primary key column");
+        let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
+        for row in 0..ids.len() {
+            if faults[row].is_some() || ids.is_null(row) {
+                continue;
+            }
+            if !seen.insert(ids.value(row)) {
+                fault(faults, row, pk, "duplicate id", ids.value(row));
+            }
+        }
+    }
+    for key in spec.foreign_keys {
+        let Some(target) = earlier.tables.get(key.table) else { continue };
+        let target_pk = target.spec.primary_key.expect("foreign keys point to primary keys");
+        let known: HashSet<&str> =
+            strings(&target.batch, target_pk).expect("pk").iter().flatten().collect();
+        let values = strings(batch, key.column).expect("foreign key column");
+        for row in 0..values.len() {
+            if values.is_valid(row) && !known.contains(values.value(row)) {
+                fault(faults, row, key.column, format!("dangling foreign key to {}", key.table), values.value(row));
+            }
+        }
+    }
+}
+
+fn ts_col(batch: &RecordBatch, name: &str) -> TimestampMicrosecondArray {
+    batch.column_by_name(name).expect("column").as_primitive::<TimestampMicrosecondType>().clone()
+}
+
+fn date_col(batch: &RecordBatch, name: &str) -> Date32Array {
+    batch.column_by_name(name).expect("column").as_primitive::<Date32Type>().clone()
+}
+
+fn format_micros(v: i64) -> String {
+    DateTime::from_timestamp_micros(v).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+fn format_days(v: i32) -> String {
+    (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(v as i64)).to_string()
+}
+
+fn format_cents(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", v.abs() / 100, v.abs() % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_exact_to_the_cent() {
+        assert_eq!(parse_money_cents("12.5"), Ok(1250));
+        assert_eq!(parse_money_cents("-0.07"), Ok(-7));
+        assert_eq!(parse_money_cents("100"), Ok(10000));
+        assert_eq!(parse_money_cents("1.230"), Ok(123));
+        assert_eq!(parse_money_cents("1.234"), Err("more than 2 decimal places".into()));
+        assert_eq!(parse_money_cents("1e3"), Err("unparseable money".into()));
+        assert_eq!(parse_money_cents("."), Err("unparseable money".into()));
+    }
+
+    #[test]
+    fn timestamps_in_the_documented_forms_are_utc() {
+        let midnight = parse_timestamp_micros("2026-10-01").unwrap();
+        assert_eq!(parse_timestamp_micros("2026-10-01 00:00:00").unwrap(), midnight);
+        assert_eq!(parse_timestamp_micros("2026-10-01T00:00:00Z").unwrap(), midnight);
+        assert_eq!(parse_timestamp_micros("2026-10-01T02:00:00+02:00").unwrap(), midnight);
+        assert_eq!(parse_timestamp_micros("2026-10-01 00:00:00.5").unwrap(), midnight + 500_000);
+        assert!(parse_timestamp_micros("01/10/2026").is_err());
+        assert_eq!(parse_date_days("2026-10").unwrap(), parse_date_days("2026-10-01").unwrap());
+    }
+}

@@ -1,0 +1,132 @@
+//! Writing a run's outputs: Parquet tables, report files, all swapped in atomically.
+//!
+//! Layout (DESIGN §5): `out/tables/<table>/report_month=YYYY-MM/part-0.parquet` and
+//! `out/reports/YYYY-MM/...`. Everything is first written under a hidden staging folder
+//! inside `out/`; only when every file is complete are the month's partitions moved
+//! into place with renames on the same file system. A run that fails before that
+//! point leaves the previous outputs untouched; a rerun replaces its month whole,
+//! including removing partitions of tables the new run no longer produces.
+//!
+//! Every table gets `report_month` (DATE, first day of the month) as its first column,
+//! so a single file read without Hive partitioning still says which run it is from.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::config::Month;
+use crate::error::{IoContext, Result};
+
+/// Prepend the `report_month` DATE column.
+pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatch> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let days = (month.first_day() - epoch).num_days() as i32;
+    let mut fields = vec![Arc::new(Field::new("report_month", DataType::Date32, false))];
+    fields.extend(batch.schema().fields().iter().cloned());
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(Date32Array::from(vec![days; batch.num_rows()]))];
+    columns.extend(batch.columns().iter().cloned());
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
+/// Write one batch as a zstd-compressed Parquet file.
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).at(parent)?;
+    }
+    let file = File::create(path).at(path)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_created_by(format!("revalign {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(())
+}
+
+/// A run's outputs being assembled in a staging folder.
+pub struct Staged {
+    out: PathBuf,
+    month: Month,
+    staging: tempfile::TempDir,
+    tables: Vec<String>,
+}
+
+impl Staged {
+    pub fn new(out: &Path, month: Month) -> Result<Staged> {
+        std::fs::create_dir_all(out).at(out)?;
+        let staging = tempfile::Builder::new().prefix(".revalign-staging-").tempdir_in(out).at(out)?;
+        Ok(Staged { out: out.to_path_buf(), month, staging, tables: vec![] })
+    }
+
+    fn partition(&self, root: &Path, table: &str) -> PathBuf {
+        root.join("tables").join(table).join(format!("report_month={}", self.month))
+    }
+
+    /// Path of a table's file once published (for the manifest).
+    pub fn table_path(&self, table: &str) -> PathBuf {
+        self.partition(&self.out, table).join("part-0.parquet")
+    }
+
+    pub fn report_dir(&self) -> PathBuf {
+        self.staging.path().join("reports").join(self.month.to_string())
+    }
+
+    pub fn add_table(&mut self, name: &str, batch: &RecordBatch) -> Result<()> {
+        let batch = with_report_month(batch, self.month)?;
+        write_parquet(&self.partition(self.staging.path(), name).join("part-0.parquet"), &batch)?;
+        self.tables.push(name.to_string());
+        Ok(())
+    }
+
+    pub fn add_report_file(&self, relative: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.report_dir().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).at(parent)?;
+        }
+        std::fs::write(&path, bytes).at(&path)
+    }
+
+    /// Move the month's partitions and report folder into place.
+    pub fn publish(self) -> Result<()> {
+        let trash = self.staging.path().join("replaced");
+        std::fs::create_dir_all(&trash).at(&trash)?;
+        let replace = |from: &Path, to: &Path, n: usize| -> Result<()> {
+            if to.exists() {
+                let old = trash.join(n.to_string());
+                std::fs::rename(to, &old).at(to)?;
+            }
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).at(parent)?;
+            }
+            std::fs::rename(from, to).at(to)
+        };
+        let mut n = 0;
+        for table in &self.tables {
+            n += 1;
+            replace(&self.partition(self.staging.path(), table), &self.partition(&self.out, table), n)?;
+        }
+        // Partitions of this month for tables this run did not produce are stale.
+        let tables_dir = self.out.join("tables");
+        if let Ok(entries) = std::fs::read_dir(&tables_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                let stale = self.partition(&self.out, &name);
+                if !self.tables.contains(&name) && stale.exists() {
+                    n += 1;
+                    std::fs::rename(&stale, trash.join(n.to_string())).at(&stale)?;
+                }
+            }
+        }
+        let report_to = self.out.join("reports").join(self.month.to_string());
+        replace(&self.report_dir(), &report_to, n + 1)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,360 @@
+//! Runs the SQL query graph over the loaded inputs.
+//!
+//! Queries live in `queries/*.sql` (embedded at build time, overridable with
+//! `--queries DIR`). A file is named after the table it produces and starts with a
+//! comment header:
+//!
+//! ```sql
+//! -- funnel_monthly: what the table means ...
+//! -- grain: month, channel
+//! -- requires: lifecycle, touches      (optional input tables it needs)
+//! -- publish: false                    (helper table, not written out)
+//! ```
+//!
+//! Dependencies between queries are derived from the table names a query mentions, so
+//! the run order needs no upkeep. Each result is materialised once and registered under
+//! its name for the queries after it. A query whose required inputs are absent is
+//! skipped, with the missing tables named, and so is every query that reads it.
+//!
+//! Inputs are seen "as of" the end of the report month: the canonical table names are
+//! views over the loaded tables that drop later rows and reopen deals closed later.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::Serialize;
+
+use crate::config::{Month, Params};
+use crate::error::{Error, IoContext, Result};
+use crate::load::LoadedData;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// One query file.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub name: String,
+    pub file: String,
+    pub sql: String,
+    pub requires: Vec<String>,
+    pub publish: bool,
+    pub grain: Vec<String>,
+}
+
+impl Query {
+    pub fn parse(file: &str, text: &str) -> Result<Query> {
+        let name = Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| Error::QueryGraph(format!("{file}: bad file name")))?
+            .to_string();
+        let mut query = Query {
+            name,
+            file: file.to_string(),
+            sql: text.to_string(),
+            requires: vec![],
+            publish: true,
+            grain: vec![],
+        };
+        for line in text.lines().map(str::trim).take_while(|l| l.starts_with("--") || l.is_empty()) {
+            let line = line.trim_start_matches('-').trim();
+            let list = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            if let Some(v) = line.strip_prefix("requires:") {
+                query.requires = list(v);
+                for table in &query.requires {
+                    if crate::schema::table(table).is_none() {
+                        return Err(Error::QueryGraph(format!("{file}: requires unknown input table `{table}`")));
+                    }
+                }
+            } else if let Some(v) = line.strip_prefix("publish:") {
+                query.publish = !matches!(v.trim(), "false" | "no");
+            } else if let Some(v) = line.strip_prefix("grain:") {
+                query.grain = list(v);
+            }
+        }
+        Ok(query)
+    }
+
+    /// Identifiers the SQL mentions, comments stripped.
+    fn identifiers(&self) -> BTreeSet<String> {
+        self.sql
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .filter(|t| !t.is_empty())
+            .map(|t| t.to_ascii_lowercase())
+            .collect()
+    }
+}
+
+/// The built-in queries.
+pub fn embedded_queries() -> Result<Vec<Query>> {
+    embedded::QUERIES.iter().map(|(file, text)| Query::parse(file, text)).collect()
+}
+
+/// Queries from a folder (`--queries DIR`).
+pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .at(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Usage(format!("--queries {}: no .sql files", dir.display())));
+    }
+    files
+        .iter()
+        .map(|f| Query::parse(&f.display().to_string(), &std::fs::read_to_string(f).at(f)?))
+        .collect()
+}
+
+/// Order queries so each runs after the queries whose tables it reads (ties by name).
+pub fn dependency_order(queries: Vec<Query>) -> Result<Vec<Query>> {
+    let names: BTreeSet<String> = queries.iter().map(|q| q.name.clone()).collect();
+    if names.len() != queries.len() {
+        return Err(Error::QueryGraph("two query files produce the same table".into()));
+    }
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for q in &queries {
+        let mentioned = q.identifiers();
+        deps.insert(
+            q.name.clone(),
+            names.iter().filter(|n| **n != q.name && mentioned.contains(*n)).cloned().collect(),
+        );
+    }
+    let mut by_name: BTreeMap<String, Query> = queries.into_iter().map(|q| (q.name.clone(), q)).collect();
+    let mut ordered = Vec::new();
+    while !by_name.is_empty() {
+        let ready: Vec<String> = by_name
+            .keys()
+            .filter(|n| deps[*n].iter().all(|d| !by_name.contains_key(d)))
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            return Err(Error::QueryGraph(format!(
+                "dependency cycle among: {}",
+                by_name.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        for n in ready {
+            let q = by_name.remove(&n).expect("present");
+            ordered.push(q);
+        }
+    }
+    Ok(ordered)
+}
+
+/// Direct query dependencies of each query, for skip propagation.
+fn query_deps(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
+    let names: BTreeSet<&str> = queries.iter().map(|q| q.name.as_str()).collect();
+    queries
+        .iter()
+        .map(|q| {
+            let ids = q.identifiers();
+            (q.name.clone(), names.iter().filter(|n| **n != q.name && ids.contains(**n)).map(|n| n.to_string()).collect())
+        })
+        .collect()
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub threads: Option<usize>,
+    pub memory_limit: Option<usize>,
+}
+
+/// A DataFusion session with the engine settings applied.
+pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
+    let mut config = SessionConfig::new().with_information_schema(true);
+    if let Some(threads) = engine.threads {
+        config = config.with_target_partitions(threads.max(1));
+    }
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = engine.memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+    }
+    Ok(SessionContext::new_with_config_rt(config, runtime.build_arc()?))
+}
+
+fn register_batch(ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+    let table = MemTable::try_new(schema, vec![batches])?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
+
+/// How each input table is seen as of the end of the report month (see module docs).
+fn as_of_sql(table: &str) -> Option<&'static str> {
+    Some(match table {
+        "touches" => "SELECT t.* FROM input_touches t, params p WHERE t.ts < p.report_end",
+        "lifecycle" => "SELECT l.* FROM input_lifecycle l, params p WHERE l.ts < p.report_end",
+        "opportunities" => {
+            "SELECT o.opportunity_id, o.account_id, o.created_at,
+                    CASE WHEN o.closed_at >= p.report_end THEN NULL ELSE o.closed_at END AS closed_at,
+                    CASE WHEN o.closed_at >= p.report_end THEN 'open' ELSE o.status END AS status,
+                    o.amount, o.type, o.source, o.primary_contact_id
+             FROM input_opportunities o, params p WHERE o.created_at < p.report_end"
+        }
+        "opportunity_contacts" => {
+            "SELECT oc.* FROM input_opportunity_contacts oc, input_opportunities o, params p
+             WHERE oc.opportunity_id = o.opportunity_id AND o.created_at < p.report_end"
+        }
+        "subscriptions" => {
+            "SELECT s.subscription_id, s.account_id, s.start_date,
+                    CASE WHEN s.end_date >= p.report_end_date THEN NULL ELSE s.end_date END AS end_date,
+                    s.mrr, s.product
+             FROM input_subscriptions s, params p WHERE s.start_date < p.report_end_date"
+        }
+        "spend" => "SELECT s.* FROM input_spend s, params p WHERE s.month < p.report_end_date",
+        "costs" => "SELECT c.* FROM input_costs c, params p WHERE c.month < p.report_end_date",
+        _ => return None,
+    })
+}
+
+/// Register the loaded tables. With `as_of`, the canonical names are as-of views for
+/// the report month and `params` is registered; without, the tables are seen whole.
+pub async fn register_inputs(
+    ctx: &SessionContext,
+    loaded: &LoadedData,
+    as_of: Option<(Month, &Params)>,
+) -> Result<()> {
+    if let Some((month, params)) = as_of {
+        let batch = params.to_batch(month)?;
+        register_batch(ctx, "params", batch.schema(), vec![batch])?;
+    }
+    for (name, table) in &loaded.tables {
+        let batch = table.batch.clone();
+        match (as_of, as_of_sql(name)) {
+            (Some(_), Some(sql)) => {
+                register_batch(ctx, &format!("input_{name}"), batch.schema(), vec![batch])?;
+                let view = ctx.sql(sql).await?.into_view();
+                ctx.register_table(*name, view)?;
+            }
+            _ => register_batch(ctx, name, batch.schema(), vec![batch])?,
+        }
+    }
+    Ok(())
+}
+
+/// What happened to one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub table: String,
+    pub file: String,
+    pub published: bool,
+    /// Rows produced; `None` when skipped.
+    pub rows: Option<usize>,
+    pub millis: u128,
+    /// Input tables whose absence skipped this query.
+    pub skipped_for_missing: Vec<String>,
+}
+
+/// A materialised query result.
+pub struct QueryResult {
+    pub query: Query,
+    pub batch: RecordBatch,
+}
+
+/// Run the queries in dependency order; `absent` are the input tables not present.
+pub async fn run_queries(
+    ctx: &SessionContext,
+    queries: Vec<Query>,
+    absent: &[&str],
+    progress: &indicatif::ProgressBar,
+) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
+    let queries = dependency_order(queries)?;
+    let deps = query_deps(&queries);
+    let mut missing_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut results = Vec::new();
+    let mut reports = Vec::new();
+    for query in queries {
+        progress.set_message(query.name.clone());
+        let mut missing: BTreeSet<String> =
+            query.requires.iter().filter(|t| absent.contains(&t.as_str())).cloned().collect();
+        for dep in &deps[&query.name] {
+            missing.extend(missing_of.get(dep).into_iter().flatten().cloned());
+        }
+        if !missing.is_empty() {
+            let missing: Vec<String> = missing.into_iter().collect();
+            missing_of.insert(query.name.clone(), missing.clone());
+            reports.push(StageReport {
+                table: query.name.clone(),
+                file: query.file.clone(),
+                published: query.publish,
+                rows: None,
+                millis: 0,
+                skipped_for_missing: missing,
+            });
+            progress.inc(1);
+            continue;
+        }
+        let started = Instant::now();
+        let wrap = |source| Error::Query { query: query.name.clone(), file: query.file.clone(), source };
+        let df = ctx.sql(&query.sql).await.map_err(wrap)?;
+        let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(wrap)?;
+        let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
+        let batch = concat_batches(&schema, &batches)?;
+        register_batch(ctx, &query.name, schema, vec![batch.clone()])?;
+        reports.push(StageReport {
+            table: query.name.clone(),
+            file: query.file.clone(),
+            published: query.publish,
+            rows: Some(batch.num_rows()),
+            millis: started.elapsed().as_millis(),
+            skipped_for_missing: vec![],
+        });
+        results.push(QueryResult { query, batch });
+        progress.inc(1);
+    }
+    Ok((results, reports))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str, sql: &str) -> Query {
+        Query::parse(&format!("{name}.sql"), sql).unwrap()
+    }
+
+    #[test]
+    fn order_follows_table_references_not_file_names() {
+        let ordered = dependency_order(vec![
+            q("a_report", "SELECT * FROM z_helper JOIN m_mid USING (x)"),
+            q("m_mid", "SELECT * FROM z_helper -- a_report is mentioned only in a comment"),
+            q("z_helper", "SELECT 1 AS x"),
+        ])
+        .unwrap();
+        let names: Vec<_> = ordered.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["z_helper", "m_mid", "a_report"]);
+    }
+
+    #[test]
+    fn cycles_and_unknown_requirements_are_errors() {
+        let err = dependency_order(vec![q("a", "SELECT * FROM b"), q("b", "SELECT * FROM a")]).unwrap_err();
+        assert!(err.to_string().contains("cycle"), "{err}");
+        let err = Query::parse("x.sql", "-- requires: touchez\nSELECT 1").unwrap_err();
+        assert!(err.to_string().contains("touchez"));
+    }
+
+    #[test]
+    fn header_is_parsed() {
+        let query = q("h", "-- h: helper\n-- grain: a, b\n-- requires: touches, lifecycle\n-- publish: false\nSELECT 1");
+        assert_eq!(query.grain, ["a", "b"]);
+        assert_eq!(query.requires, ["touches", "lifecycle"]);
+        assert!(!query.publish);
+    }
+}

@@ -1,0 +1,363 @@
+//! The canonical input tables, in one place.
+//!
+//! Every fact about an input table — its columns, their types, which are required,
+//! enum domains and defaults, the primary key and the foreign keys — is written here
+//! once. The loader, the validator, the generator, the docs test and `validate` all
+//! read these specs; no other module types a column list of an input table.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// Decimal type used for every money column: one currency, exact to the cent.
+pub const MONEY_PRECISION: u8 = 18;
+pub const MONEY_SCALE: i8 = 2;
+
+/// The type of a canonical column, with the parsing rules that go with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Float,
+    Bool,
+    /// UTC timestamp, microseconds.
+    Timestamp,
+    Date,
+    /// Exact decimal money, `Decimal128(18, 2)`.
+    Money,
+    /// Lower-case text restricted to a fixed set of values.
+    Enum(&'static [&'static str]),
+}
+
+impl Kind {
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Text | Kind::Enum(_) => DataType::Utf8,
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Kind::Date => DataType::Date32,
+            Kind::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Kind::Text => "text".into(),
+            Kind::Int => "integer".into(),
+            Kind::Float => "number".into(),
+            Kind::Bool => "boolean (true/false)".into(),
+            Kind::Timestamp => "UTC timestamp (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])".into(),
+            Kind::Date => "date (YYYY-MM-DD)".into(),
+            Kind::Money => "decimal money (at most 2 decimals)".into(),
+            Kind::Enum(values) => format!("one of {}", values.join(", ")),
+        }
+    }
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// A required column must be present in the file and non-empty in every row.
+    pub required: bool,
+    /// Value used when an optional column is absent or empty.
+    pub default: Option<&'static str>,
+}
+
+/// A reference from a column to the primary key of another table.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignKey {
+    pub column: &'static str,
+    pub table: &'static str,
+}
+
+/// One canonical input table.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    pub name: &'static str,
+    /// Optional tables may be absent; outputs that need them are skipped.
+    pub optional: bool,
+    pub columns: &'static [ColumnSpec],
+    pub primary_key: Option<&'static str>,
+    pub foreign_keys: &'static [ForeignKey],
+}
+
+impl TableSpec {
+    /// Arrow schema of the loaded table (nullable throughout: required values are
+    /// enforced by validation, which rejects the row).
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(c.name, c.kind.data_type(), true))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+pub const CONTACT_ROLES: &[&str] = &[
+    "economic_buyer",
+    "technical_buyer",
+    "procurement",
+    "influencer",
+    "champion",
+    "end_user",
+    "unknown",
+];
+pub const TOUCH_KINDS: &[&str] = &["marketing", "sales"];
+pub const STAGES: &[&str] = &[
+    "lead",
+    "mql",
+    "sal",
+    "sql",
+    "opportunity",
+    "customer",
+    "recycled",
+    "disqualified",
+];
+pub const OPPORTUNITY_STATUSES: &[&str] = &["open", "won", "lost"];
+pub const OPPORTUNITY_TYPES: &[&str] = &["new_business", "expansion", "renewal"];
+pub const OPPORTUNITY_SOURCES: &[&str] =
+    &["marketing", "sales", "partner", "customer_success", "unknown"];
+pub const COST_FUNCTIONS: &[&str] = &["marketing", "sales", "customer_success"];
+
+const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec { name, kind, required: true, default: None }
+}
+const fn opt(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec { name, kind, required: false, default: None }
+}
+const fn dflt(name: &'static str, kind: Kind, default: &'static str) -> ColumnSpec {
+    ColumnSpec { name, kind, required: false, default: Some(default) }
+}
+const fn fk(column: &'static str, table: &'static str) -> ForeignKey {
+    ForeignKey { column, table }
+}
+
+use Kind::*;
+
+pub const ACCOUNTS: TableSpec = TableSpec {
+    name: "accounts",
+    optional: false,
+    columns: &[
+        req("account_id", Text),
+        opt("name", Text),
+        opt("domain", Text),
+        opt("industry", Text),
+        opt("employees", Int),
+        opt("region", Text),
+        opt("country", Text),
+        opt("annual_revenue", Money),
+        opt("technologies", Text),
+        dflt("is_target", Bool, "false"),
+        opt("created_at", Timestamp),
+    ],
+    primary_key: Some("account_id"),
+    foreign_keys: &[],
+};
+
+pub const CONTACTS: TableSpec = TableSpec {
+    name: "contacts",
+    optional: false,
+    columns: &[
+        req("contact_id", Text),
+        req("account_id", Text),
+        dflt("role", Enum(CONTACT_ROLES), "unknown"),
+        opt("title", Text),
+        opt("email", Text),
+        opt("created_at", Timestamp),
+    ],
+    primary_key: Some("contact_id"),
+    foreign_keys: &[fk("account_id", "accounts")],
+};
+
+pub const CAMPAIGNS: TableSpec = TableSpec {
+    name: "campaigns",
+    optional: true,
+    columns: &[
+        req("campaign_id", Text),
+        req("name", Text),
+        req("channel", Text),
+        opt("start_date", Date),
+        opt("end_date", Date),
+    ],
+    primary_key: Some("campaign_id"),
+    foreign_keys: &[],
+};
+
+pub const TOUCHES: TableSpec = TableSpec {
+    name: "touches",
+    optional: true,
+    columns: &[
+        req("touch_id", Text),
+        req("contact_id", Text),
+        req("ts", Timestamp),
+        req("channel", Text),
+        req("kind", Enum(TOUCH_KINDS)),
+        opt("activity", Text),
+        opt("campaign_id", Text),
+    ],
+    primary_key: Some("touch_id"),
+    foreign_keys: &[fk("contact_id", "contacts")],
+};
+
+pub const LIFECYCLE: TableSpec = TableSpec {
+    name: "lifecycle",
+    optional: true,
+    columns: &[
+        req("contact_id", Text),
+        req("stage", Enum(STAGES)),
+        req("ts", Timestamp),
+        opt("reason", Text),
+    ],
+    primary_key: None,
+    foreign_keys: &[fk("contact_id", "contacts")],
+};
+
+pub const OPPORTUNITIES: TableSpec = TableSpec {
+    name: "opportunities",
+    optional: false,
+    columns: &[
+        req("opportunity_id", Text),
+        req("account_id", Text),
+        req("created_at", Timestamp),
+        opt("closed_at", Timestamp),
+        req("status", Enum(OPPORTUNITY_STATUSES)),
+        req("amount", Money),
+        dflt("type", Enum(OPPORTUNITY_TYPES), "new_business"),
+        dflt("source", Enum(OPPORTUNITY_SOURCES), "unknown"),
+        opt("primary_contact_id", Text),
+    ],
+    primary_key: Some("opportunity_id"),
+    foreign_keys: &[fk("account_id", "accounts"), fk("primary_contact_id", "contacts")],
+};
+
+pub const OPPORTUNITY_CONTACTS: TableSpec = TableSpec {
+    name: "opportunity_contacts",
+    optional: true,
+    columns: &[req("opportunity_id", Text), req("contact_id", Text), req("role", Text)],
+    primary_key: None,
+    foreign_keys: &[fk("opportunity_id", "opportunities"), fk("contact_id", "contacts")],
+};
+
+pub const SUBSCRIPTIONS: TableSpec = TableSpec {
+    name: "subscriptions",
+    optional: true,
+    columns: &[
+        req("subscription_id", Text),
+        req("account_id", Text),
+        req("start_date", Date),
+        opt("end_date", Date),
+        req("mrr", Money),
+        opt("product", Text),
+    ],
+    primary_key: Some("subscription_id"),
+    foreign_keys: &[fk("account_id", "accounts")],
+};
+
+pub const SPEND: TableSpec = TableSpec {
+    name: "spend",
+    optional: true,
+    columns: &[
+        req("month", Date),
+        req("channel", Text),
+        opt("campaign_id", Text),
+        req("amount", Money),
+    ],
+    primary_key: None,
+    foreign_keys: &[],
+};
+
+pub const COSTS: TableSpec = TableSpec {
+    name: "costs",
+    optional: true,
+    columns: &[req("month", Date), req("function", Enum(COST_FUNCTIONS)), req("amount", Money)],
+    primary_key: None,
+    foreign_keys: &[],
+};
+
+pub const COMPANIES: TableSpec = TableSpec {
+    name: "companies",
+    optional: true,
+    columns: &[
+        req("company_id", Text),
+        req("domain", Text),
+        req("name", Text),
+        req("industry", Text),
+        req("employees", Int),
+        req("region", Text),
+        opt("country", Text),
+        opt("technologies", Text),
+    ],
+    primary_key: Some("company_id"),
+    foreign_keys: &[],
+};
+
+pub const TARGETS: TableSpec = TableSpec {
+    name: "targets",
+    optional: true,
+    columns: &[
+        req("month", Date),
+        req("metric", Text),
+        req("target", Float),
+        opt("segment", Text),
+    ],
+    primary_key: None,
+    foreign_keys: &[],
+};
+
+/// All canonical tables, in load order: a table's foreign keys point only to tables
+/// before it, so cascading rejects (a touch of a rejected contact) resolve in one pass.
+pub const TABLES: &[TableSpec] = &[
+    ACCOUNTS,
+    CONTACTS,
+    CAMPAIGNS,
+    OPPORTUNITIES,
+    TOUCHES,
+    LIFECYCLE,
+    OPPORTUNITY_CONTACTS,
+    SUBSCRIPTIONS,
+    SPEND,
+    COSTS,
+    COMPANIES,
+    TARGETS,
+];
+
+pub fn table(name: &str) -> Option<&'static TableSpec> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// Schema of the `rejects` output (without `report_month`).
+pub fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("table", DataType::Utf8, false),
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("row_number", DataType::Int64, false),
+        Field::new("column", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("raw_value", DataType::Utf8, true),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_keys_point_backwards_in_load_order() {
+        for (i, t) in TABLES.iter().enumerate() {
+            for f in t.foreign_keys {
+                let target = TABLES.iter().position(|x| x.name == f.table).unwrap();
+                assert!(target < i, "{} -> {} breaks load order", t.name, f.table);
+                assert!(t.column(f.column).is_some());
+            }
+        }
+    }
+}

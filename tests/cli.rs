@@ -1,0 +1,117 @@
+//! The binary as a user runs it: exit codes, help, validate, query formats.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::util::{copy_fixture, fixture, list_files};
+
+fn revalign() -> Command {
+    Command::cargo_bin("revalign").unwrap()
+}
+
+#[test]
+fn help_lists_the_commands() {
+    revalign()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run").and(predicate::str::contains("generate")).and(predicate::str::contains("validate")).and(predicate::str::contains("query")));
+    revalign().args(["run", "--help"]).assert().success().stdout(predicate::str::contains("--month"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    revalign().arg("--no-such-flag").assert().code(2);
+    revalign().args(["run", "--month", "2026-13"]).assert().code(2).stderr(predicate::str::contains("YYYY-MM"));
+    revalign()
+        .args(["run", "--engine", "ballista", "--data", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Ballista"));
+    revalign().args(["run", "--set", "sla_hourz=4"]).assert().code(2).stderr(predicate::str::contains("sla_hourz"));
+}
+
+#[test]
+fn schema_fault_exits_1_names_file_and_column_and_writes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    std::fs::write(data.path().join("touches.csv"), "touch_id,contact_id,ts,channel\nT1,C1,2026-01-01,email\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    revalign()
+        .args(["run", "--month", "2026-03", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("touches.csv").and(predicate::str::contains("`kind`")));
+    assert!(list_files(out.path()).is_empty());
+}
+
+#[test]
+fn run_then_query_in_every_format() {
+    let out = tempfile::tempdir().unwrap();
+    revalign()
+        .args(["run", "--month", "2026-03", "--data"])
+        .arg(fixture("funnel"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("funnel_monthly").and(predicate::str::contains("0 rejected")));
+    let sql = "SELECT channel, mqls FROM mql_followup WHERE month = DATE '2026-01-01' ORDER BY channel";
+    revalign()
+        .args(["query", "--out"])
+        .arg(out.path())
+        .args(["--format", "csv", sql])
+        .assert()
+        .success()
+        .stdout("channel,mqls\nall,2\npaid_search,1\nwebinar,1\n");
+    revalign()
+        .args(["query", "--out"])
+        .arg(out.path())
+        .args(["--format", "json", sql])
+        .assert()
+        .success()
+        .stdout("{\"channel\":\"all\",\"mqls\":2}\n{\"channel\":\"paid_search\",\"mqls\":1}\n{\"channel\":\"webinar\",\"mqls\":1}\n");
+    revalign()
+        .args(["query", "--out"])
+        .arg(out.path())
+        .arg(sql)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| paid_search | 1    |"));
+    // Inputs are queryable too.
+    revalign()
+        .args(["query", "--format", "csv", "--data"])
+        .arg(fixture("funnel"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("SELECT COUNT(*) AS n FROM touches WHERE kind = 'sales'")
+        .assert()
+        .success()
+        .stdout("n\n7\n");
+    revalign().args(["query", "--out"]).arg(out.path()).arg("SELECT * FROM nope").assert().code(1).stderr(predicate::str::contains("nope"));
+}
+
+#[test]
+fn validate_prints_a_per_table_summary() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    let mut opps = std::fs::read_to_string(data.path().join("opportunities.csv")).unwrap();
+    opps.push_str("O4,A1,2026-02-01,,won,10,,,\n");
+    std::fs::write(data.path().join("opportunities.csv"), opps).unwrap();
+    revalign()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("opportunities")
+                .and(predicate::str::contains("won/lost without closed_at: 1"))
+                .and(predicate::str::contains("subscriptions            absent"))
+                .and(predicate::str::contains("row 4 column closed_at")),
+        );
+    revalign().args(["validate", "--strict", "--data"]).arg(data.path()).assert().code(1);
+}

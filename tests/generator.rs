@@ -1,0 +1,77 @@
+//! The synthetic data: deterministic, valid, and realistic enough to tell the story.
+
+use datafusion::arrow::array::{Array, AsArray, Int64Array};
+use revalign::config::Params;
+use revalign::generate::{generate, FileFormat, GenerateOptions};
+
+use crate::util::session_after_queries;
+
+fn small(seed: u64, format: FileFormat) -> GenerateOptions {
+    GenerateOptions { accounts: 150, months: 12, seed, format, ..Default::default() }
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_data() {
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    generate(a.path(), &small(7, FileFormat::Parquet)).unwrap();
+    generate(b.path(), &small(7, FileFormat::Parquet)).unwrap();
+    generate(c.path(), &small(8, FileFormat::Parquet)).unwrap();
+    for entry in std::fs::read_dir(a.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(std::fs::read(a.path().join(&name)).unwrap(), std::fs::read(b.path().join(&name)).unwrap(), "{name:?}");
+    }
+    assert_ne!(std::fs::read(a.path().join("touches.parquet")).unwrap(), std::fs::read(c.path().join("touches.parquet")).unwrap());
+}
+
+#[test]
+fn csv_output_loads_without_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(dir.path(), &small(3, FileFormat::Csv)).unwrap();
+    let loaded = revalign::load::load(dir.path(), Default::default()).unwrap();
+    assert!(loaded.rejects.is_empty(), "{:?}", &loaded.rejects[..loaded.rejects.len().min(5)]);
+    for (table, rows) in &summary.rows {
+        assert_eq!(loaded.tables[table.as_str()].stats.loaded, *rows, "{table}");
+    }
+}
+
+fn sum(batch: &datafusion::arrow::array::RecordBatch, col: &str) -> i64 {
+    batch.column_by_name(col).unwrap().as_any().downcast_ref::<Int64Array>().unwrap().iter().flatten().sum()
+}
+
+#[tokio::test]
+async fn demo_data_is_clean_and_tells_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(dir.path(), &GenerateOptions::default()).unwrap();
+    assert!(summary.rows["touches"] > 100_000, "{:?}", summary.rows);
+    let loaded = revalign::load::load(dir.path(), Default::default()).unwrap();
+    assert!(loaded.rejects.is_empty(), "demo data produces no rejects");
+    assert_eq!(revalign::run::last_complete_month(&loaded).unwrap().to_string(), "2026-10");
+
+    let ctx = session_after_queries(dir.path(), "2026-10", &Params::default()).await;
+    // MQL follow-up: a large share never gets a sales touch, many get one or two.
+    let all = ctx
+        .sql("SELECT CAST(SUM(mqls) AS BIGINT) AS mqls, CAST(SUM(never_touched) AS BIGINT) AS never_touched, CAST(SUM(touched_1_2) AS BIGINT) AS touched_1_2, CAST(SUM(followed_up_in_sla) AS BIGINT) AS followed_up_in_sla FROM mql_followup WHERE channel = 'all'")
+        .await.unwrap().collect().await.unwrap();
+    let (mqls, never, few, sla) = (sum(&all[0], "mqls"), sum(&all[0], "never_touched"), sum(&all[0], "touched_1_2"), sum(&all[0], "followed_up_in_sla"));
+    let never_share = never as f64 / mqls as f64;
+    assert!((0.3..=0.7).contains(&never_share), "never-touched share {never_share}");
+    assert!(few as f64 / mqls as f64 > 0.1, "touched 1-2: {few} of {mqls}");
+    assert!(sla > 0 && sla < mqls - never, "SLA follow-ups {sla}");
+
+    // Lead quality differs by channel: referral and events convert MQLs to SQLs better
+    // than programmatic and social.
+    let rates = ctx
+        .sql("SELECT channel, CAST(SUM(mql_to_sql_rate * mql_cohort_contacts) / SUM(mql_cohort_contacts) AS DOUBLE) AS r FROM funnel_monthly WHERE channel IN ('referral', 'events', 'programmatic', 'social') GROUP BY channel ORDER BY channel")
+        .await.unwrap().collect().await.unwrap();
+    let names = rates[0].column(0).as_string::<i32>();
+    let r = rates[0].column(1).as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    let rate = |c: &str| (0..names.len()).find(|&i| names.value(i) == c).map(|i| r.value(i)).unwrap();
+    assert!(rate("referral") > rate("programmatic") && rate("events") > rate("social"), "{:?}", (rate("referral"), rate("events"), rate("programmatic"), rate("social")));
+
+    // Sales cycles of three to six months.
+    let cycle = ctx
+        .sql("SELECT CAST(median(date_part('epoch', closed_at) - date_part('epoch', created_at)) / 86400 AS DOUBLE) FROM opportunities WHERE status <> 'open' AND type = 'new_business'")
+        .await.unwrap().collect().await.unwrap();
+    let days = cycle[0].column(0).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+    assert!((90.0..=180.0).contains(&days), "median cycle {days} days");
+}

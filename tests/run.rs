@@ -1,0 +1,150 @@
+//! The monthly job end to end through the library: outputs, manifest, reruns,
+//! atomic replacement, partial data and staging.
+
+use revalign::run;
+
+use crate::util::{copy_fixture, fixture, job, list_files, read_parquet_rows, repo_path, write_tables};
+
+fn manifest(out: &std::path::Path, month: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join(format!("reports/{month}/manifest.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn run_writes_partitions_report_and_manifest() {
+    let out = tempfile::tempdir().unwrap();
+    run::run(&job(&fixture("funnel"), out.path(), "2026-03")).await.unwrap();
+    let files = list_files(out.path());
+    for expected in [
+        "reports/2026-03/index.html",
+        "reports/2026-03/manifest.json",
+        "tables/funnel_monthly/report_month=2026-03/part-0.parquet",
+        "tables/mql_followup/report_month=2026-03/part-0.parquet",
+        "tables/rejects/report_month=2026-03/part-0.parquet",
+    ] {
+        assert!(files.contains(&expected.to_string()), "{expected} missing from {files:?}");
+    }
+    assert!(!files.iter().any(|f| f.contains("contact_channel")), "helper tables are not published");
+    assert!(!files.iter().any(|f| f.contains(".revalign-staging")), "staging folder removed");
+    let m = manifest(out.path(), "2026-03");
+    assert_eq!(m["report_month"], "2026-03");
+    assert_eq!(m["inputs"]["touches"]["rows_read"], 11);
+    assert_eq!(m["inputs"]["touches"]["loaded"], 11);
+    assert_eq!(m["inputs"]["subscriptions"]["status"], "absent");
+    for (name, input) in m["inputs"].as_object().unwrap() {
+        assert_eq!(input["reconciles"], true, "{name}");
+    }
+    // report_month is a DATE column first in every table.
+    let rows = read_parquet_rows(&out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    assert_eq!(rows.len(), 10);
+    assert!(rows[0].starts_with("2026-03-01|2026-01-01|all|2|2|"), "{}", rows[0]);
+    let html = std::fs::read_to_string(out.path().join("reports/2026-03/index.html")).unwrap();
+    assert!(html.contains("run for 2026-03") && html.contains("funnel_monthly"));
+}
+
+#[tokio::test]
+async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
+    let out = tempfile::tempdir().unwrap();
+    let data = fixture("funnel");
+    run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
+    let path = out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet");
+    let first = std::fs::read(&path).unwrap();
+    run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
+    run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), first, "same inputs, same bytes");
+    assert!(out.path().join("tables/funnel_monthly/report_month=2026-02/part-0.parquet").exists());
+    assert_eq!(list_files(out.path()).iter().filter(|f| f.contains("2026-03")).count(), 5);
+}
+
+#[tokio::test]
+async fn failed_runs_leave_the_previous_outputs_untouched() {
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let before: Vec<(String, Vec<u8>)> =
+        list_files(out.path()).into_iter().map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap())).collect();
+
+    // A query that fails mid-pipeline.
+    let queries = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_path("queries")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), queries.path().join(entry.file_name())).unwrap();
+    }
+    std::fs::write(queries.path().join("mql_followup.sql"), "SELECT no_such_column FROM touches").unwrap();
+    let mut bad = job(data.path(), out.path(), "2026-03");
+    bad.queries = Some(queries.path().to_path_buf());
+    let err = run::run(&bad).await.unwrap_err().to_string();
+    assert!(err.contains("mql_followup") && err.contains("no_such_column"), "{err}");
+
+    // A schema fault in the inputs.
+    std::fs::write(data.path().join("opportunities.csv"), "opportunity_id,account_id\nO1,A1\n").unwrap();
+    let err = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap_err().to_string();
+    assert!(err.contains("opportunities.csv"), "{err}");
+
+    let after: Vec<(String, Vec<u8>)> =
+        list_files(out.path()).into_iter().map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap())).collect();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn partial_data_skips_outputs_and_says_why() {
+    // Required tables plus lifecycle and touches: both funnel outputs run.
+    let data = tempfile::tempdir().unwrap();
+    for t in ["accounts", "contacts", "opportunities", "lifecycle", "touches"] {
+        std::fs::copy(fixture("funnel").join(format!("{t}.csv")), data.path().join(format!("{t}.csv"))).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let tables: Vec<&str> = summary.manifest.outputs.iter().map(|o| o.table.as_str()).collect();
+    assert!(tables.contains(&"funnel_monthly") && tables.contains(&"mql_followup"), "{tables:?}");
+
+    // Only the required tables: the funnel outputs are skipped, naming what is missing.
+    std::fs::remove_file(data.path().join("lifecycle.csv")).unwrap();
+    std::fs::remove_file(data.path().join("touches.csv")).unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let skipped: Vec<(String, Vec<String>)> =
+        summary.manifest.skipped.iter().map(|s| (s.table.clone(), s.missing.clone())).collect();
+    assert!(skipped.contains(&("funnel_monthly".into(), vec!["lifecycle".into(), "touches".into()])), "{skipped:?}");
+    assert!(skipped.contains(&("mql_followup".into(), vec!["lifecycle".into(), "touches".into()])), "{skipped:?}");
+    // No empty table pretends to be a result, and the stale partition is gone.
+    assert!(!out.path().join("tables/funnel_monthly/report_month=2026-03").exists());
+    let m = manifest(out.path(), "2026-03");
+    assert_eq!(m["skipped"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn rejects_are_written_and_strict_fails() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    let mut touches = std::fs::read_to_string(data.path().join("touches.csv")).unwrap();
+    touches.push_str("T12,C1,not a time,email,marketing,,\n");
+    write_tables(data.path(), &[("touches", &touches)]);
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    assert_eq!(summary.manifest.rejects_total, 1);
+    let rows = read_parquet_rows(&out.path().join("tables/rejects/report_month=2026-03/part-0.parquet"));
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("2026-03-01|touches|"), "{}", rows[0]);
+    assert!(rows[0].ends_with("|12|ts|unparseable timestamp|not a time"), "{}", rows[0]);
+
+    let mut strict = job(data.path(), out.path(), "2026-03");
+    strict.strict = true;
+    let err = run::run(&strict).await.unwrap_err().to_string();
+    assert!(err.contains("--strict") && err.contains("touches") && err.contains("row 12"), "{err}");
+}
+
+#[tokio::test]
+async fn staging_example_runs_end_to_end() {
+    let example = repo_path("examples/crm_export");
+    let out = tempfile::tempdir().unwrap();
+    let mut j = job(&example.join("data"), out.path(), "2026-03");
+    j.staging = Some(example.join("staging"));
+    let summary = run::run(&j).await.unwrap();
+    let m = &summary.manifest;
+    assert_eq!(m.rejects_total, 1, "the example carries one bad row on purpose");
+    assert_eq!(m.inputs["contacts"].stats.sources, ["staging/contacts.sql"]);
+    assert!(m.inputs["touches"].stats.loaded > 0);
+    let rows = read_parquet_rows(&out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    assert!(rows.iter().any(|r| r.contains("|webinar|")), "{rows:?}");
+}

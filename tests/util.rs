@@ -1,0 +1,100 @@
+//! Shared helpers: fixtures, temp folders, running the pipeline in memory.
+
+use std::path::{Path, PathBuf};
+
+use revalign::config::{Month, Params};
+use revalign::pipeline::{self, EngineOptions};
+use revalign::run::{DataSource, RunJob};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Write `name.csv` files into `dir`.
+pub fn write_tables(dir: &Path, tables: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, csv) in tables {
+        std::fs::write(dir.join(format!("{name}.csv")), csv).unwrap();
+    }
+}
+
+/// Copy a fixture folder into `dir`.
+pub fn copy_fixture(name: &str, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+}
+
+pub fn month(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+pub fn job(data: &Path, out: &Path, m: &str) -> RunJob {
+    RunJob {
+        data: DataSource::Dir(data.to_path_buf()),
+        month: Some(month(m)),
+        out: out.to_path_buf(),
+        params: Params::default(),
+        queries: None,
+        staging: None,
+        strict: false,
+        engine: EngineOptions::default(),
+    }
+}
+
+/// Load `data` and run every query for `m`; the results are registered in the
+/// returned session under their table names.
+pub async fn session_after_queries(data: &Path, m: &str, params: &Params) -> datafusion::prelude::SessionContext {
+    let loaded = revalign::run::load_inputs(data, None).await.unwrap();
+    let ctx = pipeline::new_session(&EngineOptions::default()).unwrap();
+    pipeline::register_inputs(&ctx, &loaded, Some((month(m), params))).await.unwrap();
+    let queries = pipeline::embedded_queries().unwrap();
+    pipeline::run_queries(&ctx, queries, &loaded.absent, &indicatif::ProgressBar::hidden()).await.unwrap();
+    ctx
+}
+
+/// Read every Parquet file under `dir` into one sorted list of rendered rows.
+pub fn read_parquet_rows(path: &Path) -> Vec<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let file = std::fs::File::open(path).unwrap();
+    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let options = FormatOptions::default().with_null("NULL");
+        let fmts: Vec<_> = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+        for r in 0..batch.num_rows() {
+            rows.push(fmts.iter().map(|f| f.value(r).to_string()).collect::<Vec<_>>().join("|"));
+        }
+    }
+    rows
+}
+
+/// All files under `dir`, relative, sorted.
+pub fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(base, &p, out);
+                } else {
+                    out.push(p.strip_prefix(base).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
