@@ -367,7 +367,7 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
         let mut contact = Contact { id: contact_id, role, created, lead_channel: None };
         // Marketing touches: a Poisson process over the contact's life.
         let active_days = (ctx.end_us - created) as f64 / DAY as f64;
-        let rate_per_day = 1.1 / 30.0 * engagement * rng.gen_range(0.3..1.7);
+        let rate_per_day = 1.5 / 30.0 * engagement * rng.gen_range(0.3..1.7);
         let n = (Poisson::new((rate_per_day * active_days).max(1e-9)).expect("poisson").sample(rng) as usize).min(400);
         let mut times: Vec<i64> = (0..n).map(|_| created + (rng.gen::<f64>() * (ctx.end_us - created) as f64) as i64).collect();
         times.sort_unstable();
