@@ -115,6 +115,8 @@ pub struct Params {
     pub gross_margin: f64,
     /// Annual discount rate for discounted lifetime value.
     pub annual_discount_rate: f64,
+    /// Smallest number of customers in a segment for an sBG retention fit.
+    pub sbg_min_customers: i64,
 }
 
 impl Default for Params {
@@ -132,6 +134,7 @@ impl Default for Params {
             followup_window_days: 30,
             gross_margin: 0.8,
             annual_discount_rate: 0.10,
+            sbg_min_customers: 20,
         }
     }
 }
@@ -170,6 +173,9 @@ impl Params {
         if !(0.0..=0.25 + 1e-12).contains(&self.full_path_milestone) {
             return Err("full_path_milestone must be between 0 and 1/4".into());
         }
+        if self.sbg_min_customers < 2 {
+            return Err("sbg_min_customers must be >= 2".into());
+        }
         unit("gross_margin", self.gross_margin)?;
         unit("annual_discount_rate", self.annual_discount_rate)?;
         Ok(())
@@ -203,6 +209,7 @@ impl Params {
             Field::new("lookback_days", DataType::Int64, false),
             Field::new("followup_window_days", DataType::Int64, false),
             Field::new("include_sales_touches", DataType::Boolean, false),
+            Field::new("sbg_min_customers", DataType::Int64, false),
         ];
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![days(start)])),
@@ -213,6 +220,7 @@ impl Params {
             Arc::new(Int64Array::from(vec![self.lookback_days])),
             Arc::new(Int64Array::from(vec![self.followup_window_days])),
             Arc::new(BooleanArray::from(vec![self.include_sales_touches])),
+            Arc::new(Int64Array::from(vec![self.sbg_min_customers])),
         ];
         for (name, value) in f64s {
             fields.push(Field::new(name, DataType::Float64, false));

@@ -7,6 +7,7 @@
 //! - [`load`]: reading CSV/Parquet/JSON lines, validation, `rejects`;
 //! - [`config`]: parameters and the one-row `params` table;
 //! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
+//! - [`models`]: Rust model steps on small aggregates (sBG retention);
 //! - [`output`]: Parquet partitions and report files, swapped in atomically;
 //! - [`report`]: the run page;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod load;
+pub mod models;
 pub mod output;
 pub mod pipeline;
 pub mod report;

@@ -41,15 +41,20 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 
-/// One query file.
+/// A Rust model step: reads one materialised table, returns its output table.
+pub type ModelFn = fn(&RecordBatch, &Params) -> Result<RecordBatch>;
+
+/// One step of the graph: a query file, or a Rust model over a query's result.
 #[derive(Debug, Clone)]
 pub struct Query {
     pub name: String,
     pub file: String,
+    /// The SQL; for a model step, the name of its input table.
     pub sql: String,
     pub requires: Vec<String>,
     pub publish: bool,
     pub grain: Vec<String>,
+    pub model: Option<ModelFn>,
 }
 
 impl Query {
@@ -66,6 +71,7 @@ impl Query {
             requires: vec![],
             publish: true,
             grain: vec![],
+            model: None,
         };
         for line in text.lines().map(str::trim).take_while(|l| l.starts_with("--") || l.is_empty()) {
             let line = line.trim_start_matches('-').trim();
@@ -101,6 +107,20 @@ impl Query {
 /// The built-in queries.
 pub fn embedded_queries() -> Result<Vec<Query>> {
     embedded::QUERIES.iter().map(|(file, text)| Query::parse(file, text)).collect()
+}
+
+/// The Rust model steps, each named after its output and reading one table.
+pub fn model_steps() -> Vec<Query> {
+    let step = |name: &str, input: &str, model: ModelFn| Query {
+        name: name.into(),
+        file: format!("src/models (reads {input})"),
+        sql: input.into(),
+        requires: vec![],
+        publish: false,
+        grain: vec![],
+        model: Some(model),
+    };
+    vec![step("sbg_fit", "sbg_input", crate::models::sbg::fit_table)]
 }
 
 /// Queries from a folder (`--queries DIR`).
@@ -234,6 +254,12 @@ pub async fn register_inputs(
         let batch = params.to_batch(month)?;
         register_batch(ctx, "params", batch.schema(), vec![batch])?;
     }
+    // Absent optional tables are seen as empty, so a query may read them; outputs that
+    // need their rows declare `-- requires:` and are skipped instead.
+    for name in &loaded.absent {
+        let spec = crate::schema::table(name).expect("canonical table");
+        register_batch(ctx, name, spec.schema(), vec![])?;
+    }
     for (name, table) in &loaded.tables {
         let batch = table.batch.clone();
         match (as_of, as_of_sql(name)) {
@@ -270,10 +296,12 @@ pub struct QueryResult {
 /// Run the queries in dependency order; `absent` are the input tables not present.
 pub async fn run_queries(
     ctx: &SessionContext,
-    queries: Vec<Query>,
+    mut queries: Vec<Query>,
     absent: &[&str],
+    params: &Params,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
+    queries.extend(model_steps());
     let queries = dependency_order(queries)?;
     let deps = query_deps(&queries);
     let mut missing_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -301,13 +329,24 @@ pub async fn run_queries(
             continue;
         }
         let started = Instant::now();
-        let wrap = |source| Error::Query { query: query.name.clone(), file: query.file.clone(), source };
-        let df = ctx.sql(&query.sql).await.map_err(wrap)?;
-        let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await.map_err(wrap)?;
-        let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
-        let batch = concat_batches(&schema, &batches)?;
-        register_batch(ctx, &query.name, schema, vec![batch.clone()])?;
+        let batch = match query.model {
+            Some(model) => {
+                let input = results
+                    .iter()
+                    .find(|r: &&QueryResult| r.query.name == query.sql)
+                    .ok_or_else(|| Error::QueryGraph(format!("model `{}` needs table `{}`, which no query produces", query.name, query.sql)))?;
+                model(&input.batch, params)?
+            }
+            None => {
+                let wrap = |source| Error::Query { query: query.name.clone(), file: query.file.clone(), source };
+                let df = ctx.sql(&query.sql).await.map_err(wrap)?;
+                let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                let batches = df.collect().await.map_err(wrap)?;
+                let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
+                concat_batches(&schema, &batches)?
+            }
+        };
+        register_batch(ctx, &query.name, batch.schema(), vec![batch.clone()])?;
         reports.push(StageReport {
             table: query.name.clone(),
             file: query.file.clone(),

@@ -105,3 +105,8 @@ fn every_slt_file_has_a_test() {
         assert!(tests.contains(&format!("run_slt(\"{name}\")")), "{name} is not run by any test");
     }
 }
+
+#[tokio::test]
+async fn slt_revenue() {
+    run_slt("revenue.slt").await;
+}

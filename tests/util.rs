@@ -55,7 +55,7 @@ pub async fn session_after_queries(data: &Path, m: &str, params: &Params) -> dat
     let ctx = pipeline::new_session(&EngineOptions::default()).unwrap();
     pipeline::register_inputs(&ctx, &loaded, Some((month(m), params))).await.unwrap();
     let queries = pipeline::embedded_queries().unwrap();
-    pipeline::run_queries(&ctx, queries, &loaded.absent, &indicatif::ProgressBar::hidden()).await.unwrap();
+    pipeline::run_queries(&ctx, queries, &loaded.absent, params, &indicatif::ProgressBar::hidden()).await.unwrap();
     ctx
 }
 
