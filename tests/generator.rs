@@ -68,6 +68,20 @@ async fn demo_data_is_clean_and_tells_the_story() {
     let rate = |c: &str| (0..names.len()).find(|&i| names.value(i) == c).map(|i| r.value(i)).unwrap();
     assert!(rate("referral") > rate("programmatic") && rate("events") > rate("social"), "{:?}", (rate("referral"), rate("events"), rate("programmatic"), rate("social")));
 
+    // The MRR bridge reconciles exactly in every month, and the economics are plausible.
+    let broken = ctx
+        .sql("SELECT COUNT(*) FROM mrr_movements WHERE starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr <> ending_mrr")
+        .await.unwrap().collect().await.unwrap();
+    assert_eq!(broken[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0), 0);
+    let months = ctx.sql("SELECT COUNT(*) FROM mrr_movements WHERE new_mrr > 0 AND churned_mrr > 0 AND expansion_mrr > 0").await.unwrap().collect().await.unwrap();
+    assert!(months[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0) >= 12, "movements of every kind");
+    let econ = ctx
+        .sql("SELECT ltv_to_cac, sbg_alpha FROM unit_economics WHERE segment_type = 'all' AND month = DATE '2026-10-01'")
+        .await.unwrap().collect().await.unwrap();
+    let l2c = econ[0].column(0).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+    assert!((1.0..8.0).contains(&l2c), "LTV:CAC {l2c}");
+    assert!(econ[0].column(1).is_valid(0), "the sBG fit exists for all customers");
+
     // Sales cycles of three to six months.
     let cycle = ctx
         .sql("SELECT CAST(median(date_part('epoch', closed_at) - date_part('epoch', created_at)) / 86400 AS DOUBLE) FROM opportunities WHERE status <> 'open' AND type = 'new_business'")

@@ -80,15 +80,15 @@ struct Channel {
 }
 
 const CHANNELS: &[Channel] = &[
-    Channel { name: "organic_search", weight: 0.16, cost_per_touch: 450, quality: 1.0, activities: &["page_view", "form_fill"], campaigns: false },
-    Channel { name: "paid_search", weight: 0.14, cost_per_touch: 3800, quality: 0.9, activities: &["ad_click", "form_fill"], campaigns: true },
-    Channel { name: "content", weight: 0.12, cost_per_touch: 1400, quality: 1.1, activities: &["content_download", "form_fill"], campaigns: true },
-    Channel { name: "email", weight: 0.14, cost_per_touch: 150, quality: 0.8, activities: &["email_click"], campaigns: true },
-    Channel { name: "programmatic", weight: 0.12, cost_per_touch: 2200, quality: 0.5, activities: &["ad_click"], campaigns: true },
-    Channel { name: "social", weight: 0.10, cost_per_touch: 1600, quality: 0.6, activities: &["ad_click", "social_engagement"], campaigns: true },
-    Channel { name: "events", weight: 0.04, cost_per_touch: 24000, quality: 1.5, activities: &["event_visit", "meeting_booked"], campaigns: true },
-    Channel { name: "webinar", weight: 0.07, cost_per_touch: 5200, quality: 1.3, activities: &["webinar"], campaigns: true },
-    Channel { name: "referral", weight: 0.04, cost_per_touch: 900, quality: 1.7, activities: &["form_fill"], campaigns: false },
+    Channel { name: "organic_search", weight: 0.16, cost_per_touch: 112, quality: 1.0, activities: &["page_view", "form_fill"], campaigns: false },
+    Channel { name: "paid_search", weight: 0.14, cost_per_touch: 950, quality: 0.9, activities: &["ad_click", "form_fill"], campaigns: true },
+    Channel { name: "content", weight: 0.12, cost_per_touch: 350, quality: 1.1, activities: &["content_download", "form_fill"], campaigns: true },
+    Channel { name: "email", weight: 0.14, cost_per_touch: 37, quality: 0.8, activities: &["email_click"], campaigns: true },
+    Channel { name: "programmatic", weight: 0.12, cost_per_touch: 550, quality: 0.5, activities: &["ad_click"], campaigns: true },
+    Channel { name: "social", weight: 0.10, cost_per_touch: 400, quality: 0.6, activities: &["ad_click", "social_engagement"], campaigns: true },
+    Channel { name: "events", weight: 0.04, cost_per_touch: 6000, quality: 1.5, activities: &["event_visit", "meeting_booked"], campaigns: true },
+    Channel { name: "webinar", weight: 0.07, cost_per_touch: 1300, quality: 1.3, activities: &["webinar"], campaigns: true },
+    Channel { name: "referral", weight: 0.04, cost_per_touch: 225, quality: 1.7, activities: &["form_fill"], campaigns: false },
     Channel { name: "direct", weight: 0.07, cost_per_touch: 0, quality: 1.2, activities: &["page_view", "form_fill"], campaigns: false },
 ];
 
@@ -663,9 +663,9 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
         let growth = 0.7 + 0.6 * m as f64 / ctx.months as f64;
         let media = *marketing_spend.get(&m).unwrap_or(&0);
         let rows = [
-            ("marketing", media / 2 + (4_500_000.0 * scale * growth) as i64),
-            ("sales", (14_000_000.0 * scale * growth) as i64),
-            ("customer_success", (4_000_000.0 * scale * growth) as i64),
+            ("marketing", media / 2 + (1_200_000.0 * scale * growth) as i64),
+            ("sales", (3_500_000.0 * scale * growth) as i64),
+            ("customer_success", (1_000_000.0 * scale * growth) as i64),
         ];
         for (function, cents) in rows {
             s.costs.date(day).text(function).money(cents);

@@ -258,7 +258,9 @@ pub fn fit_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
         } else if lost == 0 {
             Err("no churn observed".into())
         } else {
-            fit(&series).ok_or_else(|| "fit did not converge to an interior optimum".to_string())
+            fit(&series).ok_or_else(|| {
+                "no interior maximum: churn looks homogeneous (alpha and beta unbounded)".to_string()
+            })
         };
         cols.0.push(t);
         cols.1.push(s);
