@@ -66,23 +66,50 @@ pub fn survival(alpha: f64, beta: f64, n: usize) -> Vec<f64> {
     s
 }
 
-pub fn log_likelihood(alpha: f64, beta: f64, cohorts: &[Cohort]) -> f64 {
-    let mut ll = 0.0;
-    for c in cohorts {
-        let n = c.survivors.len() - 1;
+/// The sufficient statistics of a set of cohorts: customers lost in each period t
+/// (`lost[t]`, t >= 1) and customers still active when observation ended after n
+/// periods (`active[n]`). The likelihood needs nothing else, so each evaluation costs
+/// O(longest cohort), however many cohorts there are.
+struct Counts {
+    lost: Vec<f64>,
+    active: Vec<f64>,
+}
+
+impl Counts {
+    fn of(cohorts: &[Cohort]) -> Counts {
+        let n_max = cohorts.iter().map(|c| c.survivors.len() - 1).max().unwrap_or(0);
+        let mut counts = Counts { lost: vec![0.0; n_max + 1], active: vec![0.0; n_max + 1] };
+        for c in cohorts {
+            let n = c.survivors.len() - 1;
+            for t in 1..=n {
+                counts.lost[t] += c.survivors[t - 1] - c.survivors[t];
+            }
+            counts.active[n] += c.survivors[n];
+        }
+        counts
+    }
+
+    fn log_likelihood(&self, alpha: f64, beta: f64) -> f64 {
+        let n = self.lost.len() - 1;
         let p = churn_probabilities(alpha, beta, n);
         let s = survival(alpha, beta, n);
+        let mut ll = 0.0;
         for t in 1..=n {
-            let lost = c.survivors[t - 1] - c.survivors[t];
-            if lost > 0.0 {
-                ll += lost * p[t - 1].ln();
+            if self.lost[t] > 0.0 {
+                ll += self.lost[t] * p[t - 1].ln();
             }
         }
-        if c.survivors[n] > 0.0 {
-            ll += c.survivors[n] * s[n].ln();
+        for (t, active) in self.active.iter().enumerate() {
+            if *active > 0.0 {
+                ll += active * s[t].ln();
+            }
         }
+        ll
     }
-    ll
+}
+
+pub fn log_likelihood(alpha: f64, beta: f64, cohorts: &[Cohort]) -> f64 {
+    Counts::of(cohorts).log_likelihood(alpha, beta)
 }
 
 /// Nelder-Mead minimisation of `f` over two variables.
@@ -136,9 +163,10 @@ fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2], step: f64) -> ([f64
 
 /// Maximum-likelihood fit. `None` when the data cannot identify the model.
 pub fn fit(cohorts: &[Cohort]) -> Option<Fit> {
+    let counts = Counts::of(cohorts);
     let objective = |x: [f64; 2]| {
         let (a, b) = (x[0].exp(), x[1].exp());
-        let ll = log_likelihood(a, b, cohorts);
+        let ll = counts.log_likelihood(a, b);
         if ll.is_finite() { -ll } else { f64::INFINITY }
     };
     let mut best: Option<([f64; 2], f64)> = None;
