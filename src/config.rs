@@ -89,6 +89,19 @@ impl From<Month> for String {
     }
 }
 
+/// Models in `attribution_credit` and `attribution_channel`.
+pub const ATTRIBUTION_MODELS: &[&str] = &[
+    "first_touch",
+    "lead_creation",
+    "last_touch",
+    "linear",
+    "time_decay",
+    "position_based",
+    "w_shaped",
+    "full_path",
+    "markov",
+];
+
 /// Tunables of the queries and models. Field names are the column names of `params`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -117,6 +130,10 @@ pub struct Params {
     pub annual_discount_rate: f64,
     /// Smallest number of customers in a segment for an sBG retention fit.
     pub sbg_min_customers: i64,
+    /// Order of the Markov attribution chain (states = the last k channels).
+    pub markov_order: i64,
+    /// Attribution model used by roi_maturation and headline ROAS.
+    pub attribution_model: String,
 }
 
 impl Default for Params {
@@ -135,6 +152,8 @@ impl Default for Params {
             gross_margin: 0.8,
             annual_discount_rate: 0.10,
             sbg_min_customers: 20,
+            markov_order: 1,
+            attribution_model: "w_shaped".into(),
         }
     }
 }
@@ -173,6 +192,12 @@ impl Params {
         if !(0.0..=0.25 + 1e-12).contains(&self.full_path_milestone) {
             return Err("full_path_milestone must be between 0 and 1/4".into());
         }
+        if !(1..=4).contains(&self.markov_order) {
+            return Err(format!("markov_order must be between 1 and 4, got {}", self.markov_order));
+        }
+        if !ATTRIBUTION_MODELS.contains(&self.attribution_model.as_str()) {
+            return Err(format!("attribution_model must be one of {}", ATTRIBUTION_MODELS.join(", ")));
+        }
         if self.sbg_min_customers < 2 {
             return Err("sbg_min_customers must be >= 2".into());
         }
@@ -210,6 +235,8 @@ impl Params {
             Field::new("followup_window_days", DataType::Int64, false),
             Field::new("include_sales_touches", DataType::Boolean, false),
             Field::new("sbg_min_customers", DataType::Int64, false),
+            Field::new("markov_order", DataType::Int64, false),
+            Field::new("attribution_model", DataType::Utf8, false),
         ];
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![days(start)])),
@@ -221,6 +248,8 @@ impl Params {
             Arc::new(Int64Array::from(vec![self.followup_window_days])),
             Arc::new(BooleanArray::from(vec![self.include_sales_touches])),
             Arc::new(Int64Array::from(vec![self.sbg_min_customers])),
+            Arc::new(Int64Array::from(vec![self.markov_order])),
+            Arc::new(StringArray::from(vec![self.attribution_model.clone()])),
         ];
         for (name, value) in f64s {
             fields.push(Field::new(name, DataType::Float64, false));
@@ -307,8 +336,10 @@ pub fn apply_overrides(params: Params, overrides: &[String]) -> Result<Params> {
             .split_once('=')
             .ok_or_else(|| bad(format!("{item:?} is not key=value")))?;
         let key = key.trim();
-        let parsed: toml::Table = toml::from_str(&format!("v = {}", value.trim()))
-            .map_err(|_| bad(format!("{item:?}: value is not a number or boolean")))?;
+        // Numbers and booleans as TOML literals; anything else is a string.
+        let parsed: toml::Table = toml::from_str(&format!("v = {}", value.trim())).unwrap_or_else(|_| {
+            toml::Table::from_iter([("v".to_string(), toml::Value::String(value.trim().to_string()))])
+        });
         let slot = table
             .as_table_mut()
             .expect("params serialise to a table")

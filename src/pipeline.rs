@@ -111,16 +111,19 @@ pub fn embedded_queries() -> Result<Vec<Query>> {
 
 /// The Rust model steps, each named after its output and reading one table.
 pub fn model_steps() -> Vec<Query> {
-    let step = |name: &str, input: &str, model: ModelFn| Query {
+    let step = |name: &str, input: &str, model: ModelFn, publish: bool| Query {
         name: name.into(),
         file: format!("src/models (reads {input})"),
         sql: input.into(),
         requires: vec![],
-        publish: false,
+        publish,
         grain: vec![],
         model: Some(model),
     };
-    vec![step("sbg_fit", "sbg_input", crate::models::sbg::fit_table)]
+    vec![
+        step("sbg_fit", "sbg_input", crate::models::sbg::fit_table, false),
+        step("attribution_markov", "attribution_paths", crate::models::markov::markov_table, true),
+    ]
 }
 
 /// Queries from a folder (`--queries DIR`).
