@@ -82,6 +82,17 @@ async fn demo_data_is_clean_and_tells_the_story() {
     assert!((1.0..8.0).contains(&l2c), "LTV:CAC {l2c}");
     assert!(econ[0].column(1).is_valid(0), "the sBG fit exists for all customers");
 
+    // Attribution: every model's credits sum to 1 per opportunity and reconcile with
+    // the bookings, markov included.
+    let bad = ctx
+        .sql("SELECT COUNT(*) FROM (SELECT model, opportunity_id, SUM(credit) s FROM attribution_credit GROUP BY 1, 2) WHERE ABS(s - 1.0) > 1e-9")
+        .await.unwrap().collect().await.unwrap();
+    assert_eq!(bad[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0), 0);
+    let totals = ctx
+        .sql("SELECT COUNT(*) FROM (SELECT model, ROUND(SUM(pipeline), 2) p, ROUND(SUM(revenue), 2) r FROM attribution_channel GROUP BY model) a, (SELECT ROUND(SUM(CAST(amount AS DOUBLE)), 2) p, ROUND(SUM(CASE WHEN status = 'won' THEN CAST(amount AS DOUBLE) ELSE 0 END), 2) r FROM opportunities) b WHERE ABS(a.p - b.p) < 0.01 AND ABS(a.r - b.r) < 0.01")
+        .await.unwrap().collect().await.unwrap();
+    assert_eq!(totals[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0), 9, "all nine models reconcile");
+
     // Sales cycles of three to six months.
     let cycle = ctx
         .sql("SELECT CAST(median(date_part('epoch', closed_at) - date_part('epoch', created_at)) / 86400 AS DOUBLE) FROM opportunities WHERE status <> 'open' AND type = 'new_business'")

@@ -45,15 +45,21 @@ async fn run_writes_partitions_report_and_manifest() {
 #[tokio::test]
 async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
     let out = tempfile::tempdir().unwrap();
-    let data = fixture("funnel");
+    let data = fixture("attribution");
+    let march = |out: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        list_files(out)
+            .into_iter()
+            .filter(|f| f.contains("report_month=2026-03"))
+            .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
+            .collect()
+    };
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
-    let path = out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet");
-    let first = std::fs::read(&path).unwrap();
+    let first = march(out.path());
+    assert_eq!(first.len(), 8, "funnel x2, attribution x5, rejects");
     run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), first, "same inputs, same bytes");
-    assert!(out.path().join("tables/funnel_monthly/report_month=2026-02/part-0.parquet").exists());
-    assert_eq!(list_files(out.path()).iter().filter(|f| f.contains("2026-03")).count(), 5);
+    assert_eq!(march(out.path()), first, "same inputs, same bytes in every table");
+    assert!(out.path().join("tables/attribution_credit/report_month=2026-02/part-0.parquet").exists());
 }
 
 #[tokio::test]

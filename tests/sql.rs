@@ -110,3 +110,8 @@ fn every_slt_file_has_a_test() {
 async fn slt_revenue() {
     run_slt("revenue.slt").await;
 }
+
+#[tokio::test]
+async fn slt_attribution() {
+    run_slt("attribution.slt").await;
+}

@@ -259,12 +259,15 @@ mod tests {
     }
 
     /// A loop: A>B>A converts. start->A 1; A->B 1/2, A->conv 1/2; B->A 1.
-    /// p = 1 (every walk ends in conversion), and removing either channel gives 0.
+    /// p = 1 (every walk ends in conversion). Without A nothing converts: RE_A = 1.
+    /// Without B, A converts half the time: RE_B = 1/2. Shares 2/3 and 1/3.
     #[test]
     fn loops_are_solved_exactly() {
         let (p, effects) = attribute(&[path("A>B>A", 1.0, 0.0)], 1);
         assert!((p - 1.0).abs() < 1e-14, "{p}");
-        assert!(effects.iter().all(|e| (e.share - 0.5).abs() < 1e-14));
+        assert!((effects[0].removal_effect - 1.0).abs() < 1e-14);
+        assert!((effects[1].removal_effect - 0.5).abs() < 1e-14);
+        assert!((effects[0].share - 2.0 / 3.0).abs() < 1e-14);
     }
 
     #[test]
