@@ -9,7 +9,13 @@
 --     opportunities (full_path revenue credit).
 -- LC: the last marketing touch of the account at or before the earliest `lead` stage
 -- entry of any account contact (else the earliest `mql`), capped at created_at.
--- Columns: rn / n order the touches by ts then touch_id within each journey.
+-- params.path_transform applies to the window journey (the models that use it and the
+-- Markov paths): none; exposure (consecutive touches of the same channel collapse
+-- into their first); first (only the first touch of each channel); frequency (one step
+-- per channel, its first touch, with the channel's touch count in `steps`). Milestone
+-- journeys are never transformed: milestones are specific touches.
+-- Columns: rn / n order the touches by ts then touch_id within each journey; steps is
+-- the number of raw touches a kept touch stands for.
 -- grain: opportunity_id, journey, touch_id
 -- publish: false
 WITH eligible AS (
@@ -74,21 +80,48 @@ lc_older_than_window AS (
     CROSS JOIN params p
     WHERE date_part('epoch', o.created_at) - date_part('epoch', e.ts) > p.lookback_days * 86400.0
 ),
+window_marked AS (
+    SELECT
+        *,
+        COALESCE(LAG(channel) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) <> channel, TRUE) AS starts_run,
+        ROW_NUMBER() OVER (PARTITION BY opportunity_id, channel ORDER BY ts, touch_id) AS channel_rank,
+        COUNT(*) OVER (PARTITION BY opportunity_id, channel) AS channel_touches
+    FROM spans
+    WHERE before_creation
+),
+window_runs AS (
+    SELECT
+        *,
+        SUM(CASE WHEN starts_run THEN 1 ELSE 0 END) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_id
+    FROM window_marked
+),
+window_steps AS (
+    SELECT
+        w.*,
+        COUNT(*) OVER (PARTITION BY w.opportunity_id, w.run_id) AS run_length,
+        p.path_transform
+    FROM window_runs w CROSS JOIN params p
+),
 journeys AS (
-    SELECT 'window' AS journey, opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before
+    SELECT 'window' AS journey, opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before,
+           CASE path_transform WHEN 'exposure' THEN run_length WHEN 'frequency' THEN channel_touches ELSE 1 END AS steps
+    FROM window_steps
+    WHERE path_transform = 'none'
+       OR (path_transform = 'exposure' AND starts_run)
+       OR (path_transform IN ('first', 'frequency') AND channel_rank = 1)
+    UNION ALL
+    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before, 1
     FROM spans WHERE before_creation
     UNION ALL
-    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before
-    FROM spans WHERE before_creation
-    UNION ALL
-    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before
+    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before, 1
     FROM lc_older_than_window
     UNION ALL
-    SELECT 'revenue', s.opportunity_id, s.touch_id, s.ts, s.channel, s.campaign_id, s.before_creation, s.days_before
+    SELECT 'revenue', s.opportunity_id, s.touch_id, s.ts, s.channel, s.campaign_id, s.before_creation, s.days_before, 1
     FROM spans s JOIN opps o ON o.opportunity_id = s.opportunity_id
     WHERE o.status = 'won'
     UNION ALL
-    SELECT 'revenue', l.opportunity_id, l.touch_id, l.ts, l.channel, l.campaign_id, l.before_creation, l.days_before
+    SELECT 'revenue', l.opportunity_id, l.touch_id, l.ts, l.channel, l.campaign_id, l.before_creation, l.days_before, 1
     FROM lc_older_than_window l JOIN opps o ON o.opportunity_id = l.opportunity_id
     WHERE o.status = 'won'
 )
@@ -101,6 +134,7 @@ SELECT
     j.campaign_id,
     j.before_creation,
     j.days_before,
+    CAST(j.steps AS BIGINT) AS steps,
     COALESCE(j.touch_id = lc.touch_id, FALSE) AS is_lead_creation,
     lc.touch_id IS NOT NULL AS has_lead_creation,
     ROW_NUMBER() OVER (PARTITION BY j.journey, j.opportunity_id ORDER BY j.ts, j.touch_id) AS rn,

@@ -102,6 +102,9 @@ pub const ATTRIBUTION_MODELS: &[&str] = &[
     "markov",
 ];
 
+/// Path transforms of the window journeys (as in the Snowplow attribution package).
+pub const PATH_TRANSFORMS: &[&str] = &["none", "exposure", "first", "frequency"];
+
 /// Tunables of the queries and models. Field names are the column names of `params`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,6 +137,9 @@ pub struct Params {
     pub markov_order: i64,
     /// Attribution model used by roi_maturation and headline ROAS.
     pub attribution_model: String,
+    /// Path transform applied to window journeys before the models: none, exposure,
+    /// first or frequency (docs/attribution.md).
+    pub path_transform: String,
 }
 
 impl Default for Params {
@@ -154,6 +160,7 @@ impl Default for Params {
             sbg_min_customers: 20,
             markov_order: 1,
             attribution_model: "w_shaped".into(),
+            path_transform: "none".into(),
         }
     }
 }
@@ -198,6 +205,9 @@ impl Params {
         if !ATTRIBUTION_MODELS.contains(&self.attribution_model.as_str()) {
             return Err(format!("attribution_model must be one of {}", ATTRIBUTION_MODELS.join(", ")));
         }
+        if !PATH_TRANSFORMS.contains(&self.path_transform.as_str()) {
+            return Err(format!("path_transform must be one of {}", PATH_TRANSFORMS.join(", ")));
+        }
         if self.sbg_min_customers < 2 {
             return Err("sbg_min_customers must be >= 2".into());
         }
@@ -237,6 +247,7 @@ impl Params {
             Field::new("sbg_min_customers", DataType::Int64, false),
             Field::new("markov_order", DataType::Int64, false),
             Field::new("attribution_model", DataType::Utf8, false),
+            Field::new("path_transform", DataType::Utf8, false),
         ];
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![days(start)])),
@@ -250,6 +261,7 @@ impl Params {
             Arc::new(Int64Array::from(vec![self.sbg_min_customers])),
             Arc::new(Int64Array::from(vec![self.markov_order])),
             Arc::new(StringArray::from(vec![self.attribution_model.clone()])),
+            Arc::new(StringArray::from(vec![self.path_transform.clone()])),
         ];
         for (name, value) in f64s {
             fields.push(Field::new(name, DataType::Float64, false));

@@ -72,7 +72,10 @@ fn header(text: &str, key: &str) -> String {
 async fn run_slt(name: &str) {
     let path = repo_path("tests/slt").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    let ctx = session_after_queries(&fixture(&header(&text, "fixture")), &header(&text, "month"), &Params::default()).await;
+    let overrides: Vec<String> =
+        text.lines().filter_map(|l| l.strip_prefix("# set:")).map(|v| v.trim().to_string()).collect();
+    let params = revalign::config::apply_overrides(Params::default(), &overrides).unwrap();
+    let ctx = session_after_queries(&fixture(&header(&text, "fixture")), &header(&text, "month"), &params).await;
     let mut runner = sqllogictest::Runner::new(move || {
         let ctx = ctx.clone();
         async move { Ok::<_, DbError>(Db(ctx)) }
@@ -114,4 +117,12 @@ async fn slt_revenue() {
 #[tokio::test]
 async fn slt_attribution() {
     run_slt("attribution.slt").await;
+}
+
+#[tokio::test]
+async fn slt_path_transforms() {
+    run_slt("transform_none.slt").await;
+    run_slt("transform_exposure.slt").await;
+    run_slt("transform_first.slt").await;
+    run_slt("transform_frequency.slt").await;
 }
