@@ -18,67 +18,19 @@
 -- the number of raw touches a kept touch stands for.
 -- grain: opportunity_id, journey, touch_id
 -- publish: false
-WITH eligible AS (
-    SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id, t.kind
-    FROM touches t
-    JOIN contacts c ON c.contact_id = t.contact_id
-    CROSS JOIN params p
-    WHERE t.kind = 'marketing' OR p.include_sales_touches
+WITH spans AS (
+    SELECT * FROM attribution_spans
 ),
 opps AS (
-    SELECT opportunity_id, account_id, created_at, closed_at, status FROM opportunities
-),
-spans AS (
-    SELECT
-        o.opportunity_id,
-        e.touch_id,
-        e.ts,
-        e.channel,
-        e.campaign_id,
-        e.ts <= o.created_at AS before_creation,
-        (date_part('epoch', o.created_at) - date_part('epoch', e.ts)) / 86400.0 AS days_before
-    FROM opps o
-    JOIN eligible e ON e.account_id = o.account_id
-    CROSS JOIN params p
-    WHERE date_part('epoch', o.created_at) - date_part('epoch', e.ts) <= p.lookback_days * 86400.0
-      AND e.ts <= CASE WHEN o.status = 'won' THEN o.closed_at ELSE o.created_at END
-),
-lead_entry AS (
-    SELECT
-        c.account_id,
-        COALESCE(MIN(CASE WHEN l.stage = 'lead' THEN l.ts END),
-                 MIN(CASE WHEN l.stage = 'mql' THEN l.ts END)) AS lead_at
-    FROM lifecycle l
-    JOIN contacts c ON c.contact_id = l.contact_id
-    GROUP BY c.account_id
+    SELECT opportunity_id, status FROM opportunities
 ),
 lead_creation AS (
-    SELECT
-        o.opportunity_id,
-        first_value(e.touch_id ORDER BY e.ts DESC, e.touch_id DESC) AS touch_id
-    FROM opps o
-    JOIN lead_entry le ON le.account_id = o.account_id
-    JOIN eligible e
-        ON e.account_id = o.account_id
-       AND e.kind = 'marketing'
-       AND e.ts <= CASE WHEN le.lead_at < o.created_at THEN le.lead_at ELSE o.created_at END
-    WHERE le.lead_at IS NOT NULL
-    GROUP BY o.opportunity_id
+    SELECT opportunity_id, touch_id FROM attribution_lead_creation
 ),
 lc_older_than_window AS (
-    SELECT
-        lc.opportunity_id,
-        e.touch_id,
-        e.ts,
-        e.channel,
-        e.campaign_id,
-        TRUE AS before_creation,
-        (date_part('epoch', o.created_at) - date_part('epoch', e.ts)) / 86400.0 AS days_before
-    FROM lead_creation lc
-    JOIN opps o ON o.opportunity_id = lc.opportunity_id
-    JOIN eligible e ON e.touch_id = lc.touch_id
-    CROSS JOIN params p
-    WHERE date_part('epoch', o.created_at) - date_part('epoch', e.ts) > p.lookback_days * 86400.0
+    SELECT opportunity_id, touch_id, ts, channel, campaign_id, TRUE AS before_creation, days_before
+    FROM attribution_lead_creation
+    WHERE older_than_window
 ),
 window_marked AS (
     SELECT
