@@ -8,7 +8,7 @@ WITH opp_accounts AS (
     SELECT DISTINCT account_id FROM opportunities
 ),
 eligible AS (
-    SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id
+    SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id, t.kind
     FROM touches t
     JOIN contacts c ON c.contact_id = t.contact_id
     JOIN opp_accounts a ON a.account_id = c.account_id
@@ -21,6 +21,7 @@ SELECT
     e.ts,
     e.channel,
     e.campaign_id,
+    e.kind,
     e.ts <= o.created_at AS before_creation,
     (date_part('epoch', o.created_at) - date_part('epoch', e.ts)) / 86400.0 AS days_before
 FROM opportunities o
