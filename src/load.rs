@@ -176,24 +176,16 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
                 .map(|f| Field::new(f.name(), DataType::Utf8, true))
                 .collect();
             let schema = Arc::new(Schema::new(fields));
-            let batches = csv::ReaderBuilder::new(schema.clone())
-                .with_header(true)
-                .with_batch_size(64 * 1024)
-                .build(reader)
-                .map_err(|e| unreadable(e.to_string()))?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| unreadable(e.to_string()))?;
+            let batches = drain(
+                csv::ReaderBuilder::new(schema.clone()).with_header(true).with_batch_size(64 * 1024).build(reader),
+                unreadable,
+            )?;
             (schema, batches)
         }
         Format::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(e.to_string()))?;
             let schema = builder.schema().clone();
-            let batches = builder
-                .with_batch_size(64 * 1024)
-                .build()
-                .map_err(|e| unreadable(e.to_string()))?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| unreadable(e.to_string()))?;
+            let batches = drain(builder.with_batch_size(64 * 1024).build(), unreadable)?;
             (schema, batches)
         }
         Format::Jsonl => {
@@ -201,16 +193,24 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
             let (inferred, _) = json::reader::infer_json_schema_from_seekable(&mut reader, None)
                 .map_err(|e| unreadable(e.to_string()))?;
             let schema = Arc::new(inferred);
-            let batches = json::ReaderBuilder::new(schema.clone())
-                .with_batch_size(64 * 1024)
-                .build(reader)
-                .map_err(|e| unreadable(e.to_string()))?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| unreadable(e.to_string()))?;
+            let batches = drain(json::ReaderBuilder::new(schema.clone()).with_batch_size(64 * 1024).build(reader), unreadable)?;
             (schema, batches)
         }
     };
     raw_part(path.display().to_string(), &schema, batches)
+}
+
+/// All batches of a reader; any error makes the file unreadable.
+fn drain<R, E1, E2>(reader: std::result::Result<R, E1>, unreadable: impl Fn(String) -> Error) -> Result<Vec<RecordBatch>>
+where
+    R: Iterator<Item = std::result::Result<RecordBatch, E2>>,
+    E1: std::fmt::Display,
+    E2: std::fmt::Display,
+{
+    reader
+        .map_err(|e| unreadable(e.to_string()))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| unreadable(e.to_string()))
 }
 
 /// A raw part with column names trimmed and lower-cased.
@@ -254,15 +254,7 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
             message: e.to_string(),
         })?;
     }
-    let mut scripts: Vec<PathBuf> = std::fs::read_dir(staging)
-        .at(staging)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    scripts.sort();
-    if scripts.is_empty() {
-        return Err(Error::Usage(format!("--staging {}: no .sql files", staging.display())));
-    }
+    let scripts = crate::pipeline::sql_files(staging, "--staging")?;
     let mut out = BTreeMap::new();
     for script in scripts {
         let stem = script.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();

@@ -126,8 +126,8 @@ pub fn model_steps() -> Vec<Query> {
     ]
 }
 
-/// Queries from a folder (`--queries DIR`).
-pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
+/// The `.sql` files of a folder, sorted; an error when there are none.
+pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<std::path::PathBuf>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .at(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -135,9 +135,14 @@ pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Error::Usage(format!("--queries {}: no .sql files", dir.display())));
+        return Err(Error::Usage(format!("{flag} {}: no .sql files", dir.display())));
     }
-    files
+    Ok(files)
+}
+
+/// Queries from a folder (`--queries DIR`).
+pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
+    sql_files(dir, "--queries")?
         .iter()
         .map(|f| Query::parse(&f.display().to_string(), &std::fs::read_to_string(f).at(f)?))
         .collect()
