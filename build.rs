@@ -1,4 +1,5 @@
-//! Embeds every `queries/*.sql` file in the binary, so a new query needs no Rust change.
+//! Embeds every `queries/*.sql` and `reports/*.toml` file in the binary, so a new query
+//! or scorecard metric needs no Rust change.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -23,6 +24,7 @@ fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
 fn main() {
     let mut out = String::new();
     embed("queries", "sql", "QUERIES", &mut out);
+    embed("reports", "toml", "REPORTS", &mut out);
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
     std::fs::write(dest, out).unwrap();
 }

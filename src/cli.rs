@@ -99,7 +99,7 @@ pub struct RunArgs {
     /// Use the SQL files in DIR instead of the built-in queries.
     #[arg(long)]
     pub queries: Option<PathBuf>,
-    /// Report definitions (scorecard catalogue, charts) in DIR.
+    /// Folder with the scorecard metric catalogue `scorecard.toml` (default: built in).
     #[arg(long)]
     pub reports: Option<PathBuf>,
     /// Staging SQL that turns raw exports in --data into canonical tables.
@@ -129,11 +129,6 @@ impl RunArgs {
                 "--engine ballista / --scheduler: Ballista execution is not available in this build yet; run with the local engine".into(),
             ));
         }
-        if self.reports.is_some() {
-            return Err(Error::Usage(
-                "--reports: report definitions (scorecard catalogue and charts) are not available in this build yet".into(),
-            ));
-        }
         let params = config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
         Ok(RunJob {
             data: self.data.clone().map_or(DataSource::Demo, DataSource::Dir),
@@ -144,6 +139,7 @@ impl RunArgs {
             staging: self.staging.clone(),
             strict: self.strict,
             engine: EngineOptions { threads: self.threads, memory_limit: self.memory_limit },
+            reports: self.reports.clone(),
         })
     }
 

@@ -8,6 +8,7 @@
 //! - [`config`]: parameters and the one-row `params` table;
 //! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
+//! - [`scorecard`]: the aligned scorecard from the metric catalogue in `reports/`;
 //! - [`output`]: Parquet partitions and report files, swapped in atomically;
 //! - [`report`]: the run page;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
@@ -24,5 +25,6 @@ pub mod pipeline;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod scorecard;
 
 pub use error::{Error, Result};

@@ -37,7 +37,7 @@ use crate::config::{Month, Params};
 use crate::error::{Error, IoContext, Result};
 use crate::load::LoadedData;
 
-mod embedded {
+pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 

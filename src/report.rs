@@ -69,6 +69,8 @@ table{{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}}
 th,td{{border-bottom:1px solid #e4e7eb;padding:.3rem .6rem;text-align:right}}
 th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
 .bad{{color:#b42318;font-weight:600}} .ok{{color:#067647}}
+.rag{{display:inline-block;min-width:4.5em;text-align:center;border-radius:3px;padding:0 .3em;color:#fff;font-weight:600}}
+.green{{background:#12805c}} .amber{{background:#b25e09}} .red{{background:#b42318}} .none{{background:#9aa5b1}}
 </style></head><body>
 <h1>revalign — run for {month}</h1>
 <p class="sub">Data: {data} · data through {through} · revalign {v} · DataFusion {df}</p>"#,
@@ -77,6 +79,9 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
         v = esc(&manifest.revalign_version),
         df = esc(&manifest.datafusion_version),
     );
+    if let Some((_, card)) = tables.iter().find(|(n, _)| *n == "scorecard") {
+        h.push_str(&scorecard_html(card));
+    }
     h.push_str("<h2>Inputs</h2><table><thead><tr><th>table</th><th>status</th><th>rows read</th><th>loaded</th><th>rejected</th><th>reasons</th></tr></thead><tbody>");
     for (name, input) in &manifest.inputs {
         let reasons: Vec<String> = input.stats.rejected_by_reason.iter().map(|(r, n)| format!("{r}: {n}")).collect();
@@ -121,4 +126,64 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
     }
     h.push_str("<p class=\"sub\">Definitions: docs/metrics.md. Full run details: manifest.json.</p></body></html>\n");
     h
+}
+
+/// The scorecard rows as (metric, label, owner, unit, actual, target, attainment,
+/// status, previous, change, note), formatted for people.
+fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
+    let text = |name: &str, r: usize| -> String {
+        let c = card.column_by_name(name).expect("scorecard column").as_string::<i32>();
+        if c.is_valid(r) { c.value(r).to_string() } else { String::new() }
+    };
+    let num = |name: &str, r: usize| -> Option<f64> {
+        let c = card.column_by_name(name).expect("scorecard column").as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        c.is_valid(r).then(|| c.value(r))
+    };
+    (0..card.num_rows())
+        .map(|r| {
+            let unit = text("unit", r);
+            let fmt = |v: Option<f64>| v.map(|v| crate::scorecard::format_value(v, &unit)).unwrap_or_else(|| "–".into());
+            let change = num("change", r).map(|c| {
+                let sign = if c > 0.0 { "+" } else { "" };
+                format!("{sign}{}", crate::scorecard::format_value(c, &unit))
+            });
+            [
+                text("label", r),
+                text("owner", r).replace('_', " "),
+                fmt(num("actual", r)),
+                fmt(num("target", r)),
+                num("attainment", r).map(|a| format!("{:.0}%", a * 100.0)).unwrap_or_else(|| "–".into()),
+                text("status", r),
+                fmt(num("previous", r)),
+                change.unwrap_or_else(|| "–".into()),
+                text("note", r),
+                text("metric", r),
+            ]
+        })
+        .collect()
+}
+
+fn scorecard_html(card: &RecordBatch) -> String {
+    let mut h = String::from("<h2>Scorecard</h2><table><thead><tr><th>metric</th><th>owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th>note</th></tr></thead><tbody>");
+    for row in scorecard_rows(card) {
+        let status = if row[5].is_empty() { "none" } else { row[5].as_str() };
+        let label = if row[5].is_empty() { "no target" } else { row[5].as_str() };
+        let _ = write!(
+            h,
+            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&row[9]), esc(&row[0]), esc(&row[1]), esc(&row[2]), esc(&row[3]), esc(&row[4]), esc(label), esc(&row[6]), esc(&row[7]), esc(&row[8])
+        );
+    }
+    h.push_str("</tbody></table>");
+    h
+}
+
+/// `scorecard.md`: the scorecard as a Markdown table, for pasting into slides and docs.
+pub fn scorecard_markdown(month: &str, card: &RecordBatch) -> String {
+    let mut md = format!("# Scorecard {month}\n\n| metric | owner | actual | target | attainment | status | last month | change | note |\n|---|---|---|---|---|---|---|---|---|\n");
+    for row in scorecard_rows(card) {
+        let status = if row[5].is_empty() { "–" } else { row[5].as_str() };
+        let _ = writeln!(md, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |", row[0], row[1], row[2], row[3], row[4], status, row[6], row[7], row[8]);
+    }
+    md
 }

@@ -19,6 +19,7 @@ use crate::load::{self, LoadedData, TableStats};
 use crate::output::Staged;
 use crate::pipeline::{self, EngineOptions, StageReport};
 use crate::report;
+use crate::scorecard::{self, Catalogue};
 
 /// Where the inputs come from.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct RunJob {
     pub staging: Option<PathBuf>,
     pub strict: bool,
     pub engine: EngineOptions,
+    /// Folder with `scorecard.toml` (default: the built-in catalogue).
+    pub reports: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -205,6 +208,17 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     timings.insert("queries".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
+    let (catalogue_file, catalogue) = Catalogue::load(job.reports.as_deref())?;
+    let skipped_tables: BTreeMap<String, Vec<String>> = stages
+        .iter()
+        .filter(|s| s.rows.is_none())
+        .map(|s| (s.table.clone(), s.skipped_for_missing.clone()))
+        .collect();
+    let targets = loaded.tables.get("targets").map(|t| &t.batch);
+    let scorecard = scorecard::compute(&ctx, &catalogue, &catalogue_file, month, &skipped_tables, targets).await?;
+    timings.insert("scorecard".to_string(), started.elapsed().as_millis());
+
+    let started = Instant::now();
     let mut staged = Staged::new(&job.out, month)?;
     let mut outputs = Vec::new();
     let mut published: Vec<(&str, &RecordBatch)> = Vec::new();
@@ -217,6 +231,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
             path: staged.table_path(&r.query.name).display().to_string(),
         });
     }
+    staged.add_table("scorecard", &scorecard)?;
+    published.push(("scorecard", &scorecard));
+    outputs.push(OutputEntry {
+        table: "scorecard".into(),
+        rows: scorecard.num_rows(),
+        path: staged.table_path("scorecard").display().to_string(),
+    });
     let rejects = loaded.rejects_batch()?;
     staged.add_table("rejects", &rejects)?;
     outputs.push(OutputEntry {
@@ -262,6 +283,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     };
     staged.add_report_file("manifest.json", serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     staged.add_report_file("index.html", report::run_page(&manifest, &published).as_bytes())?;
+    staged.add_report_file("scorecard.md", report::scorecard_markdown(&manifest.report_month, &scorecard).as_bytes())?;
     let report_dir = job.out.join("reports").join(month.to_string());
     staged.publish()?;
     Ok(RunSummary { manifest, report_dir })

@@ -55,7 +55,7 @@ async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
     };
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
     let first = march(out.path());
-    assert_eq!(first.len(), 9, "funnel x2, attribution x6, rejects");
+    assert_eq!(first.len(), 10, "funnel x2, attribution x6, scorecard, rejects");
     run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
     assert_eq!(march(out.path()), first, "same inputs, same bytes in every table");
@@ -154,4 +154,61 @@ async fn staging_example_runs_end_to_end() {
     assert!(m.inputs["touches"].stats.loaded > 0);
     let rows = read_parquet_rows(&out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
     assert!(rows.iter().any(|r| r.contains("|webinar|")), "{rows:?}");
+}
+
+/// Scorecard: both directions, custom thresholds, a missing target, a metric with no
+/// value this month and one whose table was skipped. Revenue fixture, June 2026:
+/// customers 4 (May 5), logo churn 1/5 = 0.2 (May 0), MRR 620 (May 680).
+#[tokio::test]
+async fn scorecard_statuses_from_a_custom_catalogue() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("revenue", data.path());
+    write_tables(
+        data.path(),
+        &[(
+            "targets",
+            "month,metric,target,segment\n\
+             2026-06-01,customers,4.4,\n\
+             2026-06-01,logo_churn_rate,0.25,\n\
+             2026-06-01,ending_mrr,600,\n\
+             2026-06-01,nrr,1.0,\n\
+             2026-06-01,customers,99,enterprise\n\
+             2026-05-01,logo_churn_rate,0.01,\n",
+        )],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let mut j = job(data.path(), out.path(), "2026-06");
+    j.reports = Some(fixture("scorecard"));
+    run::run(&j).await.unwrap();
+    let rows = read_parquet_rows(&out.path().join("tables/scorecard/report_month=2026-06/part-0.parquet"));
+    assert_eq!(
+        rows,
+        [
+            // 4 / 4.4 = 0.909: amber (>= 0.9); the segment target is not the headline target.
+            "2026-06-01|customers|Customers|customer_success|count|higher|4.0|4.4|0.9090909090909091|amber|5.0|-1.0|NULL",
+            // lower is better: 0.25 / 0.2 = 1.25: green.
+            "2026-06-01|logo_churn_rate|Logo churn|customer_success|ratio|lower|0.2|0.25|1.25|green|0.0|0.2|NULL",
+            // 620 / 600 = 1.033: amber under this metric's own thresholds (green 1.1, amber 1.0).
+            "2026-06-01|ending_mrr|MRR|shared|currency|higher|620.0|600.0|1.0333333333333334|amber|680.0|-60.0|NULL",
+            "2026-06-01|nrr|NRR|customer_success|ratio|higher|NULL|1.0|NULL|NULL|NULL|NULL|no value this month",
+            "2026-06-01|mqls|MQLs|marketing|count|higher|NULL|NULL|NULL|NULL|NULL|NULL|skipped: missing lifecycle",
+        ]
+    );
+    let md = std::fs::read_to_string(out.path().join("reports/2026-06/scorecard.md")).unwrap();
+    assert!(md.contains("| Logo churn | customer success | 20.0% | 25.0% | 125% | green | 0.0% | +20.0% |  |"), "{md}");
+    let html = std::fs::read_to_string(out.path().join("reports/2026-06/index.html")).unwrap();
+    assert!(html.contains("<span class=\"rag amber\">amber</span>"));
+}
+
+#[test]
+fn the_built_in_catalogue_parses_and_bad_ones_are_refused() {
+    let (_, catalogue) = revalign::scorecard::Catalogue::load(None).unwrap();
+    assert!(catalogue.metric.len() >= 16);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scorecard.toml"), "[[metric]]\nkey = \"x\"\nlabel = \"X\"\nowner = \"finance\"\ntable = \"t\"\nvalue = \"1\"\nunit = \"count\"\ndirection = \"higher\"\n").unwrap();
+    let err = revalign::scorecard::Catalogue::load(Some(dir.path())).unwrap_err().to_string();
+    assert!(err.contains("scorecard.toml") && err.contains("finance"), "{err}");
+    std::fs::write(dir.path().join("scorecard.toml"), "[[metric]]\nkey = \"x\"\nlabel = \"X\"\nowner = \"sales\"\nunit = \"count\"\ndirection = \"higher\"\n").unwrap();
+    let err = revalign::scorecard::Catalogue::load(Some(dir.path())).unwrap_err().to_string();
+    assert!(err.contains("either `sql`, or `table` and `value`"), "{err}");
 }

@@ -45,6 +45,7 @@ pub fn job(data: &Path, out: &Path, m: &str) -> RunJob {
         staging: None,
         strict: false,
         engine: EngineOptions::default(),
+        reports: None,
     }
 }
 

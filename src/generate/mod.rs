@@ -677,9 +677,14 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
         };
         let mut targets: Vec<(&str, f64)> = vec![
             ("mql_sla_rate", 0.6),
+            ("never_touched_share", 0.25),
             ("mql_to_sql_rate", 0.2),
-            ("win_rate", 0.3),
+            ("win_rate", 0.5),
+            ("avg_sales_cycle_days", 110.0),
+            ("ltv_to_cac", 3.0),
+            ("cac_payback_months", 12.0),
             ("nrr", 1.05),
+            ("grr", 0.85),
             ("logo_churn_rate", 0.02),
         ];
         if let Some(t) = trailing(&totals.mqls) {
