@@ -25,7 +25,7 @@ fn all_channel_rows(batch: &RecordBatch, n: usize) -> Vec<usize> {
 
 fn html_table(batch: &RecordBatch, rows: &[usize], skip: &[&str]) -> String {
     let options = FormatOptions::default().with_null("–");
-    let mut html = String::from("<table><thead><tr>");
+    let mut html = String::from("<div class=\"wide\"><table><thead><tr>");
     let columns: Vec<usize> = (0..batch.num_columns())
         .filter(|&i| !skip.contains(&batch.schema().field(i).name().as_str()))
         .collect();
@@ -52,7 +52,7 @@ fn html_table(batch: &RecordBatch, rows: &[usize], skip: &[&str]) -> String {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table>");
+    html.push_str("</tbody></table></div>");
     html
 }
 
@@ -68,8 +68,9 @@ h1{{margin-bottom:.2rem}} .sub{{color:#616e7c;margin-top:0}}
 table{{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}}
 th,td{{border-bottom:1px solid #e4e7eb;padding:.3rem .6rem;text-align:right}}
 th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
+.wide{{overflow-x:auto}} td{{white-space:nowrap}} td.l,th.l{{text-align:left;white-space:normal}}
 .bad{{color:#b42318;font-weight:600}} .ok{{color:#067647}}
-.rag{{display:inline-block;min-width:4.5em;text-align:center;border-radius:3px;padding:0 .3em;color:#fff;font-weight:600}}
+.rag{{display:inline-block;white-space:nowrap;min-width:4.5em;text-align:center;border-radius:3px;padding:0 .3em;color:#fff;font-weight:600}}
 .green{{background:#12805c}} .amber{{background:#b25e09}} .red{{background:#b42318}} .none{{background:#9aa5b1}}
 </style></head><body>
 <h1>revalign — run for {month}</h1>
@@ -164,13 +165,13 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
 }
 
 fn scorecard_html(card: &RecordBatch) -> String {
-    let mut h = String::from("<h2>Scorecard</h2><table><thead><tr><th>metric</th><th>owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th>note</th></tr></thead><tbody>");
+    let mut h = String::from("<h2>Scorecard</h2><table><thead><tr><th>metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
     for row in scorecard_rows(card) {
         let status = if row[5].is_empty() { "none" } else { row[5].as_str() };
         let label = if row[5].is_empty() { "no target" } else { row[5].as_str() };
         let _ = write!(
             h,
-            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td title=\"{}\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
             esc(&row[9]), esc(&row[0]), esc(&row[1]), esc(&row[2]), esc(&row[3]), esc(&row[4]), esc(label), esc(&row[6]), esc(&row[7]), esc(&row[8])
         );
     }
