@@ -151,7 +151,10 @@ impl RunArgs {
         let _ = writeln!(out, "revalign run for {} ({})", m.report_month, m.data);
         let (read, loaded): (usize, usize) = m.inputs.values().fold((0, 0), |(r, l), i| (r + i.stats.rows_read, l + i.stats.loaded));
         let _ = writeln!(out, "inputs: {read} rows read, {loaded} loaded, {} rejected", m.rejects_total);
-        for o in &m.outputs {
+        let mut outputs: Vec<_> = m.outputs.iter().filter(|o| o.table != "rejects").collect();
+        outputs.sort_by(|a, b| a.table.cmp(&b.table));
+        outputs.extend(m.outputs.iter().filter(|o| o.table == "rejects"));
+        for o in outputs {
             let _ = writeln!(out, "  {:<24} {:>9} rows", o.table, o.rows);
         }
         for s in &m.skipped {
