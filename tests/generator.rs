@@ -93,6 +93,13 @@ async fn demo_data_is_clean_and_tells_the_story() {
         .await.unwrap().collect().await.unwrap();
     assert_eq!(totals[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0), 9, "all nine models reconcile");
 
+    // Covering more of the buying committee wins more often.
+    let wr = ctx
+        .sql("SELECT MAX(CASE WHEN coverage = '1' THEN win_rate END), MAX(CASE WHEN coverage = '4+' THEN win_rate END) FROM buying_committee")
+        .await.unwrap().collect().await.unwrap();
+    let f = |i: usize| wr[0].column(i).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+    assert!(f(1) > f(0) + 0.1, "win rate with 1 role {} vs 4+ roles {}", f(0), f(1));
+
     // Sales cycles of three to six months.
     let cycle = ctx
         .sql("SELECT CAST(median(date_part('epoch', closed_at) - date_part('epoch', created_at)) / 86400 AS DOUBLE) FROM opportunities WHERE status <> 'open' AND type = 'new_business'")

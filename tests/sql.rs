@@ -126,3 +126,8 @@ async fn slt_path_transforms() {
     run_slt("transform_first.slt").await;
     run_slt("transform_frequency.slt").await;
 }
+
+#[tokio::test]
+async fn slt_buying_committee() {
+    run_slt("buying_committee.slt").await;
+}
