@@ -117,7 +117,12 @@ async fn partial_data_skips_outputs_and_says_why() {
     assert!(!out.path().join("tables/funnel_monthly/report_month=2026-03").exists());
     let m = manifest(out.path(), "2026-03");
     assert!(skipped.contains(&("mrr_movements".into(), vec!["subscriptions".into()])), "{skipped:?}");
-    assert_eq!(m["skipped"].as_array().unwrap().len(), 5, "funnel x2, mrr_movements, retention_cohorts, unit_economics");
+    assert!(skipped.contains(&("buying_committee".into(), vec!["opportunity_contacts".into()])), "{skipped:?}");
+    assert_eq!(
+        m["skipped"].as_array().unwrap().len(),
+        6,
+        "funnel x2, mrr_movements, retention_cohorts, unit_economics, buying_committee"
+    );
 }
 
 #[tokio::test]
