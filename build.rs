@@ -16,7 +16,13 @@ fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
         let file_name = f.file_name().unwrap().to_string_lossy();
-        writeln!(out, "    ({:?}, include_str!({:?})),", format!("{dir}/{file_name}"), f.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({:?}, include_str!({:?})),",
+            format!("{dir}/{file_name}"),
+            f.display().to_string()
+        )
+        .unwrap();
     }
     writeln!(out, "];").unwrap();
 }

@@ -60,9 +60,13 @@ pub enum Engine {
 
 fn parse_size(s: &str) -> std::result::Result<usize, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: use e.g. 512MiB, 2GiB"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 512MiB, 2GiB"))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -71,7 +75,11 @@ fn parse_size(s: &str) -> std::result::Result<usize, String> {
         "mib" => 1024.0 * 1024.0,
         "g" | "gb" => 1e9,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(format!("invalid size unit in {s:?}: use B, KiB, MiB, GiB (or KB, MB, GB)")),
+        _ => {
+            return Err(format!(
+                "invalid size unit in {s:?}: use B, KiB, MiB, GiB (or KB, MB, GB)"
+            ))
+        }
     };
     if n <= 0.0 {
         return Err("size must be positive".into());
@@ -129,7 +137,8 @@ impl RunArgs {
                 "--engine ballista / --scheduler: Ballista execution is not available in this build yet; run with the local engine".into(),
             ));
         }
-        let params = config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
+        let params =
+            config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
         Ok(RunJob {
             data: self.data.clone().map_or(DataSource::Demo, DataSource::Dir),
             month: self.month,
@@ -138,7 +147,10 @@ impl RunArgs {
             queries: self.queries.clone(),
             staging: self.staging.clone(),
             strict: self.strict,
-            engine: EngineOptions { threads: self.threads, memory_limit: self.memory_limit },
+            engine: EngineOptions {
+                threads: self.threads,
+                memory_limit: self.memory_limit,
+            },
             reports: self.reports.clone(),
         })
     }
@@ -149,8 +161,14 @@ impl RunArgs {
         let m = &summary.manifest;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "revalign run for {} ({})", m.report_month, m.data);
-        let (read, loaded): (usize, usize) = m.inputs.values().fold((0, 0), |(r, l), i| (r + i.stats.rows_read, l + i.stats.loaded));
-        let _ = writeln!(out, "inputs: {read} rows read, {loaded} loaded, {} rejected", m.rejects_total);
+        let (read, loaded): (usize, usize) = m.inputs.values().fold((0, 0), |(r, l), i| {
+            (r + i.stats.rows_read, l + i.stats.loaded)
+        });
+        let _ = writeln!(
+            out,
+            "inputs: {read} rows read, {loaded} loaded, {} rejected",
+            m.rejects_total
+        );
         let mut outputs: Vec<_> = m.outputs.iter().filter(|o| o.table != "rejects").collect();
         outputs.sort_by(|a, b| a.table.cmp(&b.table));
         outputs.extend(m.outputs.iter().filter(|o| o.table == "rejects"));
@@ -158,10 +176,23 @@ impl RunArgs {
             let _ = writeln!(out, "  {:<24} {:>9} rows", o.table, o.rows);
         }
         for s in &m.skipped {
-            let _ = writeln!(out, "  {:<24} skipped: missing {}", s.table, s.missing.join(", "));
+            let _ = writeln!(
+                out,
+                "  {:<24} skipped: missing {}",
+                s.table,
+                s.missing.join(", ")
+            );
         }
-        let _ = writeln!(out, "report: {}", summary.report_dir.join("index.html").display());
-        let _ = writeln!(out, "done in {} ms", m.timings_ms.get("total").copied().unwrap_or(0));
+        let _ = writeln!(
+            out,
+            "report: {}",
+            summary.report_dir.join("index.html").display()
+        );
+        let _ = writeln!(
+            out,
+            "done in {} ms",
+            m.timings_ms.get("total").copied().unwrap_or(0)
+        );
         Ok(())
     }
 }
@@ -202,7 +233,12 @@ impl GenerateArgs {
         for (table, rows) in &summary.rows {
             let _ = writeln!(out, "{table:<22} {rows:>10} rows");
         }
-        let _ = writeln!(out, "generated into {} in {} ms", self.out.display(), summary.millis);
+        let _ = writeln!(
+            out,
+            "generated into {} in {} ms",
+            self.out.display(),
+            summary.millis
+        );
         Ok(())
     }
 }
@@ -229,20 +265,40 @@ impl ValidateArgs {
         let data = match &self.data {
             Some(d) => d.clone(),
             None => {
-                demo = tempfile::tempdir().map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+                demo = tempfile::tempdir().map_err(|source| Error::Io {
+                    path: std::env::temp_dir(),
+                    source,
+                })?;
                 run::demo_data(demo.path())?;
                 demo.path().to_path_buf()
             }
         };
         let loaded = run::load_inputs(&data, self.staging.as_deref()).await?;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{:<22} {:>8} {:>10} {:>10} {:>9}  reasons", "table", "status", "rows_read", "loaded", "rejected");
+        let _ = writeln!(
+            out,
+            "{:<22} {:>8} {:>10} {:>10} {:>9}  reasons",
+            "table", "status", "rows_read", "loaded", "rejected"
+        );
         for spec in crate::schema::TABLES {
             match loaded.tables.get(spec.name) {
                 Some(t) => {
                     let s = &t.stats;
-                    let reasons: Vec<String> = s.rejected_by_reason.iter().map(|(r, n)| format!("{r}: {n}")).collect();
-                    let _ = writeln!(out, "{:<22} {:>8} {:>10} {:>10} {:>9}  {}", spec.name, "loaded", s.rows_read, s.loaded, s.rejected, reasons.join("; "));
+                    let reasons: Vec<String> = s
+                        .rejected_by_reason
+                        .iter()
+                        .map(|(r, n)| format!("{r}: {n}"))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "{:<22} {:>8} {:>10} {:>10} {:>9}  {}",
+                        spec.name,
+                        "loaded",
+                        s.rows_read,
+                        s.loaded,
+                        s.rejected,
+                        reasons.join("; ")
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "{:<22} {:>8}", spec.name, "absent");
@@ -250,13 +306,26 @@ impl ValidateArgs {
             }
         }
         if !loaded.rejects.is_empty() {
-            let _ = writeln!(out, "\nrejected rows (first {} of {}):", self.show.min(loaded.rejects.len()), loaded.rejects.len());
+            let _ = writeln!(
+                out,
+                "\nrejected rows (first {} of {}):",
+                self.show.min(loaded.rejects.len()),
+                loaded.rejects.len()
+            );
             for r in loaded.rejects.iter().take(self.show) {
-                let _ = writeln!(out, "  {} {} row {} column {}: {} (value {:?})", r.table, r.source_file, r.row_number, r.column, r.reason, r.raw_value);
+                let _ = writeln!(
+                    out,
+                    "  {} {} row {} column {}: {} (value {:?})",
+                    r.table, r.source_file, r.row_number, r.column, r.reason, r.raw_value
+                );
             }
         }
         if let Some(through) = run::data_through(&loaded) {
-            let _ = writeln!(out, "\ndata through {through}; default report month {}", run::last_complete_month(&loaded)?);
+            let _ = writeln!(
+                out,
+                "\ndata through {through}; default report month {}",
+                run::last_complete_month(&loaded)?
+            );
         }
         if self.strict {
             run::check_strict(&loaded)?;
@@ -299,15 +368,28 @@ impl QueryArgs {
         }
         let tables_dir = self.out.join("tables");
         if let Ok(entries) = std::fs::read_dir(&tables_dir) {
-            let mut dirs: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            let mut dirs: Vec<_> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
             dirs.sort();
             for dir in dirs {
-                let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+                let name = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string();
                 if name.starts_with('.') {
                     continue;
                 }
                 let url = format!("{}/", dir.display());
-                ctx.register_parquet(&name, &url, datafusion::prelude::ParquetReadOptions::default()).await?;
+                ctx.register_parquet(
+                    &name,
+                    &url,
+                    datafusion::prelude::ParquetReadOptions::default(),
+                )
+                .await?;
             }
         }
         let batches = ctx.sql(&self.sql).await?.collect().await?;
@@ -317,7 +399,9 @@ impl QueryArgs {
                 let _ = writeln!(out, "{}", pretty_format_batches(&batches)?);
             }
             QueryFormat::Csv => {
-                let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+                let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut out);
                 for b in &batches {
                     w.write(b)?;
                 }

@@ -17,6 +17,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 
+/// Days since 1970-01-01: the value of an Arrow `Date32`.
+pub fn date_to_days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+/// The date of an Arrow `Date32` value.
+pub fn days_to_date(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days as i64)
+}
+
 /// A calendar month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -31,20 +41,35 @@ impl Month {
     }
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Month { year: self.year, month: self.month + 1 }
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
     pub fn prev(self) -> Month {
         if self.month == 1 {
-            Month { year: self.year - 1, month: 12 }
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: self.year, month: self.month - 1 }
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
         }
     }
     pub fn of(date: NaiveDate) -> Month {
-        Month { year: date.year(), month: date.month() }
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
     }
     /// Months from `self` to `other` (positive when `other` is later).
     pub fn months_until(self, other: Month) -> i32 {
@@ -52,7 +77,10 @@ impl Month {
     }
     pub fn plus(self, months: i32) -> Month {
         let index = self.year * 12 + self.month as i32 - 1 + months;
-        Month { year: index.div_euclid(12), month: index.rem_euclid(12) as u32 + 1 }
+        Month {
+            year: index.div_euclid(12),
+            month: index.rem_euclid(12) as u32 + 1,
+        }
     }
 }
 
@@ -175,10 +203,16 @@ impl Params {
             }
         };
         if self.lookback_days < 0 {
-            return Err(format!("lookback_days must be >= 0, got {}", self.lookback_days));
+            return Err(format!(
+                "lookback_days must be >= 0, got {}",
+                self.lookback_days
+            ));
         }
         if !(self.half_life_days > 0.0) {
-            return Err(format!("half_life_days must be > 0, got {}", self.half_life_days));
+            return Err(format!(
+                "half_life_days must be > 0, got {}",
+                self.half_life_days
+            ));
         }
         if !(self.sla_hours > 0.0) {
             return Err(format!("sla_hours must be > 0, got {}", self.sla_hours));
@@ -200,13 +234,22 @@ impl Params {
             return Err("full_path_milestone must be between 0 and 1/4".into());
         }
         if !(1..=4).contains(&self.markov_order) {
-            return Err(format!("markov_order must be between 1 and 4, got {}", self.markov_order));
+            return Err(format!(
+                "markov_order must be between 1 and 4, got {}",
+                self.markov_order
+            ));
         }
         if !ATTRIBUTION_MODELS.contains(&self.attribution_model.as_str()) {
-            return Err(format!("attribution_model must be one of {}", ATTRIBUTION_MODELS.join(", ")));
+            return Err(format!(
+                "attribution_model must be one of {}",
+                ATTRIBUTION_MODELS.join(", ")
+            ));
         }
         if !PATH_TRANSFORMS.contains(&self.path_transform.as_str()) {
-            return Err(format!("path_transform must be one of {}", PATH_TRANSFORMS.join(", ")));
+            return Err(format!(
+                "path_transform must be one of {}",
+                PATH_TRANSFORMS.join(", ")
+            ));
         }
         if self.sbg_min_customers < 2 {
             return Err("sbg_min_customers must be >= 2".into());
@@ -220,9 +263,8 @@ impl Params {
     pub fn to_batch(&self, month: Month) -> Result<RecordBatch> {
         let start = month.first_day();
         let end = month.next().first_day();
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        let days = |d: NaiveDate| (d - epoch).num_days() as i32;
-        let micros = |d: NaiveDate| (d - epoch).num_days() * 86_400_000_000;
+        let days = date_to_days;
+        let micros = |d: NaiveDate| date_to_days(d) as i64 * 86_400_000_000;
         let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
         let f64s = [
             ("half_life_days", self.half_life_days),
@@ -267,7 +309,10 @@ impl Params {
             fields.push(Field::new(name, DataType::Float64, false));
             columns.push(Arc::new(Float64Array::from(vec![value])));
         }
-        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+        Ok(RecordBatch::try_new(
+            Arc::new(Schema::new(fields)),
+            columns,
+        )?)
     }
 }
 
@@ -291,17 +336,23 @@ pub fn load_params(config: Option<&Path>) -> Result<Params> {
         return Ok(Params::default());
     };
     let text = std::fs::read_to_string(&path).at(&path)?;
-    let file: ConfigFile = toml::from_str(&text)
-        .map_err(|e| Error::Config { file: path.clone(), message: e.to_string() })?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| Error::Config {
+        file: path.clone(),
+        message: e.to_string(),
+    })?;
     let params: Params = match file.params {
         Some(value) => value
             .try_into()
-            .map_err(|e: toml::de::Error| Error::Config { file: path.clone(), message: e.to_string() })?,
+            .map_err(|e: toml::de::Error| Error::Config {
+                file: path.clone(),
+                message: e.to_string(),
+            })?,
         None => Params::default(),
     };
-    params
-        .validate()
-        .map_err(|message| Error::Config { file: path, message })?;
+    params.validate().map_err(|message| Error::Config {
+        file: path,
+        message,
+    })?;
     Ok(params)
 }
 
@@ -314,7 +365,10 @@ mod tests {
         let m: Month = "2026-12".parse().unwrap();
         assert_eq!(m.next().to_string(), "2027-01");
         assert_eq!(m.plus(-12).to_string(), "2025-12");
-        assert_eq!("2026-01".parse::<Month>().unwrap().prev().to_string(), "2025-12");
+        assert_eq!(
+            "2026-01".parse::<Month>().unwrap().prev().to_string(),
+            "2025-12"
+        );
         assert!("2026-13".parse::<Month>().is_err());
         assert!("26-01".parse::<Month>().is_err());
     }
@@ -332,7 +386,10 @@ mod tests {
         let err = load_params(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("sla_hourz"), "{err}");
         std::fs::write(&path, "[params]\nposition_first = 0.9\n").unwrap();
-        assert!(load_params(Some(&path)).unwrap_err().to_string().contains("sum to 1"));
+        assert!(load_params(Some(&path))
+            .unwrap_err()
+            .to_string()
+            .contains("sum to 1"));
     }
 }
 
@@ -349,9 +406,13 @@ pub fn apply_overrides(params: Params, overrides: &[String]) -> Result<Params> {
             .ok_or_else(|| bad(format!("{item:?} is not key=value")))?;
         let key = key.trim();
         // Numbers and booleans as TOML literals; anything else is a string.
-        let parsed: toml::Table = toml::from_str(&format!("v = {}", value.trim())).unwrap_or_else(|_| {
-            toml::Table::from_iter([("v".to_string(), toml::Value::String(value.trim().to_string()))])
-        });
+        let parsed: toml::Table =
+            toml::from_str(&format!("v = {}", value.trim())).unwrap_or_else(|_| {
+                toml::Table::from_iter([(
+                    "v".to_string(),
+                    toml::Value::String(value.trim().to_string()),
+                )])
+            });
         let slot = table
             .as_table_mut()
             .expect("params serialise to a table")
@@ -359,7 +420,9 @@ pub fn apply_overrides(params: Params, overrides: &[String]) -> Result<Params> {
             .ok_or_else(|| bad(format!("unknown parameter `{key}`")))?;
         *slot = parsed["v"].clone();
     }
-    let params: Params = table.try_into().map_err(|e: toml::de::Error| bad(e.to_string()))?;
+    let params: Params = table
+        .try_into()
+        .map_err(|e: toml::de::Error| bad(e.to_string()))?;
     params.validate().map_err(bad)?;
     Ok(params)
 }

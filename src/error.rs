@@ -14,13 +14,26 @@ pub enum Error {
     MissingTable { table: String, dir: PathBuf },
 
     #[error("{file}: table `{table}` is missing required column `{column}`")]
-    MissingColumn { file: PathBuf, table: String, column: String },
+    MissingColumn {
+        file: PathBuf,
+        table: String,
+        column: String,
+    },
 
     #[error("{file}: table `{table}` has unknown column `{column}` (known columns: {known})")]
-    UnknownColumn { file: PathBuf, table: String, column: String, known: String },
+    UnknownColumn {
+        file: PathBuf,
+        table: String,
+        column: String,
+        known: String,
+    },
 
     #[error("{file}: cannot read table `{table}`: {message}")]
-    Unreadable { file: PathBuf, table: String, message: String },
+    Unreadable {
+        file: PathBuf,
+        table: String,
+        message: String,
+    },
 
     #[error("--strict: {count} row(s) rejected; first: table `{table}`, {file} row {row}, column `{column}`: {reason} (value {raw:?})")]
     StrictRejects {
@@ -85,6 +98,9 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io { path: path.into(), source })
+        self.map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })
     }
 }

@@ -20,11 +20,13 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Array, Date32Builder,
-    Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray,
-    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray, StringBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, Schema, SchemaRef, TimestampMicrosecondType,
+};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use serde::Serialize;
@@ -89,13 +91,17 @@ impl LoadedData {
             schema::rejects_schema(),
             vec![
                 Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.table))),
-                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.source_file))),
+                Arc::new(StringArray::from_iter_values(
+                    r.iter().map(|x| &x.source_file),
+                )),
                 Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
                     r.iter().map(|x| x.row_number),
                 )),
                 Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.column))),
                 Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.reason))),
-                Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.raw_value))),
+                Arc::new(StringArray::from_iter_values(
+                    r.iter().map(|x| &x.raw_value),
+                )),
             ],
         )?)
     }
@@ -129,7 +135,11 @@ pub fn locate(dir: &Path, table: &str) -> Result<Option<Vec<PathBuf>>> {
             table: table.into(),
             message: format!(
                 "table given twice ({}); keep one file or put the parts in a folder {table}/",
-                found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                found
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
     }
@@ -177,13 +187,17 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
                 .collect();
             let schema = Arc::new(Schema::new(fields));
             let batches = drain(
-                csv::ReaderBuilder::new(schema.clone()).with_header(true).with_batch_size(64 * 1024).build(reader),
+                csv::ReaderBuilder::new(schema.clone())
+                    .with_header(true)
+                    .with_batch_size(64 * 1024)
+                    .build(reader),
                 unreadable,
             )?;
             (schema, batches)
         }
         Format::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(e.to_string()))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| unreadable(e.to_string()))?;
             let schema = builder.schema().clone();
             let batches = drain(builder.with_batch_size(64 * 1024).build(), unreadable)?;
             (schema, batches)
@@ -193,7 +207,12 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
             let (inferred, _) = json::reader::infer_json_schema_from_seekable(&mut reader, None)
                 .map_err(|e| unreadable(e.to_string()))?;
             let schema = Arc::new(inferred);
-            let batches = drain(json::ReaderBuilder::new(schema.clone()).with_batch_size(64 * 1024).build(reader), unreadable)?;
+            let batches = drain(
+                json::ReaderBuilder::new(schema.clone())
+                    .with_batch_size(64 * 1024)
+                    .build(reader),
+                unreadable,
+            )?;
             (schema, batches)
         }
     };
@@ -201,7 +220,10 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
 }
 
 /// All batches of a reader; any error makes the file unreadable.
-fn drain<R, E1, E2>(reader: std::result::Result<R, E1>, unreadable: impl Fn(String) -> Error) -> Result<Vec<RecordBatch>>
+fn drain<R, E1, E2>(
+    reader: std::result::Result<R, E1>,
+    unreadable: impl Fn(String) -> Error,
+) -> Result<Vec<RecordBatch>>
 where
     R: Iterator<Item = std::result::Result<RecordBatch, E2>>,
     E1: std::fmt::Display,
@@ -225,7 +247,11 @@ fn raw_part(source: String, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Re
         .into_iter()
         .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RawPart { source, schema, batches })
+    Ok(RawPart {
+        source,
+        schema,
+        batches,
+    })
 }
 
 /// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
@@ -238,14 +264,18 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
         .collect();
     entries.sort();
     for path in &entries {
-        let (Some(stem), Some(format)) = (path.file_stem().and_then(|s| s.to_str()), format_of(path))
+        let (Some(stem), Some(format)) =
+            (path.file_stem().and_then(|s| s.to_str()), format_of(path))
         else {
             continue;
         };
         let p = path.to_string_lossy().to_string();
         let registered = match format {
             Format::Csv => ctx.register_csv(stem, &p, CsvReadOptions::new()).await,
-            Format::Parquet => ctx.register_parquet(stem, &p, ParquetReadOptions::default()).await,
+            Format::Parquet => {
+                ctx.register_parquet(stem, &p, ParquetReadOptions::default())
+                    .await
+            }
             Format::Jsonl => continue,
         };
         registered.map_err(|e| Error::Unreadable {
@@ -257,13 +287,21 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
     let scripts = crate::pipeline::sql_files(staging, "--staging")?;
     let mut out = BTreeMap::new();
     for script in scripts {
-        let stem = script.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = script
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         if schema::table(&stem).is_none() {
             return Err(Error::Staging {
                 file: script.clone(),
                 message: format!(
                     "`{stem}` is not a canonical table; name staging files after one of: {}",
-                    schema::TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+                    schema::TABLES
+                        .iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }
@@ -276,7 +314,10 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(staging_err)?;
         let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-        out.insert(stem.clone(), raw_part(format!("staging/{stem}.sql"), &schema, batches)?);
+        out.insert(
+            stem.clone(),
+            raw_part(format!("staging/{stem}.sql"), &schema, batches)?,
+        );
     }
     Ok(out)
 }
@@ -307,7 +348,10 @@ pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<Loaded
                 continue;
             }
             (None, None) => {
-                return Err(Error::MissingTable { table: spec.name.into(), dir: data.to_path_buf() })
+                return Err(Error::MissingTable {
+                    table: spec.name.into(),
+                    dir: data.to_path_buf(),
+                })
             }
         };
         let (table, rejects) = validate_table(spec, parts, &loaded)?;
@@ -325,7 +369,11 @@ pub fn validate_table(
 ) -> Result<(LoadedTable, Vec<Reject>)> {
     // Schema checks for every part first: a schema fault stops the run.
     for part in &parts {
-        check_columns(spec, part.schema.fields().iter().map(|f| f.name().as_str()), &part.source)?;
+        check_columns(
+            spec,
+            part.schema.fields().iter().map(|f| f.name().as_str()),
+            &part.source,
+        )?;
     }
     let target = spec.schema();
     let mut typed = Vec::with_capacity(parts.len());
@@ -342,12 +390,13 @@ pub fn validate_table(
         let mut columns = Vec::with_capacity(spec.columns.len());
         for col in spec.columns {
             let source = raw.column_by_name(col.name);
-            let array = convert_column(source, n, col, &mut part_faults)
-                .map_err(|message| Error::Unreadable {
+            let array = convert_column(source, n, col, &mut part_faults).map_err(|message| {
+                Error::Unreadable {
                     file: PathBuf::from(&part.source),
                     table: spec.name.into(),
                     message: format!("column `{}`: {message}", col.name),
-                })?;
+                }
+            })?;
             columns.push(array);
         }
         typed.push(RecordBatch::try_new(target.clone(), columns)?);
@@ -372,7 +421,10 @@ pub fn validate_table(
         keep.push(fault.is_none());
         if let Some(f) = fault {
             let (pi, local) = part_of(row);
-            *stats.rejected_by_reason.entry(f.reason.clone()).or_default() += 1;
+            *stats
+                .rejected_by_reason
+                .entry(f.reason.clone())
+                .or_default() += 1;
             rejects.push(Reject {
                 table: spec.name.into(),
                 source_file: parts[pi].source.clone(),
@@ -402,7 +454,12 @@ pub fn check_columns<'a>(
                 file: source.into(),
                 table: spec.name.into(),
                 column: name.to_string(),
-                known: spec.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
+                known: spec
+                    .columns
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -425,9 +482,19 @@ struct Fault {
     raw: String,
 }
 
-fn fault(faults: &mut [Option<Fault>], row: usize, column: &'static str, reason: impl Into<String>, raw: impl Into<String>) {
+fn fault(
+    faults: &mut [Option<Fault>],
+    row: usize,
+    column: &'static str,
+    reason: impl Into<String>,
+    raw: impl Into<String>,
+) {
     if faults[row].is_none() {
-        faults[row] = Some(Fault { column, reason: reason.into(), raw: raw.into() });
+        faults[row] = Some(Fault {
+            column,
+            reason: reason.into(),
+            raw: raw.into(),
+        });
     }
 }
 
@@ -446,7 +513,9 @@ fn convert_column(
             (DataType::Timestamp(_, _), Kind::Timestamp) | (DataType::Date32, Kind::Date) => true,
             (DataType::Date32 | DataType::Date64, Kind::Timestamp) => true,
             (DataType::Timestamp(_, _), Kind::Date) => false,
-            (DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64, Kind::Int) => true,
+            (DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64, Kind::Int) => {
+                true
+            }
             (DataType::Float32 | DataType::Float64, Kind::Float) => true,
             (DataType::Int32 | DataType::Int64, Kind::Float) => true,
             (DataType::Boolean, Kind::Bool) => true,
@@ -500,13 +569,21 @@ fn convert_column(
         }};
     }
     Ok(match col.kind {
-        Kind::Text => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| Ok::<_, String>(v.to_string())),
+        Kind::Text => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| Ok::<
+            _,
+            String,
+        >(
+            v.to_string()
+        )),
         Kind::Enum(values) => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| {
             let lower = v.to_lowercase();
             if values.contains(&lower.as_str()) {
                 Ok(lower)
             } else {
-                Err(format!("unknown value (expected one of {})", values.join(", ")))
+                Err(format!(
+                    "unknown value (expected one of {})",
+                    values.join(", ")
+                ))
             }
         }),
         Kind::Int => build!(Int64Builder::with_capacity(len), parse_int),
@@ -541,7 +618,8 @@ fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut [Option<Fault>
 }
 
 fn parse_int(v: &str) -> std::result::Result<i64, String> {
-    v.parse::<i64>().map_err(|_| "unparseable integer".to_string())
+    v.parse::<i64>()
+        .map_err(|_| "unparseable integer".to_string())
 }
 
 fn parse_bool(v: &str) -> std::result::Result<bool, String> {
@@ -557,12 +635,21 @@ pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.timestamp_micros());
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
             return Ok(t.and_utc().timestamp_micros());
         }
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.fZ"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M:%S%.fZ",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(v, format) {
             return Ok(t.timestamp_micros());
         }
@@ -571,18 +658,21 @@ pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros());
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_micros());
     }
     Err("unparseable timestamp".into())
 }
 
 /// `YYYY-MM-DD` (or `YYYY-MM` for the first day of a month) as days since the epoch.
 pub fn parse_date_days(v: &str) -> std::result::Result<i32, String> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d"))
         .map_err(|_| "unparseable date".to_string())?;
-    Ok((date - epoch).num_days() as i32)
+    Ok(crate::config::date_to_days(date))
 }
 
 /// Exact decimal with at most two decimals, as an integer number of cents.
@@ -606,7 +696,11 @@ pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     if int.len() > (MONEY_PRECISION as usize - MONEY_SCALE as usize) {
         return Err("money value too large".into());
     }
-    let int: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
+    let int: i128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| bad())?
+    };
     let frac_cents: i128 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
     let cents = int * 100 + frac_cents;
     Ok(if negative { -cents } else { cents })
@@ -618,12 +712,23 @@ fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
 
 /// Row rules that relate columns of one row.
 fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>]) {
-    let money = |name: &str| batch.column_by_name(name).map(|a| a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>().clone());
+    let money = |name: &str| {
+        batch.column_by_name(name).map(|a| {
+            a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
+                .clone()
+        })
+    };
     let negative = |name: &'static str, faults: &mut [Option<Fault>]| {
         if let Some(values) = money(name) {
             for row in 0..values.len() {
                 if values.is_valid(row) && values.value(row) < 0 {
-                    fault(faults, row, name, format!("negative {name}"), format_cents(values.value(row)));
+                    fault(
+                        faults,
+                        row,
+                        name,
+                        format!("negative {name}"),
+                        format_cents(values.value(row)),
+                    );
                 }
             }
         }
@@ -634,8 +739,17 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>
             let closed = ts_col(batch, "closed_at");
             let status = strings(batch, "status").expect("status");
             for row in 0..batch.num_rows() {
-                if closed.is_valid(row) && created.is_valid(row) && closed.value(row) < created.value(row) {
-                    fault(faults, row, "closed_at", "closed_at before created_at", format_micros(closed.value(row)));
+                if closed.is_valid(row)
+                    && created.is_valid(row)
+                    && closed.value(row) < created.value(row)
+                {
+                    fault(
+                        faults,
+                        row,
+                        "closed_at",
+                        "closed_at before created_at",
+                        format_micros(closed.value(row)),
+                    );
                 }
                 if status.is_valid(row) && status.value(row) != "open" && closed.is_null(row) {
                     fault(faults, row, "closed_at", "won/lost without closed_at", "");
@@ -648,7 +762,13 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>
             let end = date_col(batch, "end_date");
             for row in 0..batch.num_rows() {
                 if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
-                    fault(faults, row, "end_date", "end_date before start_date", format_days(end.value(row)));
+                    fault(
+                        faults,
+                        row,
+                        "end_date",
+                        "end_date before start_date",
+                        format_days(end.value(row)),
+                    );
                 }
             }
             negative("mrr", faults);
@@ -659,7 +779,13 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>
             let end = date_col(batch, "end_date");
             for row in 0..batch.num_rows() {
                 if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
-                    fault(faults, row, "end_date", "end_date before start_date", format_days(end.value(row)));
+                    fault(
+                        faults,
+                        row,
+                        "end_date",
+                        "end_date before start_date",
+                        format_days(end.value(row)),
+                    );
                 }
             }
         }
@@ -668,7 +794,12 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>
 }
 
 /// Duplicate primary keys and dangling foreign keys.
-fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, faults: &mut [Option<Fault>]) {
+fn check_keys(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+    earlier: &LoadedData,
+    faults: &mut [Option<Fault>],
+) {
     if let Some(pk) = spec.primary_key {
         let ids = strings(batch, pk).expect("primary key column");
         let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
@@ -682,33 +813,57 @@ fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, fault
         }
     }
     for key in spec.foreign_keys {
-        let Some(target) = earlier.tables.get(key.table) else { continue };
-        let target_pk = target.spec.primary_key.expect("foreign keys point to primary keys");
-        let known: HashSet<&str> =
-            strings(&target.batch, target_pk).expect("pk").iter().flatten().collect();
+        let Some(target) = earlier.tables.get(key.table) else {
+            continue;
+        };
+        let target_pk = target
+            .spec
+            .primary_key
+            .expect("foreign keys point to primary keys");
+        let known: HashSet<&str> = strings(&target.batch, target_pk)
+            .expect("pk")
+            .iter()
+            .flatten()
+            .collect();
         let values = strings(batch, key.column).expect("foreign key column");
         for row in 0..values.len() {
             if values.is_valid(row) && !known.contains(values.value(row)) {
-                fault(faults, row, key.column, format!("dangling foreign key to {}", key.table), values.value(row));
+                fault(
+                    faults,
+                    row,
+                    key.column,
+                    format!("dangling foreign key to {}", key.table),
+                    values.value(row),
+                );
             }
         }
     }
 }
 
 fn ts_col(batch: &RecordBatch, name: &str) -> TimestampMicrosecondArray {
-    batch.column_by_name(name).expect("column").as_primitive::<TimestampMicrosecondType>().clone()
+    batch
+        .column_by_name(name)
+        .expect("column")
+        .as_primitive::<TimestampMicrosecondType>()
+        .clone()
 }
 
 fn date_col(batch: &RecordBatch, name: &str) -> Date32Array {
-    batch.column_by_name(name).expect("column").as_primitive::<Date32Type>().clone()
+    batch
+        .column_by_name(name)
+        .expect("column")
+        .as_primitive::<Date32Type>()
+        .clone()
 }
 
 fn format_micros(v: i64) -> String {
-    DateTime::from_timestamp_micros(v).map(|t| t.to_rfc3339()).unwrap_or_default()
+    DateTime::from_timestamp_micros(v)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
 }
 
 fn format_days(v: i32) -> String {
-    (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(v as i64)).to_string()
+    crate::config::days_to_date(v).to_string()
 }
 
 fn format_cents(v: i128) -> String {
@@ -726,7 +881,10 @@ mod tests {
         assert_eq!(parse_money_cents("-0.07"), Ok(-7));
         assert_eq!(parse_money_cents("100"), Ok(10000));
         assert_eq!(parse_money_cents("1.230"), Ok(123));
-        assert_eq!(parse_money_cents("1.234"), Err("more than 2 decimal places".into()));
+        assert_eq!(
+            parse_money_cents("1.234"),
+            Err("more than 2 decimal places".into())
+        );
         assert_eq!(parse_money_cents("1e3"), Err("unparseable money".into()));
         assert_eq!(parse_money_cents("."), Err("unparseable money".into()));
     }
@@ -734,11 +892,26 @@ mod tests {
     #[test]
     fn timestamps_in_the_documented_forms_are_utc() {
         let midnight = parse_timestamp_micros("2026-10-01").unwrap();
-        assert_eq!(parse_timestamp_micros("2026-10-01 00:00:00").unwrap(), midnight);
-        assert_eq!(parse_timestamp_micros("2026-10-01T00:00:00Z").unwrap(), midnight);
-        assert_eq!(parse_timestamp_micros("2026-10-01T02:00:00+02:00").unwrap(), midnight);
-        assert_eq!(parse_timestamp_micros("2026-10-01 00:00:00.5").unwrap(), midnight + 500_000);
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01 00:00:00").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01T00:00:00Z").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01T02:00:00+02:00").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01 00:00:00.5").unwrap(),
+            midnight + 500_000
+        );
         assert!(parse_timestamp_micros("01/10/2026").is_err());
-        assert_eq!(parse_date_days("2026-10").unwrap(), parse_date_days("2026-10-01").unwrap());
+        assert_eq!(
+            parse_date_days("2026-10").unwrap(),
+            parse_date_days("2026-10-01").unwrap()
+        );
     }
 }

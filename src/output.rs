@@ -25,13 +25,20 @@ use crate::error::{IoContext, Result};
 
 /// Prepend the `report_month` DATE column.
 pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatch> {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let days = (month.first_day() - epoch).num_days() as i32;
-    let mut fields = vec![Arc::new(Field::new("report_month", DataType::Date32, false))];
+    let days = crate::config::date_to_days(month.first_day());
+    let mut fields = vec![Arc::new(Field::new(
+        "report_month",
+        DataType::Date32,
+        false,
+    ))];
     fields.extend(batch.schema().fields().iter().cloned());
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(Date32Array::from(vec![days; batch.num_rows()]))];
+    let mut columns: Vec<ArrayRef> =
+        vec![Arc::new(Date32Array::from(vec![days; batch.num_rows()]))];
     columns.extend(batch.columns().iter().cloned());
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Write one batch as a zstd-compressed Parquet file.
@@ -62,12 +69,22 @@ pub struct Staged {
 impl Staged {
     pub fn new(out: &Path, month: Month) -> Result<Staged> {
         std::fs::create_dir_all(out).at(out)?;
-        let staging = tempfile::Builder::new().prefix(".revalign-staging-").tempdir_in(out).at(out)?;
-        Ok(Staged { out: out.to_path_buf(), month, staging, tables: vec![] })
+        let staging = tempfile::Builder::new()
+            .prefix(".revalign-staging-")
+            .tempdir_in(out)
+            .at(out)?;
+        Ok(Staged {
+            out: out.to_path_buf(),
+            month,
+            staging,
+            tables: vec![],
+        })
     }
 
     fn partition(&self, root: &Path, table: &str) -> PathBuf {
-        root.join("tables").join(table).join(format!("report_month={}", self.month))
+        root.join("tables")
+            .join(table)
+            .join(format!("report_month={}", self.month))
     }
 
     /// Path of a table's file once published (for the manifest).
@@ -76,12 +93,20 @@ impl Staged {
     }
 
     pub fn report_dir(&self) -> PathBuf {
-        self.staging.path().join("reports").join(self.month.to_string())
+        self.staging
+            .path()
+            .join("reports")
+            .join(self.month.to_string())
     }
 
     pub fn add_table(&mut self, name: &str, batch: &RecordBatch) -> Result<()> {
         let batch = with_report_month(batch, self.month)?;
-        write_parquet(&self.partition(self.staging.path(), name).join("part-0.parquet"), &batch)?;
+        write_parquet(
+            &self
+                .partition(self.staging.path(), name)
+                .join("part-0.parquet"),
+            &batch,
+        )?;
         self.tables.push(name.to_string());
         Ok(())
     }
@@ -111,7 +136,11 @@ impl Staged {
         let mut n = 0;
         for table in &self.tables {
             n += 1;
-            replace(&self.partition(self.staging.path(), table), &self.partition(&self.out, table), n)?;
+            replace(
+                &self.partition(self.staging.path(), table),
+                &self.partition(&self.out, table),
+                n,
+            )?;
         }
         // Partitions of this month for tables this run did not produce are stale.
         let tables_dir = self.out.join("tables");

@@ -73,14 +73,25 @@ impl Query {
             grain: vec![],
             model: None,
         };
-        for line in text.lines().map(str::trim).take_while(|l| l.starts_with("--") || l.is_empty()) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("--") || l.is_empty())
+        {
             let line = line.trim_start_matches('-').trim();
-            let list = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let list = |v: &str| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            };
             if let Some(v) = line.strip_prefix("requires:") {
                 query.requires = list(v);
                 for table in &query.requires {
                     if crate::schema::table(table).is_none() {
-                        return Err(Error::QueryGraph(format!("{file}: requires unknown input table `{table}`")));
+                        return Err(Error::QueryGraph(format!(
+                            "{file}: requires unknown input table `{table}`"
+                        )));
                     }
                 }
             } else if let Some(v) = line.strip_prefix("publish:") {
@@ -91,22 +102,25 @@ impl Query {
         }
         Ok(query)
     }
+}
 
-    /// Identifiers the SQL mentions, comments stripped.
-    fn identifiers(&self) -> BTreeSet<String> {
-        self.sql
-            .lines()
-            .map(|l| l.split("--").next().unwrap_or(""))
-            .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
-            .filter(|t| !t.is_empty())
-            .map(|t| t.to_ascii_lowercase())
-            .collect()
-    }
+/// Identifiers a piece of SQL mentions (lower-cased), `--` comments stripped. Table
+/// dependencies are found with this: a query reads the tables whose names it mentions.
+pub fn sql_identifiers(sql: &str) -> BTreeSet<String> {
+    sql.lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_ascii_lowercase())
+        .collect()
 }
 
 /// The built-in queries.
 pub fn embedded_queries() -> Result<Vec<Query>> {
-    embedded::QUERIES.iter().map(|(file, text)| Query::parse(file, text)).collect()
+    embedded::QUERIES
+        .iter()
+        .map(|(file, text)| Query::parse(file, text))
+        .collect()
 }
 
 /// The Rust model steps, each named after its output and reading one table.
@@ -122,7 +136,12 @@ pub fn model_steps() -> Vec<Query> {
     };
     vec![
         step("sbg_fit", "sbg_input", crate::models::sbg::fit_table, false),
-        step("attribution_markov", "attribution_paths", crate::models::markov::markov_table, true),
+        step(
+            "attribution_markov",
+            "attribution_paths",
+            crate::models::markov::markov_table,
+            true,
+        ),
     ]
 }
 
@@ -135,7 +154,10 @@ pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<std::path::PathBuf>> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Error::Usage(format!("{flag} {}: no .sql files", dir.display())));
+        return Err(Error::Usage(format!(
+            "{flag} {}: no .sql files",
+            dir.display()
+        )));
     }
     Ok(files)
 }
@@ -150,19 +172,15 @@ pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
 
 /// Order queries so each runs after the queries whose tables it reads (ties by name).
 pub fn dependency_order(queries: Vec<Query>) -> Result<Vec<Query>> {
-    let names: BTreeSet<String> = queries.iter().map(|q| q.name.clone()).collect();
+    let names: BTreeSet<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     if names.len() != queries.len() {
-        return Err(Error::QueryGraph("two query files produce the same table".into()));
+        return Err(Error::QueryGraph(
+            "two query files produce the same table".into(),
+        ));
     }
-    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for q in &queries {
-        let mentioned = q.identifiers();
-        deps.insert(
-            q.name.clone(),
-            names.iter().filter(|n| **n != q.name && mentioned.contains(*n)).cloned().collect(),
-        );
-    }
-    let mut by_name: BTreeMap<String, Query> = queries.into_iter().map(|q| (q.name.clone(), q)).collect();
+    let deps = query_deps(&queries);
+    let mut by_name: BTreeMap<String, Query> =
+        queries.into_iter().map(|q| (q.name.clone(), q)).collect();
     let mut ordered = Vec::new();
     while !by_name.is_empty() {
         let ready: Vec<String> = by_name
@@ -190,8 +208,15 @@ fn query_deps(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
     queries
         .iter()
         .map(|q| {
-            let ids = q.identifiers();
-            (q.name.clone(), names.iter().filter(|n| **n != q.name && ids.contains(**n)).map(|n| n.to_string()).collect())
+            let ids = sql_identifiers(&q.sql);
+            (
+                q.name.clone(),
+                names
+                    .iter()
+                    .filter(|n| **n != q.name && ids.contains(**n))
+                    .map(|n| n.to_string())
+                    .collect(),
+            )
         })
         .collect()
 }
@@ -213,10 +238,18 @@ pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
     if let Some(limit) = engine.memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
     }
-    Ok(SessionContext::new_with_config_rt(config, runtime.build_arc()?))
+    Ok(SessionContext::new_with_config_rt(
+        config,
+        runtime.build_arc()?,
+    ))
 }
 
-fn register_batch(ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+fn register_batch(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
     let table = MemTable::try_new(schema, vec![batches])?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(table))?;
@@ -317,8 +350,12 @@ pub async fn run_queries(
     let mut reports = Vec::new();
     for query in queries {
         progress.set_message(query.name.clone());
-        let mut missing: BTreeSet<String> =
-            query.requires.iter().filter(|t| absent.contains(&t.as_str())).cloned().collect();
+        let mut missing: BTreeSet<String> = query
+            .requires
+            .iter()
+            .filter(|t| absent.contains(&t.as_str()))
+            .cloned()
+            .collect();
         for dep in &deps[&query.name] {
             missing.extend(missing_of.get(dep).into_iter().flatten().cloned());
         }
@@ -342,11 +379,20 @@ pub async fn run_queries(
                 let input = results
                     .iter()
                     .find(|r: &&QueryResult| r.query.name == query.sql)
-                    .ok_or_else(|| Error::QueryGraph(format!("model `{}` needs table `{}`, which no query produces", query.name, query.sql)))?;
+                    .ok_or_else(|| {
+                        Error::QueryGraph(format!(
+                            "model `{}` needs table `{}`, which no query produces",
+                            query.name, query.sql
+                        ))
+                    })?;
                 model(&input.batch, params)?
             }
             None => {
-                let wrap = |source| Error::Query { query: query.name.clone(), file: query.file.clone(), source };
+                let wrap = |source| Error::Query {
+                    query: query.name.clone(),
+                    file: query.file.clone(),
+                    source,
+                };
                 let df = ctx.sql(&query.sql).await.map_err(wrap)?;
                 let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
                 let batches = df.collect().await.map_err(wrap)?;
@@ -381,7 +427,10 @@ mod tests {
     fn order_follows_table_references_not_file_names() {
         let ordered = dependency_order(vec![
             q("a_report", "SELECT * FROM z_helper JOIN m_mid USING (x)"),
-            q("m_mid", "SELECT * FROM z_helper -- a_report is mentioned only in a comment"),
+            q(
+                "m_mid",
+                "SELECT * FROM z_helper -- a_report is mentioned only in a comment",
+            ),
             q("z_helper", "SELECT 1 AS x"),
         ])
         .unwrap();
@@ -391,7 +440,8 @@ mod tests {
 
     #[test]
     fn cycles_and_unknown_requirements_are_errors() {
-        let err = dependency_order(vec![q("a", "SELECT * FROM b"), q("b", "SELECT * FROM a")]).unwrap_err();
+        let err = dependency_order(vec![q("a", "SELECT * FROM b"), q("b", "SELECT * FROM a")])
+            .unwrap_err();
         assert!(err.to_string().contains("cycle"), "{err}");
         let err = Query::parse("x.sql", "-- requires: touchez\nSELECT 1").unwrap_err();
         assert!(err.to_string().contains("touchez"));

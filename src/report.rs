@@ -12,14 +12,21 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use crate::run::Manifest;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The `channel = 'all'` rows of a month x channel table, last `n` months.
 fn all_channel_rows(batch: &RecordBatch, n: usize) -> Vec<usize> {
-    let Some(channel) = batch.column_by_name("channel") else { return vec![] };
+    let Some(channel) = batch.column_by_name("channel") else {
+        return vec![];
+    };
     let channel = channel.as_string::<i32>();
-    let rows: Vec<usize> = (0..batch.num_rows()).filter(|&r| channel.is_valid(r) && channel.value(r) == "all").collect();
+    let rows: Vec<usize> = (0..batch.num_rows())
+        .filter(|&r| channel.is_valid(r) && channel.value(r) == "all")
+        .collect();
     rows[rows.len().saturating_sub(n)..].to_vec()
 }
 
@@ -35,7 +42,9 @@ fn html_table(batch: &RecordBatch, rows: &[usize], skip: &[&str]) -> String {
     html.push_str("</tr></thead><tbody>");
     let formatters: Vec<_> = columns
         .iter()
-        .map(|&i| ArrayFormatter::try_new(batch.column(i).as_ref(), &options).expect("displayable column"))
+        .map(|&i| {
+            ArrayFormatter::try_new(batch.column(i).as_ref(), &options).expect("displayable column")
+        })
         .collect();
     for &r in rows {
         html.push_str("<tr>");
@@ -43,7 +52,10 @@ fn html_table(batch: &RecordBatch, rows: &[usize], skip: &[&str]) -> String {
             let value = f.value(r).to_string();
             let value = match batch.column(i).data_type() {
                 datafusion::arrow::datatypes::DataType::Float64 if batch.column(i).is_valid(r) => {
-                    let x = batch.column(i).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(r);
+                    let x = batch
+                        .column(i)
+                        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                        .value(r);
                     format!("{x:.3}")
                 }
                 _ => value,
@@ -85,7 +97,12 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
     }
     h.push_str("<h2>Inputs</h2><table><thead><tr><th>table</th><th>status</th><th>rows read</th><th>loaded</th><th>rejected</th><th>reasons</th></tr></thead><tbody>");
     for (name, input) in &manifest.inputs {
-        let reasons: Vec<String> = input.stats.rejected_by_reason.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        let reasons: Vec<String> = input
+            .stats
+            .rejected_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect();
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
@@ -106,22 +123,47 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
             manifest.rejects_total
         );
     }
-    for (name, title) in [("funnel_monthly", "Funnel, all channels, last 12 months"), ("mql_followup", "MQL follow-up by sales, all channels, last 12 months")] {
+    for (name, title) in [
+        ("funnel_monthly", "Funnel, all channels, last 12 months"),
+        (
+            "mql_followup",
+            "MQL follow-up by sales, all channels, last 12 months",
+        ),
+    ] {
         if let Some((_, batch)) = tables.iter().find(|(n, _)| *n == name) {
             let _ = write!(h, "<h2>{}</h2>", esc(title));
-            h.push_str(&html_table(batch, &all_channel_rows(batch, 12), &["channel"]));
+            h.push_str(&html_table(
+                batch,
+                &all_channel_rows(batch, 12),
+                &["channel"],
+            ));
         }
     }
     h.push_str("<h2>Outputs</h2><table><thead><tr><th>table</th><th>rows</th><th>Parquet</th></tr></thead><tbody>");
     for o in &manifest.outputs {
-        let rel = format!("../../tables/{}/report_month={month}/part-0.parquet", o.table);
-        let _ = write!(h, "<tr><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>", esc(&o.table), o.rows, esc(&rel), esc(&rel));
+        let rel = format!(
+            "../../tables/{}/report_month={month}/part-0.parquet",
+            o.table
+        );
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>",
+            esc(&o.table),
+            o.rows,
+            esc(&rel),
+            esc(&rel)
+        );
     }
     h.push_str("</tbody></table>");
     if !manifest.skipped.is_empty() {
         h.push_str("<h2>Skipped outputs</h2><table><thead><tr><th>table</th><th>missing inputs</th></tr></thead><tbody>");
         for s in &manifest.skipped {
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&s.table), esc(&s.missing.join(", ")));
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&s.table),
+                esc(&s.missing.join(", "))
+            );
         }
         h.push_str("</tbody></table>");
     }
@@ -133,17 +175,30 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
 /// status, previous, change, note), formatted for people.
 fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
     let text = |name: &str, r: usize| -> String {
-        let c = card.column_by_name(name).expect("scorecard column").as_string::<i32>();
-        if c.is_valid(r) { c.value(r).to_string() } else { String::new() }
+        let c = card
+            .column_by_name(name)
+            .expect("scorecard column")
+            .as_string::<i32>();
+        if c.is_valid(r) {
+            c.value(r).to_string()
+        } else {
+            String::new()
+        }
     };
     let num = |name: &str, r: usize| -> Option<f64> {
-        let c = card.column_by_name(name).expect("scorecard column").as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        let c = card
+            .column_by_name(name)
+            .expect("scorecard column")
+            .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
         c.is_valid(r).then(|| c.value(r))
     };
     (0..card.num_rows())
         .map(|r| {
             let unit = text("unit", r);
-            let fmt = |v: Option<f64>| v.map(|v| crate::scorecard::format_value(v, &unit)).unwrap_or_else(|| "–".into());
+            let fmt = |v: Option<f64>| {
+                v.map(|v| crate::scorecard::format_value(v, &unit))
+                    .unwrap_or_else(|| "–".into())
+            };
             let change = num("change", r).map(|c| {
                 let sign = if c > 0.0 { "+" } else { "" };
                 format!("{sign}{}", crate::scorecard::format_value(c, &unit))
@@ -153,7 +208,9 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
                 text("owner", r).replace('_', " "),
                 fmt(num("actual", r)),
                 fmt(num("target", r)),
-                num("attainment", r).map(|a| format!("{:.0}%", a * 100.0)).unwrap_or_else(|| "–".into()),
+                num("attainment", r)
+                    .map(|a| format!("{:.0}%", a * 100.0))
+                    .unwrap_or_else(|| "–".into()),
                 text("status", r),
                 fmt(num("previous", r)),
                 change.unwrap_or_else(|| "–".into()),
@@ -167,8 +224,16 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
 fn scorecard_html(card: &RecordBatch) -> String {
     let mut h = String::from("<h2>Scorecard</h2><table><thead><tr><th>metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
     for row in scorecard_rows(card) {
-        let status = if row[5].is_empty() { "none" } else { row[5].as_str() };
-        let label = if row[5].is_empty() { "no target" } else { row[5].as_str() };
+        let status = if row[5].is_empty() {
+            "none"
+        } else {
+            row[5].as_str()
+        };
+        let label = if row[5].is_empty() {
+            "no target"
+        } else {
+            row[5].as_str()
+        };
         let _ = write!(
             h,
             "<tr><td title=\"{}\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
@@ -183,8 +248,16 @@ fn scorecard_html(card: &RecordBatch) -> String {
 pub fn scorecard_markdown(month: &str, card: &RecordBatch) -> String {
     let mut md = format!("# Scorecard {month}\n\n| metric | owner | actual | target | attainment | status | last month | change | note |\n|---|---|---|---|---|---|---|---|---|\n");
     for row in scorecard_rows(card) {
-        let status = if row[5].is_empty() { "–" } else { row[5].as_str() };
-        let _ = writeln!(md, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |", row[0], row[1], row[2], row[3], row[4], status, row[6], row[7], row[8]);
+        let status = if row[5].is_empty() {
+            "–"
+        } else {
+            row[5].as_str()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row[0], row[1], row[2], row[3], row[4], status, row[6], row[7], row[8]
+        );
     }
     md
 }

@@ -121,11 +121,13 @@ pub fn data_through(loaded: &LoadedData) -> Option<NaiveDate> {
             }
         }
     }
-    let mut latest = latest.and_then(chrono::DateTime::from_timestamp_micros).map(|t| t.date_naive());
+    let mut latest = latest
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.date_naive());
     if let Some(t) = loaded.tables.get("subscriptions") {
         let col = t.batch.column_by_name("start_date").expect("start_date");
         if let Some(days) = max(col.as_primitive::<Date32Type>()) {
-            let d = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days as i64);
+            let d = crate::config::days_to_date(days);
             latest = Some(latest.map_or(d, |l| l.max(d)));
         }
     }
@@ -136,7 +138,10 @@ pub fn data_through(loaded: &LoadedData) -> Option<NaiveDate> {
 /// falls on the month's last day, else the month before.
 pub fn last_complete_month(loaded: &LoadedData) -> Result<Month> {
     let latest = data_through(loaded).ok_or_else(|| {
-        Error::NoData("no dated rows in touches, lifecycle, opportunities or subscriptions; pass --month".into())
+        Error::NoData(
+            "no dated rows in touches, lifecycle, opportunities or subscriptions; pass --month"
+                .into(),
+        )
     })?;
     let month = Month::of(latest);
     let is_last_day = (latest + chrono::Duration::days(1)).month() != latest.month();
@@ -144,7 +149,10 @@ pub fn last_complete_month(loaded: &LoadedData) -> Result<Month> {
 }
 
 fn progress(len: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
             .expect("template")
@@ -178,7 +186,10 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         DataSource::Dir(dir) => dir.clone(),
         DataSource::Demo => {
             let started = Instant::now();
-            demo_dir = tempfile::tempdir().map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+            demo_dir = tempfile::tempdir().map_err(|source| Error::Io {
+                path: std::env::temp_dir(),
+                source,
+            })?;
             demo_data(demo_dir.path())?;
             timings.insert("generate_demo".to_string(), started.elapsed().as_millis());
             demo_dir.path().to_path_buf()
@@ -203,7 +214,8 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let ctx = pipeline::new_session(&job.engine)?;
     pipeline::register_inputs(&ctx, &loaded, Some((month, &job.params))).await?;
     let bar = progress(queries.len() as u64);
-    let (results, stages) = pipeline::run_queries(&ctx, queries, &loaded.absent, &job.params, &bar).await?;
+    let (results, stages) =
+        pipeline::run_queries(&ctx, queries, &loaded.absent, &job.params, &bar).await?;
     bar.finish_and_clear();
     timings.insert("queries".to_string(), started.elapsed().as_millis());
 
@@ -215,7 +227,15 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         .map(|s| (s.table.clone(), s.skipped_for_missing.clone()))
         .collect();
     let targets = loaded.tables.get("targets").map(|t| &t.batch);
-    let scorecard = scorecard::compute(&ctx, &catalogue, &catalogue_file, month, &skipped_tables, targets).await?;
+    let scorecard = scorecard::compute(
+        &ctx,
+        &catalogue,
+        &catalogue_file,
+        month,
+        &skipped_tables,
+        targets,
+    )
+    .await?;
     timings.insert("scorecard".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
@@ -248,7 +268,10 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let skipped = stages
         .iter()
         .filter(|s| s.published && s.rows.is_none())
-        .map(|s| SkippedEntry { table: s.table.clone(), missing: s.skipped_for_missing.clone() })
+        .map(|s| SkippedEntry {
+            table: s.table.clone(),
+            missing: s.skipped_for_missing.clone(),
+        })
         .collect();
     let mut inputs = BTreeMap::new();
     for spec in crate::schema::TABLES {
@@ -258,7 +281,11 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
                 reconciles: t.stats.rows_read == t.stats.loaded + t.stats.rejected,
                 stats: t.stats.clone(),
             },
-            None => InputEntry { status: "absent", stats: TableStats::default(), reconciles: true },
+            None => InputEntry {
+                status: "absent",
+                stats: TableStats::default(),
+                reconciles: true,
+            },
         };
         inputs.insert(spec.name.to_string(), entry);
     }
@@ -281,10 +308,22 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         skipped,
         timings_ms: timings,
     };
-    staged.add_report_file("manifest.json", serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    staged.add_report_file("index.html", report::run_page(&manifest, &published).as_bytes())?;
-    staged.add_report_file("scorecard.md", report::scorecard_markdown(&manifest.report_month, &scorecard).as_bytes())?;
+    staged.add_report_file(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    staged.add_report_file(
+        "index.html",
+        report::run_page(&manifest, &published).as_bytes(),
+    )?;
+    staged.add_report_file(
+        "scorecard.md",
+        report::scorecard_markdown(&manifest.report_month, &scorecard).as_bytes(),
+    )?;
     let report_dir = job.out.join("reports").join(month.to_string());
     staged.publish()?;
-    Ok(RunSummary { manifest, report_dir })
+    Ok(RunSummary {
+        manifest,
+        report_dir,
+    })
 }

@@ -124,18 +124,38 @@ pub const STAGES: &[&str] = &[
 ];
 pub const OPPORTUNITY_STATUSES: &[&str] = &["open", "won", "lost"];
 pub const OPPORTUNITY_TYPES: &[&str] = &["new_business", "expansion", "renewal"];
-pub const OPPORTUNITY_SOURCES: &[&str] =
-    &["marketing", "sales", "partner", "customer_success", "unknown"];
+pub const OPPORTUNITY_SOURCES: &[&str] = &[
+    "marketing",
+    "sales",
+    "partner",
+    "customer_success",
+    "unknown",
+];
 pub const COST_FUNCTIONS: &[&str] = &["marketing", "sales", "customer_success"];
 
 const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
-    ColumnSpec { name, kind, required: true, default: None }
+    ColumnSpec {
+        name,
+        kind,
+        required: true,
+        default: None,
+    }
 }
 const fn opt(name: &'static str, kind: Kind) -> ColumnSpec {
-    ColumnSpec { name, kind, required: false, default: None }
+    ColumnSpec {
+        name,
+        kind,
+        required: false,
+        default: None,
+    }
 }
 const fn dflt(name: &'static str, kind: Kind, default: &'static str) -> ColumnSpec {
-    ColumnSpec { name, kind, required: false, default: Some(default) }
+    ColumnSpec {
+        name,
+        kind,
+        required: false,
+        default: Some(default),
+    }
 }
 const fn fk(column: &'static str, table: &'static str) -> ForeignKey {
     ForeignKey { column, table }
@@ -236,15 +256,25 @@ pub const OPPORTUNITIES: TableSpec = TableSpec {
         opt("primary_contact_id", Text),
     ],
     primary_key: Some("opportunity_id"),
-    foreign_keys: &[fk("account_id", "accounts"), fk("primary_contact_id", "contacts")],
+    foreign_keys: &[
+        fk("account_id", "accounts"),
+        fk("primary_contact_id", "contacts"),
+    ],
 };
 
 pub const OPPORTUNITY_CONTACTS: TableSpec = TableSpec {
     name: "opportunity_contacts",
     optional: true,
-    columns: &[req("opportunity_id", Text), req("contact_id", Text), req("role", Text)],
+    columns: &[
+        req("opportunity_id", Text),
+        req("contact_id", Text),
+        req("role", Text),
+    ],
     primary_key: None,
-    foreign_keys: &[fk("opportunity_id", "opportunities"), fk("contact_id", "contacts")],
+    foreign_keys: &[
+        fk("opportunity_id", "opportunities"),
+        fk("contact_id", "contacts"),
+    ],
 };
 
 pub const SUBSCRIPTIONS: TableSpec = TableSpec {
@@ -278,7 +308,11 @@ pub const SPEND: TableSpec = TableSpec {
 pub const COSTS: TableSpec = TableSpec {
     name: "costs",
     optional: true,
-    columns: &[req("month", Date), req("function", Enum(COST_FUNCTIONS)), req("amount", Money)],
+    columns: &[
+        req("month", Date),
+        req("function", Enum(COST_FUNCTIONS)),
+        req("amount", Money),
+    ],
     primary_key: None,
     foreign_keys: &[],
 };

@@ -47,31 +47,36 @@ pub enum Direction {
     Lower,
 }
 
-fn name<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-impl serde::Serialize for Owner {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
+impl Owner {
+    pub fn as_str(self) -> &'static str {
+        match self {
             Owner::Marketing => "marketing",
             Owner::Sales => "sales",
             Owner::CustomerSuccess => "customer_success",
             Owner::Shared => "shared",
-        })
+        }
     }
 }
 
-impl serde::Serialize for Unit {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
             Unit::Count => "count",
             Unit::Currency => "currency",
             Unit::Ratio => "ratio",
             Unit::Multiple => "multiple",
             Unit::Days => "days",
             Unit::Months => "months",
-        })
+        }
+    }
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+        }
     }
 }
 
@@ -118,7 +123,10 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn parse(source: &Path, text: &str) -> Result<Catalogue> {
-        let bad = |message: String| Error::Config { file: source.to_path_buf(), message };
+        let bad = |message: String| Error::Config {
+            file: source.to_path_buf(),
+            message,
+        };
         let catalogue: Catalogue = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let mut keys = BTreeSet::new();
         for m in &catalogue.metric {
@@ -126,8 +134,13 @@ impl Catalogue {
                 return Err(bad(format!("metric `{}` is defined twice", m.key)));
             }
             let simple = m.table.is_some() && m.value.is_some();
-            if m.sql.is_some() == simple || (m.sql.is_some() && (m.table.is_some() || m.value.is_some())) {
-                return Err(bad(format!("metric `{}`: give either `sql`, or `table` and `value`", m.key)));
+            if m.sql.is_some() == simple
+                || (m.sql.is_some() && (m.table.is_some() || m.value.is_some()))
+            {
+                return Err(bad(format!(
+                    "metric `{}`: give either `sql`, or `table` and `value`",
+                    m.key
+                )));
             }
         }
         Ok(catalogue)
@@ -146,7 +159,10 @@ impl Catalogue {
                     .iter()
                     .find(|(f, _)| f.ends_with("scorecard.toml"))
                     .expect("reports/scorecard.toml is embedded");
-                Ok((PathBuf::from(file), Catalogue::parse(Path::new(file), text)?))
+                Ok((
+                    PathBuf::from(file),
+                    Catalogue::parse(Path::new(file), text)?,
+                ))
             }
         }
     }
@@ -164,7 +180,11 @@ pub fn format_value(value: f64, unit: &str) -> String {
             }
             out.push(c);
         }
-        if v < 0.0 { format!("-{out}") } else { out }
+        if v < 0.0 {
+            format!("-{out}")
+        } else {
+            out
+        }
     }
     match unit {
         "count" | "currency" => thousands(value),
@@ -198,20 +218,33 @@ pub fn attainment(actual: f64, target: f64, direction: Direction) -> Option<f64>
 }
 
 fn days(month: Month) -> i32 {
-    (month.first_day() - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+    crate::config::date_to_days(month.first_day())
 }
 
 /// Targets of the month: metric key -> target (rows without a segment).
 fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     let Some(t) = targets else { return Ok(out) };
-    let months = t.column_by_name("month").expect("month").as_primitive::<Date32Type>();
-    let metric = t.column_by_name("metric").expect("metric").as_string::<i32>();
-    let target = cast(t.column_by_name("target").expect("target"), &DataType::Float64)?;
+    let months = t
+        .column_by_name("month")
+        .expect("month")
+        .as_primitive::<Date32Type>();
+    let metric = t
+        .column_by_name("metric")
+        .expect("metric")
+        .as_string::<i32>();
+    let target = cast(
+        t.column_by_name("target").expect("target"),
+        &DataType::Float64,
+    )?;
     let target = target.as_primitive::<Float64Type>();
     let segment = t.column_by_name("segment").expect("segment");
     for r in 0..t.num_rows() {
-        if months.is_valid(r) && months.value(r) == days(month) && segment.is_null(r) && target.is_valid(r) {
+        if months.is_valid(r)
+            && months.value(r) == days(month)
+            && segment.is_null(r)
+            && target.is_valid(r)
+        {
             out.insert(metric.value(r).to_string(), target.value(r));
         }
     }
@@ -233,14 +266,27 @@ pub async fn compute(
     let mut nums: Vec<[Option<f64>; 5]> = Vec::new();
     for m in &catalogue.metric {
         let query = m.query();
-        let words: BTreeSet<&str> = query.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
-        let missing: BTreeSet<&String> =
-            skipped.iter().filter(|(t, _)| words.contains(t.as_str())).flat_map(|(_, m)| m).collect();
+        let words = crate::pipeline::sql_identifiers(&query);
+        let missing: BTreeSet<&String> = skipped
+            .iter()
+            .filter(|(t, _)| words.contains(*t))
+            .flat_map(|(_, m)| m)
+            .collect();
         let target = targets.get(&m.key).copied();
         let (mut actual, mut previous, mut note) = (None, None, None);
         if missing.is_empty() {
-            let wrap = |e| Error::Query { query: format!("scorecard metric {}", m.key), file: source.display().to_string(), source: e };
-            let batches = ctx.sql(&query).await.map_err(wrap)?.collect().await.map_err(wrap)?;
+            let wrap = |e| Error::Query {
+                query: format!("scorecard metric {}", m.key),
+                file: source.display().to_string(),
+                source: e,
+            };
+            let batches = ctx
+                .sql(&query)
+                .await
+                .map_err(wrap)?
+                .collect()
+                .await
+                .map_err(wrap)?;
             for b in &batches {
                 let months = b.column(0).as_primitive::<Date32Type>();
                 let values = b.column(1).as_primitive::<Float64Type>();
@@ -269,26 +315,42 @@ pub async fn compute(
             _ => None,
         };
         let st = match (actual, target) {
-            (Some(a), Some(_)) if att.is_none() && m.direction == Direction::Lower && a == 0.0 => Some("green"),
+            (Some(a), Some(_)) if att.is_none() && m.direction == Direction::Lower && a == 0.0 => {
+                Some("green")
+            }
             _ => att.map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9))),
         };
         rows.push([
             Some(m.key.clone()),
             Some(m.label.clone()),
-            Some(name(m.owner)),
-            Some(name(m.unit)),
-            Some(if m.direction == Direction::Higher { "higher" } else { "lower" }.to_string()),
+            Some(m.owner.as_str().to_string()),
+            Some(m.unit.as_str().to_string()),
+            Some(m.direction.as_str().to_string()),
             st.map(str::to_string),
             note,
         ]);
-        nums.push([actual, target, att, previous, actual.zip(previous).map(|(a, p)| a - p)]);
+        nums.push([
+            actual,
+            target,
+            att,
+            previous,
+            actual.zip(previous).map(|(a, p)| a - p),
+        ]);
     }
     build(rows, nums)
 }
 
 fn build(rows: Vec<[Option<String>; 7]>, nums: Vec<[Option<f64>; 5]>) -> Result<RecordBatch> {
-    let text = |i: usize| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(|r| r[i].clone()).collect::<Vec<_>>())) };
-    let num = |i: usize| -> ArrayRef { Arc::new(Float64Array::from(nums.iter().map(|r| r[i]).collect::<Vec<_>>())) };
+    let text = |i: usize| -> ArrayRef {
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r[i].clone()).collect::<Vec<_>>(),
+        ))
+    };
+    let num = |i: usize| -> ArrayRef {
+        Arc::new(Float64Array::from(
+            nums.iter().map(|r| r[i]).collect::<Vec<_>>(),
+        ))
+    };
     let schema = Arc::new(Schema::new(vec![
         Field::new("metric", DataType::Utf8, false),
         Field::new("label", DataType::Utf8, false),
@@ -305,7 +367,20 @@ fn build(rows: Vec<[Option<String>; 7]>, nums: Vec<[Option<f64>; 5]>) -> Result<
     ]));
     Ok(RecordBatch::try_new(
         schema,
-        vec![text(0), text(1), text(2), text(3), text(4), num(0), num(1), num(2), text(5), num(3), num(4), text(6)],
+        vec![
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            num(0),
+            num(1),
+            num(2),
+            text(5),
+            num(3),
+            num(4),
+            text(6),
+        ],
     )?)
 }
 

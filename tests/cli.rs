@@ -11,31 +11,48 @@ fn revalign() -> Command {
 
 #[test]
 fn help_lists_the_commands() {
+    revalign().arg("--help").assert().success().stdout(
+        predicate::str::contains("run")
+            .and(predicate::str::contains("generate"))
+            .and(predicate::str::contains("validate"))
+            .and(predicate::str::contains("query")),
+    );
     revalign()
-        .arg("--help")
+        .args(["run", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("run").and(predicate::str::contains("generate")).and(predicate::str::contains("validate")).and(predicate::str::contains("query")));
-    revalign().args(["run", "--help"]).assert().success().stdout(predicate::str::contains("--month"));
+        .stdout(predicate::str::contains("--month"));
 }
 
 #[test]
 fn usage_errors_exit_2() {
     revalign().arg("--no-such-flag").assert().code(2);
-    revalign().args(["run", "--month", "2026-13"]).assert().code(2).stderr(predicate::str::contains("YYYY-MM"));
+    revalign()
+        .args(["run", "--month", "2026-13"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("YYYY-MM"));
     revalign()
         .args(["run", "--engine", "ballista", "--data", "."])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("Ballista"));
-    revalign().args(["run", "--set", "sla_hourz=4"]).assert().code(2).stderr(predicate::str::contains("sla_hourz"));
+    revalign()
+        .args(["run", "--set", "sla_hourz=4"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sla_hourz"));
 }
 
 #[test]
 fn schema_fault_exits_1_names_file_and_column_and_writes_nothing() {
     let data = tempfile::tempdir().unwrap();
     copy_fixture("funnel", data.path());
-    std::fs::write(data.path().join("touches.csv"), "touch_id,contact_id,ts,channel\nT1,C1,2026-01-01,email\n").unwrap();
+    std::fs::write(
+        data.path().join("touches.csv"),
+        "touch_id,contact_id,ts,channel\nT1,C1,2026-01-01,email\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     revalign()
         .args(["run", "--month", "2026-03", "--data"])
@@ -59,8 +76,11 @@ fn run_then_query_in_every_format() {
         .arg(out.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("funnel_monthly").and(predicate::str::contains("0 rejected")));
-    let sql = "SELECT channel, mqls FROM mql_followup WHERE month = DATE '2026-01-01' ORDER BY channel";
+        .stdout(
+            predicate::str::contains("funnel_monthly").and(predicate::str::contains("0 rejected")),
+        );
+    let sql =
+        "SELECT channel, mqls FROM mql_followup WHERE month = DATE '2026-01-01' ORDER BY channel";
     revalign()
         .args(["query", "--out"])
         .arg(out.path())
@@ -92,7 +112,13 @@ fn run_then_query_in_every_format() {
         .assert()
         .success()
         .stdout("n\n7\n");
-    revalign().args(["query", "--out"]).arg(out.path()).arg("SELECT * FROM nope").assert().code(1).stderr(predicate::str::contains("nope"));
+    revalign()
+        .args(["query", "--out"])
+        .arg(out.path())
+        .arg("SELECT * FROM nope")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nope"));
 }
 
 #[test]
@@ -113,5 +139,9 @@ fn validate_prints_a_per_table_summary() {
                 .and(predicate::str::contains("subscriptions            absent"))
                 .and(predicate::str::contains("row 4 column closed_at")),
         );
-    revalign().args(["validate", "--strict", "--data"]).arg(data.path()).assert().code(1);
+    revalign()
+        .args(["validate", "--strict", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(1);
 }

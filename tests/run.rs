@@ -3,7 +3,9 @@
 
 use revalign::run;
 
-use crate::util::{copy_fixture, fixture, job, list_files, read_parquet_rows, repo_path, write_tables};
+use crate::util::{
+    copy_fixture, fixture, job, list_files, read_parquet_rows, repo_path, write_tables,
+};
 
 fn manifest(out: &std::path::Path, month: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join(format!("reports/{month}/manifest.json"))).unwrap();
@@ -13,7 +15,9 @@ fn manifest(out: &std::path::Path, month: &str) -> serde_json::Value {
 #[tokio::test]
 async fn run_writes_partitions_report_and_manifest() {
     let out = tempfile::tempdir().unwrap();
-    run::run(&job(&fixture("funnel"), out.path(), "2026-03")).await.unwrap();
+    run::run(&job(&fixture("funnel"), out.path(), "2026-03"))
+        .await
+        .unwrap();
     let files = list_files(out.path());
     for expected in [
         "reports/2026-03/index.html",
@@ -22,10 +26,19 @@ async fn run_writes_partitions_report_and_manifest() {
         "tables/mql_followup/report_month=2026-03/part-0.parquet",
         "tables/rejects/report_month=2026-03/part-0.parquet",
     ] {
-        assert!(files.contains(&expected.to_string()), "{expected} missing from {files:?}");
+        assert!(
+            files.contains(&expected.to_string()),
+            "{expected} missing from {files:?}"
+        );
     }
-    assert!(!files.iter().any(|f| f.contains("contact_channel")), "helper tables are not published");
-    assert!(!files.iter().any(|f| f.contains(".revalign-staging")), "staging folder removed");
+    assert!(
+        !files.iter().any(|f| f.contains("contact_channel")),
+        "helper tables are not published"
+    );
+    assert!(
+        !files.iter().any(|f| f.contains(".revalign-staging")),
+        "staging folder removed"
+    );
     let m = manifest(out.path(), "2026-03");
     assert_eq!(m["report_month"], "2026-03");
     assert_eq!(m["inputs"]["touches"]["rows_read"], 11);
@@ -35,9 +48,16 @@ async fn run_writes_partitions_report_and_manifest() {
         assert_eq!(input["reconciles"], true, "{name}");
     }
     // report_month is a DATE column first in every table.
-    let rows = read_parquet_rows(&out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    let rows = read_parquet_rows(
+        &out.path()
+            .join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"),
+    );
     assert_eq!(rows.len(), 10);
-    assert!(rows[0].starts_with("2026-03-01|2026-01-01|all|2|2|"), "{}", rows[0]);
+    assert!(
+        rows[0].starts_with("2026-03-01|2026-01-01|all|2|2|"),
+        "{}",
+        rows[0]
+    );
     let html = std::fs::read_to_string(out.path().join("reports/2026-03/index.html")).unwrap();
     assert!(html.contains("run for 2026-03") && html.contains("funnel_monthly"));
 }
@@ -55,11 +75,22 @@ async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
     };
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
     let first = march(out.path());
-    assert_eq!(first.len(), 10, "funnel x2, attribution x6, scorecard, rejects");
+    assert_eq!(
+        first.len(),
+        10,
+        "funnel x2, attribution x6, scorecard, rejects"
+    );
     run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
-    assert_eq!(march(out.path()), first, "same inputs, same bytes in every table");
-    assert!(out.path().join("tables/attribution_credit/report_month=2026-02/part-0.parquet").exists());
+    assert_eq!(
+        march(out.path()),
+        first,
+        "same inputs, same bytes in every table"
+    );
+    assert!(out
+        .path()
+        .join("tables/attribution_credit/report_month=2026-02/part-0.parquet")
+        .exists());
 }
 
 #[tokio::test]
@@ -67,9 +98,13 @@ async fn failed_runs_leave_the_previous_outputs_untouched() {
     let out = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     copy_fixture("funnel", data.path());
-    run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
-    let before: Vec<(String, Vec<u8>)> =
-        list_files(out.path()).into_iter().map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap())).collect();
+    run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
+    let before: Vec<(String, Vec<u8>)> = list_files(out.path())
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap()))
+        .collect();
 
     // A query that fails mid-pipeline.
     let queries = tempfile::tempdir().unwrap();
@@ -77,19 +112,35 @@ async fn failed_runs_leave_the_previous_outputs_untouched() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), queries.path().join(entry.file_name())).unwrap();
     }
-    std::fs::write(queries.path().join("mql_followup.sql"), "SELECT no_such_column FROM touches").unwrap();
+    std::fs::write(
+        queries.path().join("mql_followup.sql"),
+        "SELECT no_such_column FROM touches",
+    )
+    .unwrap();
     let mut bad = job(data.path(), out.path(), "2026-03");
     bad.queries = Some(queries.path().to_path_buf());
     let err = run::run(&bad).await.unwrap_err().to_string();
-    assert!(err.contains("mql_followup") && err.contains("no_such_column"), "{err}");
+    assert!(
+        err.contains("mql_followup") && err.contains("no_such_column"),
+        "{err}"
+    );
 
     // A schema fault in the inputs.
-    std::fs::write(data.path().join("opportunities.csv"), "opportunity_id,account_id\nO1,A1\n").unwrap();
-    let err = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap_err().to_string();
+    std::fs::write(
+        data.path().join("opportunities.csv"),
+        "opportunity_id,account_id\nO1,A1\n",
+    )
+    .unwrap();
+    let err = run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("opportunities.csv"), "{err}");
 
-    let after: Vec<(String, Vec<u8>)> =
-        list_files(out.path()).into_iter().map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap())).collect();
+    let after: Vec<(String, Vec<u8>)> = list_files(out.path())
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.path().join(&f)).unwrap()))
+        .collect();
     assert_eq!(before, after);
 }
 
@@ -97,27 +148,77 @@ async fn failed_runs_leave_the_previous_outputs_untouched() {
 async fn partial_data_skips_outputs_and_says_why() {
     // Required tables plus lifecycle and touches: both funnel outputs run.
     let data = tempfile::tempdir().unwrap();
-    for t in ["accounts", "contacts", "opportunities", "lifecycle", "touches"] {
-        std::fs::copy(fixture("funnel").join(format!("{t}.csv")), data.path().join(format!("{t}.csv"))).unwrap();
+    for t in [
+        "accounts",
+        "contacts",
+        "opportunities",
+        "lifecycle",
+        "touches",
+    ] {
+        std::fs::copy(
+            fixture("funnel").join(format!("{t}.csv")),
+            data.path().join(format!("{t}.csv")),
+        )
+        .unwrap();
     }
     let out = tempfile::tempdir().unwrap();
-    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
-    let tables: Vec<&str> = summary.manifest.outputs.iter().map(|o| o.table.as_str()).collect();
-    assert!(tables.contains(&"funnel_monthly") && tables.contains(&"mql_followup"), "{tables:?}");
+    let summary = run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
+    let tables: Vec<&str> = summary
+        .manifest
+        .outputs
+        .iter()
+        .map(|o| o.table.as_str())
+        .collect();
+    assert!(
+        tables.contains(&"funnel_monthly") && tables.contains(&"mql_followup"),
+        "{tables:?}"
+    );
 
     // Only the required tables: the funnel outputs are skipped, naming what is missing.
     std::fs::remove_file(data.path().join("lifecycle.csv")).unwrap();
     std::fs::remove_file(data.path().join("touches.csv")).unwrap();
-    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
-    let skipped: Vec<(String, Vec<String>)> =
-        summary.manifest.skipped.iter().map(|s| (s.table.clone(), s.missing.clone())).collect();
-    assert!(skipped.contains(&("funnel_monthly".into(), vec!["lifecycle".into(), "touches".into()])), "{skipped:?}");
-    assert!(skipped.contains(&("mql_followup".into(), vec!["lifecycle".into(), "touches".into()])), "{skipped:?}");
+    let summary = run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
+    let skipped: Vec<(String, Vec<String>)> = summary
+        .manifest
+        .skipped
+        .iter()
+        .map(|s| (s.table.clone(), s.missing.clone()))
+        .collect();
+    assert!(
+        skipped.contains(&(
+            "funnel_monthly".into(),
+            vec!["lifecycle".into(), "touches".into()]
+        )),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.contains(&(
+            "mql_followup".into(),
+            vec!["lifecycle".into(), "touches".into()]
+        )),
+        "{skipped:?}"
+    );
     // No empty table pretends to be a result, and the stale partition is gone.
-    assert!(!out.path().join("tables/funnel_monthly/report_month=2026-03").exists());
+    assert!(!out
+        .path()
+        .join("tables/funnel_monthly/report_month=2026-03")
+        .exists());
     let m = manifest(out.path(), "2026-03");
-    assert!(skipped.contains(&("mrr_movements".into(), vec!["subscriptions".into()])), "{skipped:?}");
-    assert!(skipped.contains(&("buying_committee".into(), vec!["opportunity_contacts".into()])), "{skipped:?}");
+    assert!(
+        skipped.contains(&("mrr_movements".into(), vec!["subscriptions".into()])),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.contains(&(
+            "buying_committee".into(),
+            vec!["opportunity_contacts".into()]
+        )),
+        "{skipped:?}"
+    );
     assert_eq!(
         m["skipped"].as_array().unwrap().len(),
         6,
@@ -133,17 +234,29 @@ async fn rejects_are_written_and_strict_fails() {
     touches.push_str("T12,C1,not a time,email,marketing,,\n");
     write_tables(data.path(), &[("touches", &touches)]);
     let out = tempfile::tempdir().unwrap();
-    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
     assert_eq!(summary.manifest.rejects_total, 1);
-    let rows = read_parquet_rows(&out.path().join("tables/rejects/report_month=2026-03/part-0.parquet"));
+    let rows = read_parquet_rows(
+        &out.path()
+            .join("tables/rejects/report_month=2026-03/part-0.parquet"),
+    );
     assert_eq!(rows.len(), 1);
     assert!(rows[0].starts_with("2026-03-01|touches|"), "{}", rows[0]);
-    assert!(rows[0].ends_with("|12|ts|unparseable timestamp|not a time"), "{}", rows[0]);
+    assert!(
+        rows[0].ends_with("|12|ts|unparseable timestamp|not a time"),
+        "{}",
+        rows[0]
+    );
 
     let mut strict = job(data.path(), out.path(), "2026-03");
     strict.strict = true;
     let err = run::run(&strict).await.unwrap_err().to_string();
-    assert!(err.contains("--strict") && err.contains("touches") && err.contains("row 12"), "{err}");
+    assert!(
+        err.contains("--strict") && err.contains("touches") && err.contains("row 12"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -154,10 +267,16 @@ async fn staging_example_runs_end_to_end() {
     j.staging = Some(example.join("staging"));
     let summary = run::run(&j).await.unwrap();
     let m = &summary.manifest;
-    assert_eq!(m.rejects_total, 1, "the example carries one bad row on purpose");
+    assert_eq!(
+        m.rejects_total, 1,
+        "the example carries one bad row on purpose"
+    );
     assert_eq!(m.inputs["contacts"].stats.sources, ["staging/contacts.sql"]);
     assert!(m.inputs["touches"].stats.loaded > 0);
-    let rows = read_parquet_rows(&out.path().join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    let rows = read_parquet_rows(
+        &out.path()
+            .join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"),
+    );
     assert!(rows.iter().any(|r| r.contains("|webinar|")), "{rows:?}");
 }
 
@@ -185,7 +304,10 @@ async fn scorecard_statuses_from_a_custom_catalogue() {
     let mut j = job(data.path(), out.path(), "2026-06");
     j.reports = Some(fixture("scorecard"));
     run::run(&j).await.unwrap();
-    let rows = read_parquet_rows(&out.path().join("tables/scorecard/report_month=2026-06/part-0.parquet"));
+    let rows = read_parquet_rows(
+        &out.path()
+            .join("tables/scorecard/report_month=2026-06/part-0.parquet"),
+    );
     assert_eq!(
         rows,
         [
@@ -200,7 +322,12 @@ async fn scorecard_statuses_from_a_custom_catalogue() {
         ]
     );
     let md = std::fs::read_to_string(out.path().join("reports/2026-06/scorecard.md")).unwrap();
-    assert!(md.contains("| Logo churn | customer success | 20.0% | 25.0% | 125% | green | 0.0% | +20.0% |  |"), "{md}");
+    assert!(
+        md.contains(
+            "| Logo churn | customer success | 20.0% | 25.0% | 125% | green | 0.0% | +20.0% |  |"
+        ),
+        "{md}"
+    );
     let html = std::fs::read_to_string(out.path().join("reports/2026-06/index.html")).unwrap();
     assert!(html.contains("<span class=\"rag amber\">amber</span>"));
 }
@@ -211,9 +338,19 @@ fn the_built_in_catalogue_parses_and_bad_ones_are_refused() {
     assert!(catalogue.metric.len() >= 16);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("scorecard.toml"), "[[metric]]\nkey = \"x\"\nlabel = \"X\"\nowner = \"finance\"\ntable = \"t\"\nvalue = \"1\"\nunit = \"count\"\ndirection = \"higher\"\n").unwrap();
-    let err = revalign::scorecard::Catalogue::load(Some(dir.path())).unwrap_err().to_string();
-    assert!(err.contains("scorecard.toml") && err.contains("finance"), "{err}");
+    let err = revalign::scorecard::Catalogue::load(Some(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("scorecard.toml") && err.contains("finance"),
+        "{err}"
+    );
     std::fs::write(dir.path().join("scorecard.toml"), "[[metric]]\nkey = \"x\"\nlabel = \"X\"\nowner = \"sales\"\nunit = \"count\"\ndirection = \"higher\"\n").unwrap();
-    let err = revalign::scorecard::Catalogue::load(Some(dir.path())).unwrap_err().to_string();
-    assert!(err.contains("either `sql`, or `table` and `value`"), "{err}");
+    let err = revalign::scorecard::Catalogue::load(Some(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("either `sql`, or `table` and `value`"),
+        "{err}"
+    );
 }

@@ -48,7 +48,10 @@ impl AsyncDB for Db {
                     } else if col.data_type() == &DataType::Float64 {
                         format!("{:.4}", col.as_primitive::<Float64Type>().value(r))
                     } else {
-                        ArrayFormatter::try_new(col.as_ref(), &options).unwrap().value(r).to_string()
+                        ArrayFormatter::try_new(col.as_ref(), &options)
+                            .unwrap()
+                            .value(r)
+                            .to_string()
                     };
                     row.push(cell);
                 }
@@ -72,10 +75,18 @@ fn header(text: &str, key: &str) -> String {
 async fn run_slt(name: &str) {
     let path = repo_path("tests/slt").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    let overrides: Vec<String> =
-        text.lines().filter_map(|l| l.strip_prefix("# set:")).map(|v| v.trim().to_string()).collect();
+    let overrides: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# set:"))
+        .map(|v| v.trim().to_string())
+        .collect();
     let params = revalign::config::apply_overrides(Params::default(), &overrides).unwrap();
-    let ctx = session_after_queries(&fixture(&header(&text, "fixture")), &header(&text, "month"), &params).await;
+    let ctx = session_after_queries(
+        &fixture(&header(&text, "fixture")),
+        &header(&text, "month"),
+        &params,
+    )
+    .await;
     let mut runner = sqllogictest::Runner::new(move || {
         let ctx = ctx.clone();
         async move { Ok::<_, DbError>(Db(ctx)) }
@@ -105,7 +116,10 @@ fn every_slt_file_has_a_test() {
     let tests = include_str!("sql.rs");
     for entry in std::fs::read_dir(repo_path("tests/slt")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(tests.contains(&format!("run_slt(\"{name}\")")), "{name} is not run by any test");
+        assert!(
+            tests.contains(&format!("run_slt(\"{name}\")")),
+            "{name} is not run by any test"
+        );
     }
 }
 

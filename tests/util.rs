@@ -7,7 +7,10 @@ use revalign::pipeline::{self, EngineOptions};
 use revalign::run::{DataSource, RunJob};
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
 }
 
 pub fn repo_path(rel: &str) -> PathBuf {
@@ -51,12 +54,26 @@ pub fn job(data: &Path, out: &Path, m: &str) -> RunJob {
 
 /// Load `data` and run every query for `m`; the results are registered in the
 /// returned session under their table names.
-pub async fn session_after_queries(data: &Path, m: &str, params: &Params) -> datafusion::prelude::SessionContext {
+pub async fn session_after_queries(
+    data: &Path,
+    m: &str,
+    params: &Params,
+) -> datafusion::prelude::SessionContext {
     let loaded = revalign::run::load_inputs(data, None).await.unwrap();
     let ctx = pipeline::new_session(&EngineOptions::default()).unwrap();
-    pipeline::register_inputs(&ctx, &loaded, Some((month(m), params))).await.unwrap();
+    pipeline::register_inputs(&ctx, &loaded, Some((month(m), params)))
+        .await
+        .unwrap();
     let queries = pipeline::embedded_queries().unwrap();
-    pipeline::run_queries(&ctx, queries, &loaded.absent, params, &indicatif::ProgressBar::hidden()).await.unwrap();
+    pipeline::run_queries(
+        &ctx,
+        queries,
+        &loaded.absent,
+        params,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .await
+    .unwrap();
     ctx
 }
 
@@ -64,17 +81,27 @@ pub async fn session_after_queries(data: &Path, m: &str, params: &Params) -> dat
 pub fn read_parquet_rows(path: &Path) -> Vec<String> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let file = std::fs::File::open(path).unwrap();
-    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
+    let reader =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.unwrap();
         let options = FormatOptions::default().with_null("NULL");
-        let fmts: Vec<_> = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+        let fmts: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
         for r in 0..batch.num_rows() {
-            rows.push(fmts.iter().map(|f| f.value(r).to_string()).collect::<Vec<_>>().join("|"));
+            rows.push(
+                fmts.iter()
+                    .map(|f| f.value(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
         }
     }
     rows

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Gamma, LogNormal, Poisson};
 use serde::Serialize;
 
-use crate::config::Month;
+use crate::config::{date_to_days, Month};
 use crate::error::{IoContext, Result};
 use crate::schema;
 pub use sink::FileFormat;
@@ -53,7 +53,10 @@ impl Default for GenerateOptions {
             months: 36,
             seed: 42,
             format: FileFormat::Parquet,
-            end: Month { year: 2026, month: 10 },
+            end: Month {
+                year: 2026,
+                month: 10,
+            },
         }
     }
 }
@@ -80,16 +83,86 @@ struct Channel {
 }
 
 const CHANNELS: &[Channel] = &[
-    Channel { name: "organic_search", weight: 0.16, cost_per_touch: 112, quality: 1.0, activities: &["page_view", "form_fill"], campaigns: false },
-    Channel { name: "paid_search", weight: 0.14, cost_per_touch: 950, quality: 0.9, activities: &["ad_click", "form_fill"], campaigns: true },
-    Channel { name: "content", weight: 0.12, cost_per_touch: 350, quality: 1.1, activities: &["content_download", "form_fill"], campaigns: true },
-    Channel { name: "email", weight: 0.14, cost_per_touch: 37, quality: 0.8, activities: &["email_click"], campaigns: true },
-    Channel { name: "programmatic", weight: 0.12, cost_per_touch: 550, quality: 0.5, activities: &["ad_click"], campaigns: true },
-    Channel { name: "social", weight: 0.10, cost_per_touch: 400, quality: 0.6, activities: &["ad_click", "social_engagement"], campaigns: true },
-    Channel { name: "events", weight: 0.04, cost_per_touch: 6000, quality: 1.5, activities: &["event_visit", "meeting_booked"], campaigns: true },
-    Channel { name: "webinar", weight: 0.07, cost_per_touch: 1300, quality: 1.3, activities: &["webinar"], campaigns: true },
-    Channel { name: "referral", weight: 0.04, cost_per_touch: 225, quality: 1.7, activities: &["form_fill"], campaigns: false },
-    Channel { name: "direct", weight: 0.07, cost_per_touch: 0, quality: 1.2, activities: &["page_view", "form_fill"], campaigns: false },
+    Channel {
+        name: "organic_search",
+        weight: 0.16,
+        cost_per_touch: 112,
+        quality: 1.0,
+        activities: &["page_view", "form_fill"],
+        campaigns: false,
+    },
+    Channel {
+        name: "paid_search",
+        weight: 0.14,
+        cost_per_touch: 950,
+        quality: 0.9,
+        activities: &["ad_click", "form_fill"],
+        campaigns: true,
+    },
+    Channel {
+        name: "content",
+        weight: 0.12,
+        cost_per_touch: 350,
+        quality: 1.1,
+        activities: &["content_download", "form_fill"],
+        campaigns: true,
+    },
+    Channel {
+        name: "email",
+        weight: 0.14,
+        cost_per_touch: 37,
+        quality: 0.8,
+        activities: &["email_click"],
+        campaigns: true,
+    },
+    Channel {
+        name: "programmatic",
+        weight: 0.12,
+        cost_per_touch: 550,
+        quality: 0.5,
+        activities: &["ad_click"],
+        campaigns: true,
+    },
+    Channel {
+        name: "social",
+        weight: 0.10,
+        cost_per_touch: 400,
+        quality: 0.6,
+        activities: &["ad_click", "social_engagement"],
+        campaigns: true,
+    },
+    Channel {
+        name: "events",
+        weight: 0.04,
+        cost_per_touch: 6000,
+        quality: 1.5,
+        activities: &["event_visit", "meeting_booked"],
+        campaigns: true,
+    },
+    Channel {
+        name: "webinar",
+        weight: 0.07,
+        cost_per_touch: 1300,
+        quality: 1.3,
+        activities: &["webinar"],
+        campaigns: true,
+    },
+    Channel {
+        name: "referral",
+        weight: 0.04,
+        cost_per_touch: 225,
+        quality: 1.7,
+        activities: &["form_fill"],
+        campaigns: false,
+    },
+    Channel {
+        name: "direct",
+        weight: 0.07,
+        cost_per_touch: 0,
+        quality: 1.2,
+        activities: &["page_view", "form_fill"],
+        campaigns: false,
+    },
 ];
 
 const INDUSTRIES: &[(&str, f64, f64)] = &[
@@ -133,8 +206,14 @@ const ROLES: &[(&str, f64)] = &[
     ("unknown", 0.13),
 ];
 
-const NAME_A: &[&str] = &["North", "Blue", "Bright", "Iron", "Silver", "Swift", "Green", "Red", "Stone", "Clear", "Summit", "Harbor"];
-const NAME_B: &[&str] = &["wind", "field", "bridge", "works", "labs", "point", "line", "gate", "leaf", "path", "forge", "wave"];
+const NAME_A: &[&str] = &[
+    "North", "Blue", "Bright", "Iron", "Silver", "Swift", "Green", "Red", "Stone", "Clear",
+    "Summit", "Harbor",
+];
+const NAME_B: &[&str] = &[
+    "wind", "field", "bridge", "works", "labs", "point", "line", "gate", "leaf", "path", "forge",
+    "wave",
+];
 
 fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T) -> f64) -> &'a T {
     let total: f64 = items.iter().map(&weight).sum();
@@ -148,12 +227,21 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T
     items.last().expect("non-empty")
 }
 
+/// Index of a channel drawn by touch-volume weight.
+fn pick_channel(rng: &mut ChaCha8Rng) -> usize {
+    let chosen = pick_weighted(rng, CHANNELS, |c| c.weight);
+    CHANNELS
+        .iter()
+        .position(|c| std::ptr::eq(c, chosen))
+        .expect("one of CHANNELS")
+}
+
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
 fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+    crate::config::days_to_date(0)
 }
 
 fn micros_of(d: NaiveDate) -> i64 {
@@ -263,7 +351,10 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         months,
     };
     // Campaigns: one per channel and quarter.
-    let mut quarter = Month { year: start.year, month: (start.month - 1) / 3 * 3 + 1 };
+    let mut quarter = Month {
+        year: start.year,
+        month: (start.month - 1) / 3 * 3 + 1,
+    };
     while quarter <= options.end {
         for ch in CHANNELS.iter().filter(|c| c.campaigns) {
             let id = campaign_id(ch.name, quarter);
@@ -273,18 +364,30 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
             sinks
                 .campaigns
                 .text(&id)
-                .text(&format!("{} {} Q{q}", ch.name.replace('_', " "), quarter.year))
+                .text(&format!(
+                    "{} {} Q{q}",
+                    ch.name.replace('_', " "),
+                    quarter.year
+                ))
                 .text(ch.name)
-                .date((first - epoch()).num_days() as i32)
-                .date((last - epoch()).num_days() as i32);
+                .date(date_to_days(first))
+                .date(date_to_days(last));
             sinks.campaigns.end_row()?;
         }
         quarter = quarter.plus(3);
     }
     let mut totals = Totals::default();
-    let mut ids = Ids { contact: 0, touch: 0, opportunity: 0, subscription: 0, buf: String::new() };
+    let mut ids = Ids {
+        contact: 0,
+        touch: 0,
+        opportunity: 0,
+        subscription: 0,
+        buf: String::new(),
+    };
     for a in 0..options.accounts {
-        let seed = options.seed.wrapping_add((a as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let seed = options
+            .seed
+            .wrapping_add((a as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         account(a, &mut rng, &ctx, &mut sinks, &mut totals, &mut ids)?;
     }
@@ -294,20 +397,50 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
     macro_rules! finish {
         ($($t:ident),*) => { $( rows.insert(stringify!($t).to_string(), sinks.$t.finish()?); )* };
     }
-    finish!(accounts, contacts, campaigns, touches, lifecycle, opportunities, opportunity_contacts, subscriptions, spend, costs, targets);
-    Ok(GenerateSummary { rows, millis: started.elapsed().as_millis() })
+    finish!(
+        accounts,
+        contacts,
+        campaigns,
+        touches,
+        lifecycle,
+        opportunities,
+        opportunity_contacts,
+        subscriptions,
+        spend,
+        costs,
+        targets
+    );
+    Ok(GenerateSummary {
+        rows,
+        millis: started.elapsed().as_millis(),
+    })
 }
 
 fn campaign_id(channel: &str, month: Month) -> String {
-    format!("CMP-{}-{}Q{}", channel, month.year, (month.month - 1) / 3 + 1)
+    format!(
+        "CMP-{}-{}Q{}",
+        channel,
+        month.year,
+        (month.month - 1) / 3 + 1
+    )
 }
 
 /// Simulate one account's whole history.
-fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mut Totals, ids: &mut Ids) -> Result<()> {
+fn account(
+    a: usize,
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    totals: &mut Totals,
+    ids: &mut Ids,
+) -> Result<()> {
     let industry = pick_weighted(rng, INDUSTRIES, |x| x.1);
     let region = pick_weighted(rng, REGIONS, |x| x.1);
     let country = region.3[rng.gen_range(0..region.3.len())];
-    let employees = (LogNormal::new((300f64).ln(), 1.3).expect("lognormal").sample(rng) as i64).clamp(5, 150_000);
+    let employees = (LogNormal::new((300f64).ln(), 1.3)
+        .expect("lognormal")
+        .sample(rng) as i64)
+        .clamp(5, 150_000);
     let mut techs: Vec<&str> = Vec::new();
     let mut fit_raw = industry.2 + region.2 + rng.gen::<f64>() * 0.6 - 0.3;
     fit_raw += match employees {
@@ -327,7 +460,12 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
     let span = ctx.end_us - ctx.start_us;
     let arrival = ctx.start_us + (rng.gen::<f64>() * (span - 30 * DAY) as f64) as i64;
     let account_id = format!("A{:06}", a + 1);
-    let name = format!("{}{} {}", NAME_A[rng.gen_range(0..NAME_A.len())], NAME_B[rng.gen_range(0..NAME_B.len())], a + 1);
+    let name = format!(
+        "{}{} {}",
+        NAME_A[rng.gen_range(0..NAME_A.len())],
+        NAME_B[rng.gen_range(0..NAME_B.len())],
+        a + 1
+    );
     let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
     let revenue_cents = employees * rng.gen_range(120_000..260_000) * 100;
     s.accounts
@@ -345,10 +483,15 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
     s.accounts.end_row()?;
 
     // Contacts and their marketing journeys.
-    let n_contacts = (2 + Poisson::new(1.0 + (employees as f64).ln() / 2.0).expect("poisson").sample(rng) as usize).min(14);
+    let n_contacts = (2 + Poisson::new(1.0 + (employees as f64).ln() / 2.0)
+        .expect("poisson")
+        .sample(rng) as usize)
+        .min(14);
     let mut contacts: Vec<Contact> = Vec::with_capacity(n_contacts);
     let mut opportunity_triggers: Vec<(i64, usize, &'static str)> = Vec::new(); // (ts, contact, source)
-    let engagement = Gamma::new(2.0, 0.5).expect("gamma").sample(rng) * (0.5 + 0.9 * fit) * if is_target { 1.4 } else { 1.0 };
+    let engagement = Gamma::new(2.0, 0.5).expect("gamma").sample(rng)
+        * (0.5 + 0.9 * fit)
+        * if is_target { 1.4 } else { 1.0 };
     for ci in 0..n_contacts {
         let created = arrival + (rng.gen::<f64>() * 150.0 * DAY as f64) as i64;
         if created >= ctx.end_us {
@@ -364,29 +507,50 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
             .text(&format!("contact{}@{}", ci + 1, domain))
             .ts(created);
         s.contacts.end_row()?;
-        let mut contact = Contact { id: contact_id, role, created, lead_channel: None };
+        let mut contact = Contact {
+            id: contact_id,
+            role,
+            created,
+            lead_channel: None,
+        };
         // Marketing touches: a Poisson process over the contact's life.
         let active_days = (ctx.end_us - created) as f64 / DAY as f64;
         let rate_per_day = 1.5 / 30.0 * engagement * rng.gen_range(0.3..1.7);
-        let n = (Poisson::new((rate_per_day * active_days).max(1e-9)).expect("poisson").sample(rng) as usize).min(400);
-        let mut times: Vec<i64> = (0..n).map(|_| created + (rng.gen::<f64>() * (ctx.end_us - created) as f64) as i64).collect();
+        let n = (Poisson::new((rate_per_day * active_days).max(1e-9))
+            .expect("poisson")
+            .sample(rng) as usize)
+            .min(400);
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| created + (rng.gen::<f64>() * (ctx.end_us - created) as f64) as i64)
+            .collect();
         times.sort_unstable();
-        let primary = {
-            let i = pick_weighted(rng, CHANNELS, |c| c.weight);
-            CHANNELS.iter().position(|c| std::ptr::eq(c, i)).expect("channel")
-        };
+        let primary = pick_channel(rng);
         for (k, &ts) in times.iter().enumerate() {
             let chi = if k == 0 || rng.gen::<f64>() < 0.5 {
                 primary
             } else {
-                let i = pick_weighted(rng, CHANNELS, |c| c.weight);
-                CHANNELS.iter().position(|c| std::ptr::eq(c, i)).expect("channel")
+                pick_channel(rng)
             };
             let ch = &CHANNELS[chi];
             let activity = ch.activities[rng.gen_range(0..ch.activities.len())];
-            let campaign = ch.campaigns.then(|| campaign_id(ch.name, Month::of(date_of(ts))));
-            emit_touch(s, ids, &contact.id, ts, ch.name, "marketing", activity, campaign.as_deref())?;
-            let key = (month_index(ctx.start, ts), chi, campaign.unwrap_or_default());
+            let campaign = ch
+                .campaigns
+                .then(|| campaign_id(ch.name, Month::of(date_of(ts))));
+            emit_touch(
+                s,
+                ids,
+                &contact.id,
+                ts,
+                ch.name,
+                "marketing",
+                activity,
+                campaign.as_deref(),
+            )?;
+            let key = (
+                month_index(ctx.start, ts),
+                chi,
+                campaign.unwrap_or_default(),
+            );
             *totals.touches.entry(key).or_default() += 1;
         }
         if let Some(&first) = times.first() {
@@ -400,8 +564,21 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
                 let mql_at = times[threshold - 1] + rng.gen_range(HOUR..48 * HOUR);
                 if mql_at < ctx.end_us {
                     stage(s, &contact.id, "mql", mql_at)?;
-                    *totals.mqls.entry(month_index(ctx.start, mql_at)).or_default() += 1;
-                    if let Some(sql_at) = follow_up(rng, ctx, s, ids, &contact, mql_at, fit, is_target, CHANNELS[primary].quality)? {
+                    *totals
+                        .mqls
+                        .entry(month_index(ctx.start, mql_at))
+                        .or_default() += 1;
+                    if let Some(sql_at) = follow_up(
+                        rng,
+                        ctx,
+                        s,
+                        ids,
+                        &contact,
+                        mql_at,
+                        fit,
+                        is_target,
+                        CHANNELS[primary].quality,
+                    )? {
                         opportunity_triggers.push((sql_at, contacts.len(), "marketing"));
                     }
                 }
@@ -415,12 +592,22 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
     // Outbound prospecting by sales: sales-sourced opportunities.
     if rng.gen::<f64>() < 0.2 + 0.35 * is_target as u8 as f64 {
         let ci = rng.gen_range(0..contacts.len());
-        let mut t = contacts[ci].created.max(arrival + 20 * DAY) + (rng.gen::<f64>() * 300.0 * DAY as f64) as i64;
+        let mut t = contacts[ci].created.max(arrival + 20 * DAY)
+            + (rng.gen::<f64>() * 300.0 * DAY as f64) as i64;
         for _ in 0..rng.gen_range(2..=5) {
             if t >= ctx.end_us {
                 break;
             }
-            emit_touch(s, ids, &contacts[ci].id, t, "sales", "sales", sales_activity(rng), None)?;
+            emit_touch(
+                s,
+                ids,
+                &contacts[ci].id,
+                t,
+                "sales",
+                "sales",
+                sales_activity(rng),
+                None,
+            )?;
             t += rng.gen_range(DAY..6 * DAY);
         }
         if t < ctx.end_us && rng.gen::<f64>() < 0.45 {
@@ -444,43 +631,83 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
         let primary = &contacts[ci];
         stage(s, &primary.id, "opportunity", created)?;
         // Buying committee: distinct roles engaged beyond the primary contact.
-        let engage_p = 0.22 + 0.25 * is_target as u8 as f64 + 0.1 * (contacts.len() >= 6) as u8 as f64;
+        let engage_p =
+            0.22 + 0.25 * is_target as u8 as f64 + 0.1 * (contacts.len() >= 6) as u8 as f64;
         let mut members = vec![ci];
         let mut roles = vec![primary.role];
         for (cj, c) in contacts.iter().enumerate() {
-            if cj != ci && c.created <= created && !roles.contains(&c.role) && rng.gen::<f64>() < engage_p {
+            if cj != ci
+                && c.created <= created
+                && !roles.contains(&c.role)
+                && rng.gen::<f64>() < engage_p
+            {
                 members.push(cj);
                 roles.push(c.role);
             }
         }
         let distinct_known_roles = roles.iter().filter(|r| **r != "unknown").count().max(1);
         let quality = primary.lead_channel.map_or(1.0, |i| CHANNELS[i].quality);
-        let p_win = (0.04 + 0.32 * fit + 0.075 * (distinct_known_roles as f64 - 1.0) + 0.08 * (quality - 1.0)).clamp(0.03, 0.85);
+        let p_win = (0.04
+            + 0.32 * fit
+            + 0.075 * (distinct_known_roles as f64 - 1.0)
+            + 0.08 * (quality - 1.0))
+            .clamp(0.03, 0.85);
         let won = rng.gen::<f64>() < p_win;
-        let cycle_days = LogNormal::new((115f64).ln(), 0.35).expect("lognormal").sample(rng).clamp(30.0, 365.0);
+        let cycle_days = LogNormal::new((115f64).ln(), 0.35)
+            .expect("lognormal")
+            .sample(rng)
+            .clamp(30.0, 365.0);
         let closed = created + (cycle_days * DAY as f64) as i64;
-        let amount = ((9000.0 * (employees as f64 / 200.0).powf(0.45) * LogNormal::new(0.0, 0.35).expect("lognormal").sample(rng)) / 100.0).round().max(10.0) as i64 * 100 * 100;
+        let amount = ((9000.0
+            * (employees as f64 / 200.0).powf(0.45)
+            * LogNormal::new(0.0, 0.35).expect("lognormal").sample(rng))
+            / 100.0)
+            .round()
+            .max(10.0) as i64
+            * 100
+            * 100;
         let is_closed = closed < ctx.end_us;
         s.opportunities
             .text(&opportunity_id)
             .text(&account_id)
             .ts(created)
             .opt_ts(is_closed.then_some(closed))
-            .text(if !is_closed { "open" } else if won { "won" } else { "lost" })
+            .text(if !is_closed {
+                "open"
+            } else if won {
+                "won"
+            } else {
+                "lost"
+            })
             .money(amount)
             .text("new_business")
             .text(source)
             .text(&primary.id);
         s.opportunities.end_row()?;
-        *totals.pipeline.entry(month_index(ctx.start, created)).or_default() += amount;
+        *totals
+            .pipeline
+            .entry(month_index(ctx.start, created))
+            .or_default() += amount;
         for &m in &members {
-            s.opportunity_contacts.text(&opportunity_id).text(&contacts[m].id).text(contacts[m].role);
+            s.opportunity_contacts
+                .text(&opportunity_id)
+                .text(&contacts[m].id)
+                .text(contacts[m].role);
             s.opportunity_contacts.end_row()?;
             // Sales works the committee through the cycle.
             for _ in 0..rng.gen_range(1..=3) {
                 let t = created + (rng.gen::<f64>() * (closed - created) as f64) as i64;
                 if t < ctx.end_us {
-                    emit_touch(s, ids, &contacts[m].id, t, "sales", "sales", sales_activity(rng), None)?;
+                    emit_touch(
+                        s,
+                        ids,
+                        &contacts[m].id,
+                        t,
+                        "sales",
+                        "sales",
+                        sales_activity(rng),
+                        None,
+                    )?;
                 }
             }
         }
@@ -489,11 +716,25 @@ fn account(a: usize, rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, totals: &mu
             stage(s, &primary.id, "customer", closed)?;
             customer_since = Some(closed);
             first_win = Some((closed, amount));
-            *totals.bookings.entry(month_index(ctx.start, closed)).or_default() += amount;
+            *totals
+                .bookings
+                .entry(month_index(ctx.start, closed))
+                .or_default() += amount;
         }
     }
     if let Some((closed, amount)) = first_win {
-        subscriptions(rng, ctx, s, ids, totals, &account_id, &contacts[0].id, closed, amount, fit)?;
+        subscriptions(
+            rng,
+            ctx,
+            s,
+            ids,
+            totals,
+            &account_id,
+            &contacts[0].id,
+            closed,
+            amount,
+            fit,
+        )?;
     }
     Ok(())
 }
@@ -503,9 +744,25 @@ fn sales_activity(rng: &mut ChaCha8Rng) -> &'static str {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn emit_touch(s: &mut Sinks, ids: &mut Ids, contact: &str, ts: i64, channel: &str, kind: &str, activity: &str, campaign: Option<&str>) -> Result<()> {
+fn emit_touch(
+    s: &mut Sinks,
+    ids: &mut Ids,
+    contact: &str,
+    ts: i64,
+    channel: &str,
+    kind: &str,
+    activity: &str,
+    campaign: Option<&str>,
+) -> Result<()> {
     let id = ids.next('T', 1);
-    s.touches.text(id).text(contact).ts(ts).text(channel).text(kind).text(activity).opt_text(campaign);
+    s.touches
+        .text(id)
+        .text(contact)
+        .ts(ts)
+        .text(channel)
+        .text(kind)
+        .text(activity)
+        .opt_text(campaign);
     s.touches.end_row()
 }
 
@@ -516,7 +773,17 @@ fn stage(s: &mut Sinks, contact: &str, stage: &str, ts: i64) -> Result<()> {
 
 /// Sales follow-up of one MQL; returns the SQL time when it converts.
 #[allow(clippy::too_many_arguments)]
-fn follow_up(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, contact: &Contact, mql_at: i64, fit: f64, is_target: bool, quality: f64) -> Result<Option<i64>> {
+fn follow_up(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    ids: &mut Ids,
+    contact: &Contact,
+    mql_at: i64,
+    fit: f64,
+    is_target: bool,
+    quality: f64,
+) -> Result<Option<i64>> {
     let never = 0.55 - 0.18 * is_target as u8 as f64 - 0.15 * fit;
     let u = rng.gen::<f64>();
     let n_touches = if u < never {
@@ -528,20 +795,39 @@ fn follow_up(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, cont
     };
     if n_touches == 0 {
         if mql_at + 60 * DAY < ctx.end_us {
-            let outcome = if rng.gen::<f64>() < 0.6 { "recycled" } else { "disqualified" };
+            let outcome = if rng.gen::<f64>() < 0.6 {
+                "recycled"
+            } else {
+                "disqualified"
+            };
             stage(s, &contact.id, outcome, mql_at + 60 * DAY)?;
         }
         return Ok(None);
     }
-    let first_delay = (LogNormal::new((20f64).ln(), 1.2).expect("lognormal").sample(rng) * HOUR as f64) as i64;
+    let first_delay = (LogNormal::new((20f64).ln(), 1.2)
+        .expect("lognormal")
+        .sample(rng)
+        * HOUR as f64) as i64;
     let mut t = mql_at + first_delay.max(5 * 60_000_000);
     let first_touch = t;
     for _ in 0..n_touches {
         if t >= ctx.end_us {
             return Ok(None);
         }
-        emit_touch(s, ids, &contact.id, t, "sales", "sales", sales_activity(rng), None)?;
-        t += (LogNormal::new((3.0f64).ln(), 0.8).expect("lognormal").sample(rng) * DAY as f64) as i64;
+        emit_touch(
+            s,
+            ids,
+            &contact.id,
+            t,
+            "sales",
+            "sales",
+            sales_activity(rng),
+            None,
+        )?;
+        t += (LogNormal::new((3.0f64).ln(), 0.8)
+            .expect("lognormal")
+            .sample(rng)
+            * DAY as f64) as i64;
     }
     if rng.gen::<f64>() > 0.75 {
         return Ok(None);
@@ -559,7 +845,11 @@ fn follow_up(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, cont
         }
         return Ok(None);
     }
-    let sql_at = sal_at + (LogNormal::new((10f64).ln(), 0.7).expect("lognormal").sample(rng) * DAY as f64) as i64;
+    let sql_at = sal_at
+        + (LogNormal::new((10f64).ln(), 0.7)
+            .expect("lognormal")
+            .sample(rng)
+            * DAY as f64) as i64;
     if sql_at >= ctx.end_us {
         return Ok(None);
     }
@@ -569,7 +859,18 @@ fn follow_up(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, cont
 
 /// Subscription history of a customer from its first win.
 #[allow(clippy::too_many_arguments)]
-fn subscriptions(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, totals: &mut Totals, account_id: &str, contact_id: &str, won_at: i64, amount: i64, fit: f64) -> Result<()> {
+fn subscriptions(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    ids: &mut Ids,
+    totals: &mut Totals,
+    account_id: &str,
+    contact_id: &str,
+    won_at: i64,
+    amount: i64,
+    fit: f64,
+) -> Result<()> {
     struct Row {
         id: String,
         start: i32,
@@ -580,8 +881,16 @@ fn subscriptions(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, 
     let base_mrr = (amount / 12).max(100);
     let mean_hazard = (0.035 * (1.55 - fit)).clamp(0.005, 0.2);
     let alpha = 1.1;
-    let hazard = Beta::new(alpha, alpha * (1.0 - mean_hazard) / mean_hazard).expect("beta").sample(rng);
-    let mut rows: Vec<Row> = vec![Row { id: ids.next('S', 3).to_string(), start: days_of(won_at), end: None, mrr: base_mrr, product: "core" }];
+    let hazard = Beta::new(alpha, alpha * (1.0 - mean_hazard) / mean_hazard)
+        .expect("beta")
+        .sample(rng);
+    let mut rows: Vec<Row> = vec![Row {
+        id: ids.next('S', 3).to_string(),
+        start: days_of(won_at),
+        end: None,
+        mrr: base_mrr,
+        product: "core",
+    }];
     let mut active = true;
     let mut month = Month::of(date_of(won_at)).next();
     let last = Month::of(date_of(ctx.end_us - 1));
@@ -597,7 +906,13 @@ fn subscriptions(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, 
                 active = false;
             } else if u < hazard + 0.022 * (0.5 + fit) {
                 let mrr = (base_mrr as f64 * rng.gen_range(0.15..0.5)) as i64;
-                rows.push(Row { id: ids.next('S', 3).to_string(), start: d, end: None, mrr, product: "addon" });
+                rows.push(Row {
+                    id: ids.next('S', 3).to_string(),
+                    start: d,
+                    end: None,
+                    mrr,
+                    product: "addon",
+                });
                 let opportunity_id = ids.next('O', 2).to_string();
                 s.opportunities
                     .text(&opportunity_id)
@@ -610,31 +925,60 @@ fn subscriptions(rng: &mut ChaCha8Rng, ctx: &Ctx, s: &mut Sinks, ids: &mut Ids, 
                     .text("customer_success")
                     .text(contact_id);
                 s.opportunities.end_row()?;
-                *totals.bookings.entry(month_index(ctx.start, day)).or_default() += mrr * 12;
+                *totals
+                    .bookings
+                    .entry(month_index(ctx.start, day))
+                    .or_default() += mrr * 12;
             } else if u < hazard + 0.022 * (0.5 + fit) + 0.012 {
-                if let Some(addon) = rows.iter_mut().find(|r| r.end.is_none() && r.product == "addon") {
+                if let Some(addon) = rows
+                    .iter_mut()
+                    .find(|r| r.end.is_none() && r.product == "addon")
+                {
                     addon.end = Some(d);
                 } else if let Some(core) = rows.iter_mut().find(|r| r.end.is_none()) {
                     core.end = Some(d);
                     let mrr = (core.mrr as f64 * rng.gen_range(0.6..0.9)) as i64;
-                    rows.push(Row { id: ids.next('S', 3).to_string(), start: d, end: None, mrr, product: "core" });
+                    rows.push(Row {
+                        id: ids.next('S', 3).to_string(),
+                        start: d,
+                        end: None,
+                        mrr,
+                        product: "core",
+                    });
                 }
             }
         } else if u < 0.035 {
             let mrr = (base_mrr as f64 * rng.gen_range(0.7..1.1)) as i64;
-            rows.push(Row { id: ids.next('S', 3).to_string(), start: d, end: None, mrr, product: "core" });
+            rows.push(Row {
+                id: ids.next('S', 3).to_string(),
+                start: d,
+                end: None,
+                mrr,
+                product: "core",
+            });
             active = true;
         }
         month = month.next();
     }
     for r in rows {
-        s.subscriptions.text(&r.id).text(account_id).date(r.start).opt_date(r.end).money(r.mrr).text(r.product);
+        s.subscriptions
+            .text(&r.id)
+            .text(account_id)
+            .date(r.start)
+            .opt_date(r.end)
+            .money(r.mrr)
+            .text(r.product);
         s.subscriptions.end_row()?;
     }
     Ok(())
 }
 
-fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, totals: &Totals) -> Result<()> {
+fn spend_costs_targets(
+    options: &GenerateOptions,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    totals: &Totals,
+) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5EED_5EED);
     let scale = options.accounts as f64 / 2000.0;
     let mut marketing_spend: BTreeMap<i32, i64> = BTreeMap::new();
@@ -651,7 +995,7 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
     for ((m, chi, campaign), cents) in spend_rows {
         let month = ctx.start.plus(m).first_day();
         s.spend
-            .date((month - epoch()).num_days() as i32)
+            .date(date_to_days(month))
             .text(CHANNELS[chi].name)
             .opt_text((!campaign.is_empty()).then_some(campaign.as_str()))
             .money(cents);
@@ -659,11 +1003,14 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
         *marketing_spend.entry(m).or_default() += cents;
     }
     for m in 0..ctx.months {
-        let day = (ctx.start.plus(m).first_day() - epoch()).num_days() as i32;
+        let day = date_to_days(ctx.start.plus(m).first_day());
         let growth = 0.7 + 0.6 * m as f64 / ctx.months as f64;
         let media = *marketing_spend.get(&m).unwrap_or(&0);
         let rows = [
-            ("marketing", media / 2 + (1_200_000.0 * scale * growth) as i64),
+            (
+                "marketing",
+                media / 2 + (1_200_000.0 * scale * growth) as i64,
+            ),
             ("sales", (3_500_000.0 * scale * growth) as i64),
             ("customer_success", (1_000_000.0 * scale * growth) as i64),
         ];
@@ -673,7 +1020,13 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
         }
         // Targets: volume targets 8% above the trailing three months, fixed rate targets.
         let trailing = |map: &BTreeMap<i32, i64>| -> Option<f64> {
-            (m >= 3).then(|| (m - 3..m).map(|i| *map.get(&i).unwrap_or(&0) as f64).sum::<f64>() / 3.0 * 1.08)
+            (m >= 3).then(|| {
+                (m - 3..m)
+                    .map(|i| *map.get(&i).unwrap_or(&0) as f64)
+                    .sum::<f64>()
+                    / 3.0
+                    * 1.08
+            })
         };
         let mut targets: Vec<(&str, f64)> = vec![
             ("mql_sla_rate", 0.6),
@@ -697,7 +1050,11 @@ fn spend_costs_targets(options: &GenerateOptions, ctx: &Ctx, s: &mut Sinks, tota
             targets.push(("bookings", (t / 100.0).round()));
         }
         for (metric, target) in targets {
-            s.targets.date(day).text(metric).float(target).opt_text(None);
+            s.targets
+                .date(day)
+                .text(metric)
+                .float(target)
+                .opt_text(None);
             s.targets.end_row()?;
         }
     }

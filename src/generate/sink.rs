@@ -150,7 +150,11 @@ impl Sink {
     pub fn float(&mut self, v: f64) -> &mut Self {
         match self.next() {
             Column::Float(b) => b.append_value(v),
-            _ => panic!("{}: column {} is not float", self.spec.name, self.cursor - 1),
+            _ => panic!(
+                "{}: column {} is not float",
+                self.spec.name,
+                self.cursor - 1
+            ),
         }
         self
     }
@@ -167,7 +171,11 @@ impl Sink {
     pub fn opt_ts(&mut self, micros: Option<i64>) -> &mut Self {
         match self.next() {
             Column::Ts(b) => b.append_option(micros),
-            _ => panic!("{}: column {} is not a timestamp", self.spec.name, self.cursor - 1),
+            _ => panic!(
+                "{}: column {} is not a timestamp",
+                self.spec.name,
+                self.cursor - 1
+            ),
         }
         self
     }
@@ -177,7 +185,11 @@ impl Sink {
     pub fn opt_date(&mut self, days: Option<i32>) -> &mut Self {
         match self.next() {
             Column::Date(b) => b.append_option(days),
-            _ => panic!("{}: column {} is not a date", self.spec.name, self.cursor - 1),
+            _ => panic!(
+                "{}: column {} is not a date",
+                self.spec.name,
+                self.cursor - 1
+            ),
         }
         self
     }
@@ -187,13 +199,22 @@ impl Sink {
     pub fn opt_money(&mut self, cents: Option<i64>) -> &mut Self {
         match self.next() {
             Column::Money(b) => b.append_option(cents.map(i128::from)),
-            _ => panic!("{}: column {} is not money", self.spec.name, self.cursor - 1),
+            _ => panic!(
+                "{}: column {} is not money",
+                self.spec.name,
+                self.cursor - 1
+            ),
         }
         self
     }
 
     pub fn end_row(&mut self) -> Result<()> {
-        assert_eq!(self.cursor, self.columns.len(), "{}: incomplete row", self.spec.name);
+        assert_eq!(
+            self.cursor,
+            self.columns.len(),
+            "{}: incomplete row",
+            self.spec.name
+        );
         self.cursor = 0;
         self.rows += 1;
         if self.columns[0].len() >= BATCH_ROWS {

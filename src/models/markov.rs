@@ -17,7 +17,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 
 use crate::config::Params;
@@ -47,9 +49,17 @@ pub struct Chain {
 impl Chain {
     pub fn build(paths: &[PathCount], order: usize) -> Chain {
         let order = order.max(1);
-        let channels: Vec<String> =
-            paths.iter().flat_map(|p| p.channels.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
-        let index: BTreeMap<&str, usize> = channels.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let channels: Vec<String> = paths
+            .iter()
+            .flat_map(|p| p.channels.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let index: BTreeMap<&str, usize> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
         let mut state_index: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
         state_index.insert(vec![], 0);
         let mut states = vec![vec![]];
@@ -90,11 +100,19 @@ impl Chain {
                 to_conversion.push(0.0);
             }
         }
-        Chain { channels, states, edges, to_conversion }
+        Chain {
+            channels,
+            states,
+            edges,
+            to_conversion,
+        }
     }
 
     fn blocked(&self, removed: Option<usize>) -> Vec<bool> {
-        self.states.iter().map(|s| removed.is_some_and(|c| s.contains(&c))).collect()
+        self.states
+            .iter()
+            .map(|s| removed.is_some_and(|c| s.contains(&c)))
+            .collect()
     }
 
     /// Probability of conversion from `start`, with channel `removed` taken out.
@@ -141,7 +159,9 @@ impl Chain {
             a[s][n] = self.to_conversion[s];
         }
         for col in 0..n {
-            let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).expect("rows");
+            let pivot = (col..n)
+                .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+                .expect("rows");
             a.swap(col, pivot);
             let d = a[col][col];
             for k in col..=n {
@@ -174,7 +194,13 @@ pub fn attribute(paths: &[PathCount], order: usize) -> (f64, Vec<ChannelEffect>)
     let chain = Chain::build(paths, order);
     let p = chain.conversion_probability(None);
     let effects: Vec<f64> = (0..chain.channels.len())
-        .map(|c| if p > 0.0 { ((p - chain.conversion_probability(Some(c))) / p).max(0.0) } else { 0.0 })
+        .map(|c| {
+            if p > 0.0 {
+                ((p - chain.conversion_probability(Some(c))) / p).max(0.0)
+            } else {
+                0.0
+            }
+        })
         .collect();
     let total_effect: f64 = effects.iter().sum();
     let conversions: f64 = paths.iter().map(|p| p.conversions).sum();
@@ -184,8 +210,18 @@ pub fn attribute(paths: &[PathCount], order: usize) -> (f64, Vec<ChannelEffect>)
         .iter()
         .zip(&effects)
         .map(|(channel, &re)| {
-            let share = if total_effect > 0.0 { re / total_effect } else { 0.0 };
-            ChannelEffect { channel: channel.clone(), removal_effect: re, share, conversions: share * conversions, revenue: share * revenue }
+            let share = if total_effect > 0.0 {
+                re / total_effect
+            } else {
+                0.0
+            };
+            ChannelEffect {
+                channel: channel.clone(),
+                removal_effect: re,
+                share,
+                conversions: share * conversions,
+                revenue: share * revenue,
+            }
         })
         .collect();
     (p, out)
@@ -193,17 +229,33 @@ pub fn attribute(paths: &[PathCount], order: usize) -> (f64, Vec<ChannelEffect>)
 
 /// The `attribution_markov` step over `attribution_paths`.
 pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
-    let path = input.column_by_name("path").expect("path").as_string::<i32>();
-    let conv = input.column_by_name("conversions").expect("conversions").as_primitive::<Int64Type>();
-    let nulls = input.column_by_name("nulls").expect("nulls").as_primitive::<Int64Type>();
-    let revenue = input.column_by_name("revenue").expect("revenue").as_primitive::<Float64Type>();
+    let path = input
+        .column_by_name("path")
+        .expect("path")
+        .as_string::<i32>();
+    let conv = input
+        .column_by_name("conversions")
+        .expect("conversions")
+        .as_primitive::<Int64Type>();
+    let nulls = input
+        .column_by_name("nulls")
+        .expect("nulls")
+        .as_primitive::<Int64Type>();
+    let revenue = input
+        .column_by_name("revenue")
+        .expect("revenue")
+        .as_primitive::<Float64Type>();
     let paths: Vec<PathCount> = (0..input.num_rows())
         .filter(|&r| path.is_valid(r) && !path.value(r).is_empty())
         .map(|r| PathCount {
             channels: path.value(r).split('>').map(str::to_string).collect(),
             conversions: conv.value(r) as f64,
             nulls: nulls.value(r) as f64,
-            revenue: if revenue.is_valid(r) { revenue.value(r) } else { 0.0 },
+            revenue: if revenue.is_valid(r) {
+                revenue.value(r)
+            } else {
+                0.0
+            },
         })
         .collect();
     let order = params.markov_order as usize;
@@ -219,11 +271,21 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
     ]));
     let n = effects.len();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(effects.iter().map(|e| e.channel.as_str()))),
-        Arc::new(Float64Array::from_iter_values(effects.iter().map(|e| e.removal_effect))),
-        Arc::new(Float64Array::from_iter_values(effects.iter().map(|e| e.share))),
-        Arc::new(Float64Array::from_iter_values(effects.iter().map(|e| e.conversions))),
-        Arc::new(Float64Array::from_iter_values(effects.iter().map(|e| e.revenue))),
+        Arc::new(StringArray::from_iter_values(
+            effects.iter().map(|e| e.channel.as_str()),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            effects.iter().map(|e| e.removal_effect),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            effects.iter().map(|e| e.share),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            effects.iter().map(|e| e.conversions),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            effects.iter().map(|e| e.revenue),
+        )),
         Arc::new(Float64Array::from(vec![p; n])),
         Arc::new(Int64Array::from(vec![order as i64; n])),
     ];
@@ -236,7 +298,12 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn path(channels: &str, conversions: f64, nulls: f64) -> PathCount {
-        PathCount { channels: channels.split('>').map(str::to_string).collect(), conversions, nulls, revenue: conversions * 100.0 }
+        PathCount {
+            channels: channels.split('>').map(str::to_string).collect(),
+            conversions,
+            nulls,
+            revenue: conversions * 100.0,
+        }
     }
 
     /// Journeys: A>B converts once, A fails once, B converts once.
@@ -247,7 +314,11 @@ mod tests {
     /// Shares: A 1/3, B 2/3; conversions 2 -> A 2/3, B 4/3.
     #[test]
     fn hand_solved_removal_effects() {
-        let paths = [path("A>B", 1.0, 0.0), path("A", 0.0, 1.0), path("B", 1.0, 0.0)];
+        let paths = [
+            path("A>B", 1.0, 0.0),
+            path("A", 0.0, 1.0),
+            path("B", 1.0, 0.0),
+        ];
         let (p, effects) = attribute(&paths, 1);
         assert!((p - 2.0 / 3.0).abs() < 1e-15);
         assert_eq!(effects[0].channel, "A");
@@ -276,7 +347,12 @@ mod tests {
         let names: Vec<String> = chain
             .states
             .iter()
-            .map(|s| s.iter().map(|&i| chain.channels[i].as_str()).collect::<Vec<_>>().join(","))
+            .map(|s| {
+                s.iter()
+                    .map(|&i| chain.channels[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
             .collect();
         assert_eq!(names, ["", "A", "A,B", "B,C", "B"]);
         // B,C is reached by both paths: one conversion, one null.
@@ -292,15 +368,25 @@ mod tests {
                 let paths: Vec<PathCount> = (0..30)
                     .map(|_| {
                         let len = rng.gen_range(1..6);
-                        let chs: Vec<String> = (0..len).map(|_| channels[rng.gen_range(0..channels.len())].to_string()).collect();
-                        PathCount { channels: chs, conversions: rng.gen_range(0..4) as f64, nulls: rng.gen_range(0..4) as f64, revenue: 0.0 }
+                        let chs: Vec<String> = (0..len)
+                            .map(|_| channels[rng.gen_range(0..channels.len())].to_string())
+                            .collect();
+                        PathCount {
+                            channels: chs,
+                            conversions: rng.gen_range(0..4) as f64,
+                            nulls: rng.gen_range(0..4) as f64,
+                            revenue: 0.0,
+                        }
                     })
                     .collect();
                 let chain = Chain::build(&paths, order);
                 for removed in std::iter::once(None).chain((0..chain.channels.len()).map(Some)) {
                     let sparse = chain.conversion_probability(removed);
                     let dense = chain.conversion_probability_dense(removed);
-                    assert!((sparse - dense).abs() < 1e-12, "order {order}: {sparse} vs {dense}");
+                    assert!(
+                        (sparse - dense).abs() < 1e-12,
+                        "order {order}: {sparse} vs {dense}"
+                    );
                 }
                 assert_eq!(attribute(&paths, order), attribute(&paths, order));
             }
@@ -314,7 +400,9 @@ mod tests {
             .map(|_| {
                 let len = rng.gen_range(1..8);
                 PathCount {
-                    channels: (0..len).map(|_| format!("ch{:02}", rng.gen_range(0..50))).collect(),
+                    channels: (0..len)
+                        .map(|_| format!("ch{:02}", rng.gen_range(0..50)))
+                        .collect(),
                     conversions: rng.gen_range(0..2) as f64,
                     nulls: rng.gen_range(0..3) as f64,
                     revenue: 0.0,

@@ -77,8 +77,15 @@ struct Counts {
 
 impl Counts {
     fn of(cohorts: &[Cohort]) -> Counts {
-        let n_max = cohorts.iter().map(|c| c.survivors.len() - 1).max().unwrap_or(0);
-        let mut counts = Counts { lost: vec![0.0; n_max + 1], active: vec![0.0; n_max + 1] };
+        let n_max = cohorts
+            .iter()
+            .map(|c| c.survivors.len() - 1)
+            .max()
+            .unwrap_or(0);
+        let mut counts = Counts {
+            lost: vec![0.0; n_max + 1],
+            active: vec![0.0; n_max + 1],
+        };
         for c in cohorts {
             let n = c.survivors.len() - 1;
             for t in 1..=n {
@@ -114,7 +121,11 @@ pub fn log_likelihood(alpha: f64, beta: f64, cohorts: &[Cohort]) -> f64 {
 
 /// Nelder-Mead minimisation of `f` over two variables.
 fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2], step: f64) -> ([f64; 2], f64) {
-    let mut simplex = [start, [start[0] + step, start[1]], [start[0], start[1] + step]];
+    let mut simplex = [
+        start,
+        [start[0] + step, start[1]],
+        [start[0], start[1] + step],
+    ];
     let mut values = simplex.map(&f);
     for _ in 0..5000 {
         let mut order = [0usize, 1, 2];
@@ -122,12 +133,22 @@ fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2], step: f64) -> ([f64
         simplex = order.map(|i| simplex[i]);
         values = order.map(|i| values[i]);
         let spread = (values[2] - values[0]).abs();
-        let size = (simplex[2][0] - simplex[0][0]).abs().max((simplex[2][1] - simplex[0][1]).abs());
+        let size = (simplex[2][0] - simplex[0][0])
+            .abs()
+            .max((simplex[2][1] - simplex[0][1]).abs());
         if spread < 1e-13 && size < 1e-10 {
             break;
         }
-        let centroid = [(simplex[0][0] + simplex[1][0]) / 2.0, (simplex[0][1] + simplex[1][1]) / 2.0];
-        let along = |k: f64| [centroid[0] + k * (simplex[2][0] - centroid[0]), centroid[1] + k * (simplex[2][1] - centroid[1])];
+        let centroid = [
+            (simplex[0][0] + simplex[1][0]) / 2.0,
+            (simplex[0][1] + simplex[1][1]) / 2.0,
+        ];
+        let along = |k: f64| {
+            [
+                centroid[0] + k * (simplex[2][0] - centroid[0]),
+                centroid[1] + k * (simplex[2][1] - centroid[1]),
+            ]
+        };
         let reflected = along(-1.0);
         let fr = f(reflected);
         if fr < values[0] {
@@ -144,20 +165,29 @@ fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2], step: f64) -> ([f64
             simplex[2] = reflected;
             values[2] = fr;
         } else {
-            let contracted = if fr < values[2] { along(-0.5) } else { along(0.5) };
+            let contracted = if fr < values[2] {
+                along(-0.5)
+            } else {
+                along(0.5)
+            };
             let fc = f(contracted);
             if fc < values[2].min(fr) {
                 simplex[2] = contracted;
                 values[2] = fc;
             } else {
                 for i in 1..3 {
-                    simplex[i] = [(simplex[0][0] + simplex[i][0]) / 2.0, (simplex[0][1] + simplex[i][1]) / 2.0];
+                    simplex[i] = [
+                        (simplex[0][0] + simplex[i][0]) / 2.0,
+                        (simplex[0][1] + simplex[i][1]) / 2.0,
+                    ];
                     values[i] = f(simplex[i]);
                 }
             }
         }
     }
-    let best = (0..3).min_by(|&a, &b| values[a].total_cmp(&values[b])).expect("three points");
+    let best = (0..3)
+        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .expect("three points");
     (simplex[best], values[best])
 }
 
@@ -167,7 +197,11 @@ pub fn fit(cohorts: &[Cohort]) -> Option<Fit> {
     let objective = |x: [f64; 2]| {
         let (a, b) = (x[0].exp(), x[1].exp());
         let ll = counts.log_likelihood(a, b);
-        if ll.is_finite() { -ll } else { f64::INFINITY }
+        if ll.is_finite() {
+            -ll
+        } else {
+            f64::INFINITY
+        }
     };
     let mut best: Option<([f64; 2], f64)> = None;
     for start in [[0.0, 0.0], [-1.0, 1.0], [1.0, 2.0], [-2.0, -1.0]] {
@@ -184,7 +218,11 @@ pub fn fit(cohorts: &[Cohort]) -> Option<Fit> {
     if !(1e-4..1e4).contains(&alpha) || !(1e-4..1e4).contains(&beta) {
         return None;
     }
-    Some(Fit { alpha, beta, log_likelihood: -v })
+    Some(Fit {
+        alpha,
+        beta,
+        log_likelihood: -v,
+    })
 }
 
 /// Discounted expected lifetime in periods, counting the first period.
@@ -193,7 +231,11 @@ pub fn del(alpha: f64, beta: f64, discount: f64) -> f64 {
     let (mut s, mut p_prev, mut factor) = (1.0f64, 0.0f64, 1.0f64);
     for t in 1..200_000usize {
         total += s * factor; // S(t-1) / (1+d)^(t-1)
-        let p = if t == 1 { alpha / (alpha + beta) } else { p_prev * (beta + t as f64 - 2.0) / (alpha + beta + t as f64 - 1.0) };
+        let p = if t == 1 {
+            alpha / (alpha + beta)
+        } else {
+            p_prev * (beta + t as f64 - 2.0) / (alpha + beta + t as f64 - 1.0)
+        };
         s -= p;
         p_prev = p;
         factor /= 1.0 + discount;
@@ -237,16 +279,32 @@ pub fn monthly_discount(annual: f64) -> f64 {
 /// churned_after_months` (null when never churned). Output: one row per segment with
 /// the fit, or nulls and a reason.
 pub fn fit_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
-    let seg_type = input.column_by_name("segment_type").expect("segment_type").as_string::<i32>();
-    let seg = input.column_by_name("segment").expect("segment").as_string::<i32>();
+    let seg_type = input
+        .column_by_name("segment_type")
+        .expect("segment_type")
+        .as_string::<i32>();
+    let seg = input
+        .column_by_name("segment")
+        .expect("segment")
+        .as_string::<i32>();
     let cohort = input.column_by_name("cohort_month").expect("cohort_month");
-    let cohort = datafusion::arrow::compute::cast(&datafusion::arrow::compute::cast(cohort, &DataType::Int32)?, &DataType::Int64)?;
+    let cohort = datafusion::arrow::compute::cast(
+        &datafusion::arrow::compute::cast(cohort, &DataType::Int32)?,
+        &DataType::Int64,
+    )?;
     let cohort = cohort.as_primitive::<Int64Type>();
-    let observed = input.column_by_name("months_observed").expect("months_observed").as_primitive::<Int64Type>();
-    let churned = input.column_by_name("churned_after_months").expect("churned_after_months").as_primitive::<Int64Type>();
+    let observed = input
+        .column_by_name("months_observed")
+        .expect("months_observed")
+        .as_primitive::<Int64Type>();
+    let churned = input
+        .column_by_name("churned_after_months")
+        .expect("churned_after_months")
+        .as_primitive::<Int64Type>();
 
     // segment -> cohort -> (observed periods, churn period of each customer or None)
-    let mut groups: BTreeMap<(String, String), BTreeMap<i64, (i64, Vec<Option<i64>>)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), BTreeMap<i64, (i64, Vec<Option<i64>>)>> =
+        BTreeMap::new();
     for r in 0..input.num_rows() {
         let entry = groups
             .entry((seg_type.value(r).to_string(), seg.value(r).to_string()))
@@ -257,7 +315,13 @@ pub fn fit_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
     }
     let discount = monthly_discount(params.annual_discount_rate);
     let mut cols: (Vec<String>, Vec<String>, Vec<i64>, Vec<i64>) = Default::default();
-    let mut fits: (Vec<Option<f64>>, Vec<Option<f64>>, Vec<Option<f64>>, Vec<Option<f64>>, Vec<Option<String>>) = Default::default();
+    let mut fits: (
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+        Vec<Option<String>>,
+    ) = Default::default();
     for ((t, s), cohorts) in groups {
         let mut series = Vec::new();
         let (mut customers, mut lost) = (0i64, 0i64);
@@ -278,7 +342,11 @@ pub fn fit_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
                 series.push(Cohort { survivors });
             }
         }
-        let max_periods = series.iter().map(|c| c.survivors.len() - 1).max().unwrap_or(0);
+        let max_periods = series
+            .iter()
+            .map(|c| c.survivors.len() - 1)
+            .max()
+            .unwrap_or(0);
         let outcome: std::result::Result<Fit, String> = if customers < params.sbg_min_customers {
             Err(format!("fewer than {} customers", params.sbg_min_customers))
         } else if max_periods < 3 {
@@ -287,7 +355,8 @@ pub fn fit_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
             Err("no churn observed".into())
         } else {
             fit(&series).ok_or_else(|| {
-                "no interior maximum: churn looks homogeneous (alpha and beta unbounded)".to_string()
+                "no interior maximum: churn looks homogeneous (alpha and beta unbounded)"
+                    .to_string()
             })
         };
         cols.0.push(t);
@@ -343,7 +412,9 @@ mod tests {
     use rand_distr::Distribution;
 
     fn cohort(s: &[f64]) -> Vec<Cohort> {
-        vec![Cohort { survivors: s.to_vec() }]
+        vec![Cohort {
+            survivors: s.to_vec(),
+        }]
     }
 
     const REGULAR: [f64; 8] = [1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0];
@@ -354,22 +425,50 @@ mod tests {
     #[test]
     fn reproduces_fader_hardie_2007() {
         let cases = [
-            (REGULAR, 0.704, 1.182, -1680.27, [220.1, 204.4, 191.2, 179.9, 170.0], 3.6949, 6.8423),
-            (HIGH_END, 0.668, 3.806, -1611.16, [460.4, 435.8, 414.2, 395.1, 378.0], 5.9223, 7.5296),
+            (
+                REGULAR,
+                0.704,
+                1.182,
+                -1680.27,
+                [220.1, 204.4, 191.2, 179.9, 170.0],
+                3.6949,
+                6.8423,
+            ),
+            (
+                HIGH_END,
+                0.668,
+                3.806,
+                -1611.16,
+                [460.4, 435.8, 414.2, 395.1, 378.0],
+                5.9223,
+                7.5296,
+            ),
         ];
         for (data, alpha, beta, ll, projected, del_ref, derl_ref) in cases {
             let f = fit(&cohort(&data)).expect("fit");
             assert!((f.alpha - alpha).abs() < 1e-3, "alpha {}", f.alpha);
             assert!((f.beta - beta).abs() < 1e-3, "beta {}", f.beta);
-            assert!((f.log_likelihood - ll).abs() < 0.01, "ll {}", f.log_likelihood);
+            assert!(
+                (f.log_likelihood - ll).abs() < 0.01,
+                "ll {}",
+                f.log_likelihood
+            );
             let s = survival(f.alpha, f.beta, 12);
             for (i, want) in projected.iter().enumerate() {
                 let got = 1000.0 * s[8 + i];
                 assert!((got - want).abs() < 0.1, "year {}: {got} vs {want}", 8 + i);
             }
             // DEL/DERL with the published parameters (the paper rounds them to 3 digits).
-            assert!((del(alpha, beta, 0.10) - del_ref).abs() < 1e-3, "DEL {}", del(alpha, beta, 0.10));
-            assert!((derl(alpha, beta, 0.10, 8) - derl_ref).abs() < 1e-3, "DERL {}", derl(alpha, beta, 0.10, 8));
+            assert!(
+                (del(alpha, beta, 0.10) - del_ref).abs() < 1e-3,
+                "DEL {}",
+                del(alpha, beta, 0.10)
+            );
+            assert!(
+                (derl(alpha, beta, 0.10, 8) - derl_ref).abs() < 1e-3,
+                "DERL {}",
+                derl(alpha, beta, 0.10, 8)
+            );
         }
     }
 
@@ -403,7 +502,10 @@ mod tests {
         let young: Vec<f64> = REGULAR[..4].iter().map(|v| v / 2.0).collect();
         let old: Vec<f64> = REGULAR.iter().map(|v| v / 2.0).collect();
         let f = fit(&[Cohort { survivors: old }, Cohort { survivors: young }]).unwrap();
-        assert!((f.alpha - 0.704).abs() < 0.1 && (f.beta - 1.182).abs() < 0.3, "{f:?}");
+        assert!(
+            (f.alpha - 0.704).abs() < 0.1 && (f.beta - 1.182).abs() < 0.3,
+            "{f:?}"
+        );
     }
 
     #[test]
