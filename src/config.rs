@@ -168,6 +168,15 @@ pub struct Params {
     /// Path transform applied to window journeys before the models: none, exposure,
     /// first or frequency (docs/attribution.md).
     pub path_transform: String,
+    /// Days of touches that count for account engagement (account_scores).
+    pub engagement_window_days: i64,
+    /// Half-life of a touch's weight in account engagement, in days.
+    pub engagement_half_life_days: f64,
+    /// The ICP evaluation trains on opportunities closed more than this many months
+    /// before the report month's end and tests on the ones closed after.
+    pub icp_holdout_months: i64,
+    /// Look-alikes are ranked by similarity to this many best customers (by revenue).
+    pub lookalike_seed_customers: i64,
 }
 
 impl Default for Params {
@@ -189,6 +198,10 @@ impl Default for Params {
             markov_order: 1,
             attribution_model: "w_shaped".into(),
             path_transform: "none".into(),
+            engagement_window_days: 90,
+            engagement_half_life_days: 30.0,
+            icp_holdout_months: 12,
+            lookalike_seed_customers: 100,
         }
     }
 }
@@ -254,6 +267,17 @@ impl Params {
         if self.sbg_min_customers < 2 {
             return Err("sbg_min_customers must be >= 2".into());
         }
+        if self.engagement_window_days <= 0 || !(self.engagement_half_life_days > 0.0) {
+            return Err(
+                "engagement_window_days and engagement_half_life_days must be > 0".into(),
+            );
+        }
+        if !(1..=120).contains(&self.icp_holdout_months) {
+            return Err("icp_holdout_months must be between 1 and 120".into());
+        }
+        if self.lookalike_seed_customers < 1 {
+            return Err("lookalike_seed_customers must be >= 1".into());
+        }
         unit("gross_margin", self.gross_margin)?;
         unit("annual_discount_rate", self.annual_discount_rate)?;
         Ok(())
@@ -276,6 +300,7 @@ impl Params {
             ("sla_hours", self.sla_hours),
             ("gross_margin", self.gross_margin),
             ("annual_discount_rate", self.annual_discount_rate),
+            ("engagement_half_life_days", self.engagement_half_life_days),
         ];
         let mut fields = vec![
             Field::new("report_month", DataType::Date32, false),
@@ -283,6 +308,7 @@ impl Params {
             Field::new("report_start", ts(), false),
             Field::new("report_end", ts(), false),
             Field::new("report_end_date", DataType::Date32, false),
+            Field::new("icp_cutoff", ts(), false),
             Field::new("lookback_days", DataType::Int64, false),
             Field::new("followup_window_days", DataType::Int64, false),
             Field::new("include_sales_touches", DataType::Boolean, false),
@@ -290,6 +316,9 @@ impl Params {
             Field::new("markov_order", DataType::Int64, false),
             Field::new("attribution_model", DataType::Utf8, false),
             Field::new("path_transform", DataType::Utf8, false),
+            Field::new("engagement_window_days", DataType::Int64, false),
+            Field::new("icp_holdout_months", DataType::Int64, false),
+            Field::new("lookalike_seed_customers", DataType::Int64, false),
         ];
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![days(start)])),
@@ -297,6 +326,12 @@ impl Params {
             Arc::new(TimestampMicrosecondArray::from(vec![micros(start)]).with_timezone("UTC")),
             Arc::new(TimestampMicrosecondArray::from(vec![micros(end)]).with_timezone("UTC")),
             Arc::new(Date32Array::from(vec![days(end)])),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![micros(
+                    month.plus(1 - self.icp_holdout_months as i32).first_day(),
+                )])
+                .with_timezone("UTC"),
+            ),
             Arc::new(Int64Array::from(vec![self.lookback_days])),
             Arc::new(Int64Array::from(vec![self.followup_window_days])),
             Arc::new(BooleanArray::from(vec![self.include_sales_touches])),
@@ -304,6 +339,9 @@ impl Params {
             Arc::new(Int64Array::from(vec![self.markov_order])),
             Arc::new(StringArray::from(vec![self.attribution_model.clone()])),
             Arc::new(StringArray::from(vec![self.path_transform.clone()])),
+            Arc::new(Int64Array::from(vec![self.engagement_window_days])),
+            Arc::new(Int64Array::from(vec![self.icp_holdout_months])),
+            Arc::new(Int64Array::from(vec![self.lookalike_seed_customers])),
         ];
         for (name, value) in f64s {
             fields.push(Field::new(name, DataType::Float64, false));

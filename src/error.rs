@@ -66,6 +66,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error("report: {0}")]
+    Report(String),
+
     #[error("no data: {0}")]
     NoData(String),
 

@@ -10,10 +10,12 @@
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
 //! - [`scorecard`]: the aligned scorecard from the metric catalogue in `reports/`;
 //! - [`output`]: Parquet partitions and report files, swapped in atomically;
-//! - [`report`]: the run page;
+//! - [`charts`] and [`palette`]: the report's charts (plotters, SVG and PNG);
+//! - [`report`]: the HTML report and scorecard.md;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
 //! - [`run`]: the monthly job that ties them together; [`cli`]: the commands.
 
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod generate;
 pub mod load;
 pub mod models;
 pub mod output;
+pub mod palette;
 pub mod pipeline;
 pub mod report;
 pub mod run;

@@ -1,14 +1,16 @@
-//! The run page `out/reports/YYYY-MM/index.html`: a self-contained summary of a run.
+//! The monthly report `out/reports/YYYY-MM/index.html` and `scorecard.md`.
 //!
-//! It shows what went in (rows, rejects by reason), what came out (tables, with links
-//! to their Parquet partitions), what was skipped and why, and the headline funnel and
-//! follow-up numbers of the last twelve months. Inline CSS, no scripts, no network.
+//! One page a CRO can present: headline KPIs against target, the scorecard with RAG
+//! status and owners, the charts by section (shared, marketing, sales, customer
+//! success) each with a short "how to read this", then what went in (rows, rejects by
+//! reason), what came out (links to the Parquet partitions) and what was skipped and
+//! why. Self-contained: inline CSS and SVG, no scripts, no network.
 
 use std::fmt::Write;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::charts::Rendered;
 use crate::run::Manifest;
 
 fn esc(s: &str) -> String {
@@ -18,84 +20,117 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The `channel = 'all'` rows of a month x channel table, last `n` months.
-fn all_channel_rows(batch: &RecordBatch, n: usize) -> Vec<usize> {
-    let Some(channel) = batch.column_by_name("channel") else {
-        return vec![];
-    };
-    let channel = channel.as_string::<i32>();
-    let rows: Vec<usize> = (0..batch.num_rows())
-        .filter(|&r| channel.is_valid(r) && channel.value(r) == "all")
-        .collect();
-    rows[rows.len().saturating_sub(n)..].to_vec()
+/// Month label for people: "October 2026".
+fn month_title(month: &str) -> String {
+    const NAMES: [&str; 12] = [
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ];
+    let (y, m) = month.split_once('-').unwrap_or((month, "1"));
+    let m: usize = m.parse().unwrap_or(1);
+    format!("{} {y}", NAMES[(m.clamp(1, 12)) - 1])
 }
 
-fn html_table(batch: &RecordBatch, rows: &[usize], skip: &[&str]) -> String {
-    let options = FormatOptions::default().with_null("–");
-    let mut html = String::from("<div class=\"wide\"><table><thead><tr>");
-    let columns: Vec<usize> = (0..batch.num_columns())
-        .filter(|&i| !skip.contains(&batch.schema().field(i).name().as_str()))
-        .collect();
-    for &i in &columns {
-        let _ = write!(html, "<th>{}</th>", esc(batch.schema().field(i).name()));
-    }
-    html.push_str("</tr></thead><tbody>");
-    let formatters: Vec<_> = columns
-        .iter()
-        .map(|&i| {
-            ArrayFormatter::try_new(batch.column(i).as_ref(), &options).expect("displayable column")
-        })
-        .collect();
-    for &r in rows {
-        html.push_str("<tr>");
-        for (f, &i) in formatters.iter().zip(&columns) {
-            let value = f.value(r).to_string();
-            let value = match batch.column(i).data_type() {
-                datafusion::arrow::datatypes::DataType::Float64 if batch.column(i).is_valid(r) => {
-                    let x = batch
-                        .column(i)
-                        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                        .value(r);
-                    format!("{x:.3}")
-                }
-                _ => value,
-            };
-            let _ = write!(html, "<td>{}</td>", esc(&value));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</tbody></table></div>");
-    html
-}
+/// Metrics shown as headline cards above the scorecard, when present.
+const HEADLINE: &[&str] = &[
+    "pipeline_created",
+    "bookings",
+    "win_rate",
+    "mqls",
+    "nrr",
+    "ltv_to_cac",
+];
 
-pub fn run_page(manifest: &Manifest, tables: &[(&str, &RecordBatch)]) -> String {
+const SECTIONS: &[(&str, &str)] = &[
+    ("shared", "Shared"),
+    ("marketing", "Marketing"),
+    ("sales", "Sales"),
+    ("customer_success", "Customer success"),
+];
+
+const CSS: &str = r#"
+:root{--ink:#212529;--muted:#6c757d;--line:#e4e7eb;--bg:#f6f7f9;--green:#2e8b57;--amber:#c77c02;--red:#c83232;--grey:#969696}
+*{box-sizing:border-box}
+body{font-family:"DejaVu Sans",system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:var(--ink);background:var(--bg)}
+header{background:#1d2b3a;color:#fff;padding:1.6rem 2rem 1.2rem}
+header h1{margin:0;font-size:1.7rem;font-weight:700}
+header p{margin:.35rem 0 0;color:#c9d3dd;font-size:.9rem}
+main{max-width:1180px;margin:0 auto;padding:1.2rem 1.5rem 3rem}
+nav{margin:.8rem 0 0;font-size:.9rem} nav a{color:#9fd0ff;margin-right:1.1rem;text-decoration:none}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.8rem;margin:1rem 0 1.4rem}
+.kpi{background:#fff;border-radius:8px;padding:.8rem 1rem;border-left:6px solid var(--grey);box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.kpi.green{border-color:var(--green)} .kpi.amber{border-color:var(--amber)} .kpi.red{border-color:var(--red)}
+.kpi .k{font-size:.8rem;color:var(--muted)} .kpi .v{font-size:1.55rem;font-weight:700;margin:.2rem 0}
+.kpi .t{font-size:.78rem;color:var(--muted)}
+section{background:#fff;border-radius:8px;padding:1rem 1.3rem 1.2rem;margin:0 0 1.3rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+h2{font-size:1.25rem;margin:.2rem 0 .8rem}
+figure{margin:0 0 1.6rem} figure svg{width:100%;height:auto;display:block;border:1px solid var(--line);border-radius:6px}
+figcaption{font-size:.86rem;color:#3d4852;margin:.45rem .2rem 0;line-height:1.45}
+figcaption b{color:var(--ink)} figcaption a{color:var(--muted);font-size:.8rem}
+table{border-collapse:collapse;width:100%;font-size:.85rem}
+th,td{border-bottom:1px solid var(--line);padding:.38rem .55rem;text-align:right;white-space:nowrap}
+th{background:#f1f3f5;font-weight:600} th.l,td.l{text-align:left;white-space:normal}
+.wide{overflow-x:auto}
+.rag{display:inline-block;min-width:4.6em;text-align:center;border-radius:3px;padding:.05em .4em;color:#fff;font-weight:600;font-size:.78rem}
+.green{background:var(--green)} .amber{background:var(--amber)} .red{background:var(--red)} .none{background:var(--grey)}
+.kpi.green,.kpi.amber,.kpi.red,.kpi.none{background:#fff}
+.owner{font-size:.75rem;color:var(--muted);text-transform:capitalize}
+.bad{color:#b42318;font-weight:600} .ok{color:#067647}
+.note{color:var(--muted);font-size:.8rem}
+footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:1.5rem}
+"#;
+
+/// `out/reports/YYYY-MM/index.html`: the monthly report. Self-contained: inline CSS,
+/// the charts as inline SVG, no scripts, no network.
+pub fn run_page(manifest: &Manifest, tables: &[(&str, &RecordBatch)], charts: &[Rendered]) -> String {
     let month = &manifest.report_month;
     let mut h = String::new();
     let _ = write!(
         h,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>revalign {month}</title>
-<style>
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1f2933;padding:0 1rem}}
-h1{{margin-bottom:.2rem}} .sub{{color:#616e7c;margin-top:0}}
-table{{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}}
-th,td{{border-bottom:1px solid #e4e7eb;padding:.3rem .6rem;text-align:right}}
-th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
-.wide{{overflow-x:auto}} td{{white-space:nowrap}} td.l,th.l{{text-align:left;white-space:normal}}
-.bad{{color:#b42318;font-weight:600}} .ok{{color:#067647}}
-.rag{{display:inline-block;white-space:nowrap;min-width:4.5em;text-align:center;border-radius:3px;padding:0 .3em;color:#fff;font-weight:600}}
-.green{{background:#12805c}} .amber{{background:#b25e09}} .red{{background:#b42318}} .none{{background:#9aa5b1}}
-</style></head><body>
-<h1>revalign — run for {month}</h1>
-<p class="sub">Data: {data} · data through {through} · revalign {v} · DataFusion {df}</p>"#,
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Revenue scorecard {month}</title><style>{CSS}</style></head><body>
+<header><h1>Revenue scorecard · {title}</h1>
+<p>Data through {through} · {data} · generated by revalign {v} (DataFusion {df}) · {rejects}</p>
+<nav><a href="#scorecard">Scorecard</a>{nav}<a href="#data">Data and tables</a></nav></header><main>"##,
+        title = esc(&month_title(month)),
         data = esc(&manifest.data),
         through = esc(manifest.data_through.as_deref().unwrap_or("unknown")),
         v = esc(&manifest.revalign_version),
         df = esc(&manifest.datafusion_version),
+        rejects = if manifest.rejects_total == 0 {
+            "no rejected rows".to_string()
+        } else {
+            format!("{} rejected rows (see below)", manifest.rejects_total)
+        },
+        nav = SECTIONS
+            .iter()
+            .filter(|(key, _)| charts.iter().any(|c| c.spec.section == *key))
+            .map(|(key, name)| format!("<a href=\"#{key}\">{name}</a>"))
+            .collect::<String>(),
     );
     if let Some((_, card)) = tables.iter().find(|(n, _)| *n == "scorecard") {
+        h.push_str(&headline_html(card));
+        h.push_str("<section id=\"scorecard\">");
         h.push_str(&scorecard_html(card));
+        h.push_str("</section>");
     }
-    h.push_str("<h2>Inputs</h2><table><thead><tr><th>table</th><th>status</th><th>rows read</th><th>loaded</th><th>rejected</th><th>reasons</th></tr></thead><tbody>");
+    for (key, name) in SECTIONS {
+        let mine: Vec<&Rendered> = charts.iter().filter(|c| c.spec.section == *key).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let _ = write!(h, "<section id=\"{key}\"><h2>{name}</h2>");
+        for c in mine {
+            let key = esc(&c.spec.key);
+            let _ = write!(
+                h,
+                "<figure id=\"chart-{key}\" data-chart=\"{key}\">{svg}<figcaption><b>How to read this.</b> {how} <a href=\"charts/{key}.png\">PNG</a> · <a href=\"charts/{key}.svg\">SVG</a></figcaption></figure>",
+                svg = strip_xml_prolog(&c.svg),
+                how = esc(&c.spec.how_to_read),
+            );
+        }
+        h.push_str("</section>");
+    }
+    h.push_str("<section id=\"data\"><h2>Data and tables</h2><h3>Inputs</h3><div class=\"wide\"><table><thead><tr><th class=\"l\">table</th><th class=\"l\">status</th><th>rows read</th><th>loaded</th><th>rejected</th><th class=\"l\">reasons</th></tr></thead><tbody>");
     for (name, input) in &manifest.inputs {
         let reasons: Vec<String> = input
             .stats
@@ -105,7 +140,7 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
             .collect();
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"l\">{}</td></tr>",
             esc(name),
             input.status,
             input.stats.rows_read,
@@ -115,7 +150,7 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
             esc(&reasons.join("; "))
         );
     }
-    h.push_str("</tbody></table>");
+    h.push_str("</tbody></table></div>");
     if manifest.rejects_total > 0 {
         let _ = write!(
             h,
@@ -123,23 +158,7 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
             manifest.rejects_total
         );
     }
-    for (name, title) in [
-        ("funnel_monthly", "Funnel, all channels, last 12 months"),
-        (
-            "mql_followup",
-            "MQL follow-up by sales, all channels, last 12 months",
-        ),
-    ] {
-        if let Some((_, batch)) = tables.iter().find(|(n, _)| *n == name) {
-            let _ = write!(h, "<h2>{}</h2>", esc(title));
-            h.push_str(&html_table(
-                batch,
-                &all_channel_rows(batch, 12),
-                &["channel"],
-            ));
-        }
-    }
-    h.push_str("<h2>Outputs</h2><table><thead><tr><th>table</th><th>rows</th><th>Parquet</th></tr></thead><tbody>");
+    h.push_str("<h3>Output tables (Parquet)</h3><div class=\"wide\"><table><thead><tr><th class=\"l\">table</th><th>rows</th><th class=\"l\">file</th></tr></thead><tbody>");
     for o in &manifest.outputs {
         let rel = format!(
             "../../tables/{}/report_month={month}/part-0.parquet",
@@ -147,27 +166,60 @@ th:first-child,td:first-child{{text-align:left}} th{{background:#f5f7fa}}
         );
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>",
+            "<tr><td class=\"l\">{}</td><td>{}</td><td class=\"l\"><a href=\"{}\">{}</a></td></tr>",
             esc(&o.table),
             o.rows,
             esc(&rel),
             esc(&rel)
         );
     }
-    h.push_str("</tbody></table>");
+    h.push_str("</tbody></table></div>");
     if !manifest.skipped.is_empty() {
-        h.push_str("<h2>Skipped outputs</h2><table><thead><tr><th>table</th><th>missing inputs</th></tr></thead><tbody>");
+        h.push_str("<h3>Skipped outputs</h3><table><thead><tr><th class=\"l\">table</th><th class=\"l\">missing inputs</th></tr></thead><tbody>");
         for s in &manifest.skipped {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td></tr>",
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
                 esc(&s.table),
                 esc(&s.missing.join(", "))
             );
         }
         h.push_str("</tbody></table>");
     }
-    h.push_str("<p class=\"sub\">Definitions: docs/metrics.md. Full run details: manifest.json.</p></body></html>\n");
+    h.push_str("</section><footer>Definitions of every number: docs/metrics.md and docs/attribution.md. Run details: <a href=\"manifest.json\">manifest.json</a> · <a href=\"scorecard.md\">scorecard.md</a></footer></main></body></html>\n");
+    h
+}
+
+fn strip_xml_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+fn headline_html(card: &RecordBatch) -> String {
+    let rows = scorecard_rows(card);
+    let mut h = String::from("<div class=\"kpis\">");
+    for key in HEADLINE {
+        let Some(row) = rows.iter().find(|r| r[9] == *key) else {
+            continue;
+        };
+        let status = if row[5].is_empty() { "none" } else { row[5].as_str() };
+        let target = if row[3] == "–" {
+            "no target".to_string()
+        } else {
+            format!("target {} · {}", row[3], row[4])
+        };
+        let _ = write!(
+            h,
+            "<div class=\"kpi {status}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"t\">{} · vs last month {}</div></div>",
+            esc(&row[0]),
+            esc(&row[2]),
+            esc(&target),
+            esc(&row[7])
+        );
+    }
+    h.push_str("</div>");
     h
 }
 
@@ -222,7 +274,7 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
 }
 
 fn scorecard_html(card: &RecordBatch) -> String {
-    let mut h = String::from("<h2>Scorecard</h2><table><thead><tr><th>metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
+    let mut h = String::from("<h2>Scorecard</h2><div class=\"wide\"><table><thead><tr><th class=\"l\">metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
     for row in scorecard_rows(card) {
         let status = if row[5].is_empty() {
             "none"
@@ -236,11 +288,11 @@ fn scorecard_html(card: &RecordBatch) -> String {
         };
         let _ = write!(
             h,
-            "<tr><td title=\"{}\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td class=\"l\" title=\"{}\">{}</td><td class=\"l owner\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
             esc(&row[9]), esc(&row[0]), esc(&row[1]), esc(&row[2]), esc(&row[3]), esc(&row[4]), esc(label), esc(&row[6]), esc(&row[7]), esc(&row[8])
         );
     }
-    h.push_str("</tbody></table>");
+    h.push_str("</tbody></table></div>");
     h
 }
 

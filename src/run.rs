@@ -19,6 +19,7 @@ use crate::load::{self, LoadedData, TableStats};
 use crate::output::Staged;
 use crate::pipeline::{self, EngineOptions, StageReport};
 use crate::report;
+use crate::charts::{self, ChartCatalogue};
 use crate::scorecard::{self, Catalogue};
 
 /// Where the inputs come from.
@@ -239,6 +240,12 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     timings.insert("scorecard".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
+    ctx.register_batch("scorecard", scorecard.clone())?;
+    let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
+    let charts = charts::render_all(&ctx, &chart_catalogue, &skipped_tables).await?;
+    timings.insert("charts".to_string(), started.elapsed().as_millis());
+
+    let started = Instant::now();
     let mut staged = Staged::new(&job.out, month)?;
     let mut outputs = Vec::new();
     let mut published: Vec<(&str, &RecordBatch)> = Vec::new();
@@ -312,9 +319,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         "manifest.json",
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
+    for chart in &charts {
+        staged.add_report_file(&format!("charts/{}.svg", chart.spec.key), chart.svg.as_bytes())?;
+        staged.add_report_file(&format!("charts/{}.png", chart.spec.key), &chart.png)?;
+    }
     staged.add_report_file(
         "index.html",
-        report::run_page(&manifest, &published).as_bytes(),
+        report::run_page(&manifest, &published, &charts).as_bytes(),
     )?;
     staged.add_report_file(
         "scorecard.md",

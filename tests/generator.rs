@@ -188,7 +188,7 @@ async fn demo_data_is_clean_and_tells_the_story() {
 
     // Covering more of the buying committee wins more often.
     let wr = ctx
-        .sql("SELECT MAX(CASE WHEN coverage = '1' THEN win_rate END), MAX(CASE WHEN coverage = '4+' THEN win_rate END) FROM buying_committee")
+        .sql("SELECT SUM(CASE WHEN roles_covered <= 1 THEN won END) / CAST(SUM(CASE WHEN roles_covered <= 1 THEN opportunities END) AS DOUBLE), SUM(CASE WHEN roles_covered >= 3 THEN won END) / CAST(SUM(CASE WHEN roles_covered >= 3 THEN opportunities END) AS DOUBLE) FROM buying_committee")
         .await.unwrap().collect().await.unwrap();
     let f = |i: usize| {
         wr[0]

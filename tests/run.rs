@@ -214,15 +214,15 @@ async fn partial_data_skips_outputs_and_says_why() {
     );
     assert!(
         skipped.contains(&(
-            "buying_committee".into(),
-            vec!["opportunity_contacts".into()]
+            "lookalikes".into(),
+            vec!["companies".into()]
         )),
         "{skipped:?}"
     );
     assert_eq!(
         m["skipped"].as_array().unwrap().len(),
         6,
-        "funnel x2, mrr_movements, retention_cohorts, unit_economics, buying_committee"
+        "funnel x2, mrr_movements, retention_cohorts, unit_economics, lookalikes"
     );
 }
 

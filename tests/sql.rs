@@ -142,6 +142,6 @@ async fn slt_path_transforms() {
 }
 
 #[tokio::test]
-async fn slt_buying_committee() {
-    run_slt("buying_committee.slt").await;
+async fn slt_abm() {
+    run_slt("abm.slt").await;
 }

@@ -2,8 +2,10 @@
 
 mod util;
 
+mod abm;
 mod cli;
 mod generator;
 mod loader;
+mod report;
 mod run;
 mod sql;

@@ -11,7 +11,9 @@
 //! - buying committees: opportunities that engage more roles win more often;
 //! - subscriptions with heterogeneous churn (a beta mix of monthly hazards, as the
 //!   sBG model assumes), expansions, contractions and reactivations;
-//! - spend per channel and campaign, fully loaded costs and monthly targets.
+//! - spend per channel and campaign, fully loaded costs and monthly targets;
+//! - a data provider's company universe (`companies`), five times the CRM, with the
+//!   CRM accounts inside it.
 //!
 //! Same options, same bytes: each account draws from its own seeded ChaCha stream,
 //! and every aggregate is kept in ordered maps.
@@ -273,6 +275,7 @@ struct Sinks {
     spend: Sink,
     costs: Sink,
     targets: Sink,
+    companies: Sink,
 }
 
 /// Aggregates kept across accounts for spend and targets.
@@ -341,6 +344,7 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         spend: Sink::create(out, &schema::SPEND, format)?,
         costs: Sink::create(out, &schema::COSTS, format)?,
         targets: Sink::create(out, &schema::TARGETS, format)?,
+        companies: Sink::create(out, &schema::COMPANIES, format)?,
     };
     let months = options.months.max(1) as i32;
     let start = options.end.plus(-(months - 1));
@@ -392,6 +396,7 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         account(a, &mut rng, &ctx, &mut sinks, &mut totals, &mut ids)?;
     }
     spend_costs_targets(options, &ctx, &mut sinks, &totals)?;
+    prospect_companies(options, &mut sinks.companies)?;
 
     let mut rows = BTreeMap::new();
     macro_rules! finish {
@@ -408,7 +413,8 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         subscriptions,
         spend,
         costs,
-        targets
+        targets,
+        companies
     );
     Ok(GenerateSummary {
         rows,
@@ -425,15 +431,25 @@ fn campaign_id(channel: &str, month: Month) -> String {
     )
 }
 
-/// Simulate one account's whole history.
-fn account(
-    a: usize,
-    rng: &mut ChaCha8Rng,
-    ctx: &Ctx,
-    s: &mut Sinks,
-    totals: &mut Totals,
-    ids: &mut Ids,
-) -> Result<()> {
+/// The reference-firmographics universe (`companies`) is this many times the CRM.
+const COMPANIES_PER_ACCOUNT: usize = 5;
+
+fn company_id(n: usize) -> String {
+    format!("CO{:07}", n + 1)
+}
+
+/// What a data provider knows about a company, plus the hidden ICP fit it implies.
+struct Firmographics {
+    industry: &'static (&'static str, f64, f64),
+    region: &'static (&'static str, f64, f64, &'static [&'static str]),
+    country: &'static str,
+    employees: i64,
+    techs: Vec<&'static str>,
+    /// Linear ICP fit before the random account-level term and the sigmoid.
+    fit_raw: f64,
+}
+
+fn firmographics(rng: &mut ChaCha8Rng) -> Firmographics {
     let industry = pick_weighted(rng, INDUSTRIES, |x| x.1);
     let region = pick_weighted(rng, REGIONS, |x| x.1);
     let country = region.3[rng.gen_range(0..region.3.len())];
@@ -455,6 +471,64 @@ fn account(
             fit_raw += t.2;
         }
     }
+    Firmographics {
+        industry,
+        region,
+        country,
+        employees,
+        techs,
+        fit_raw,
+    }
+}
+
+/// Companies of the provider's universe that are not (yet) CRM accounts: the
+/// look-alike prospects. Each draws from its own seeded stream.
+fn prospect_companies(options: &GenerateOptions, sink: &mut Sink) -> Result<()> {
+    for a in 0..options.accounts {
+        for k in 1..COMPANIES_PER_ACCOUNT {
+            let n = a * COMPANIES_PER_ACCOUNT + k;
+            let seed = (options.seed ^ 0xC0FF_EE00_D15C_0DE5_u64)
+                .wrapping_add((n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let f = firmographics(&mut rng);
+            let name = format!(
+                "{}{} Co {}",
+                NAME_A[rng.gen_range(0..NAME_A.len())],
+                NAME_B[rng.gen_range(0..NAME_B.len())],
+                n + 1
+            );
+            let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
+            sink.text(&company_id(n))
+                .text(&domain)
+                .text(&name)
+                .text(f.industry.0)
+                .int(f.employees)
+                .text(f.region.0)
+                .text(f.country)
+                .text(&f.techs.join(";"));
+            sink.end_row()?;
+        }
+    }
+    Ok(())
+}
+
+/// Simulate one account's whole history.
+fn account(
+    a: usize,
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    totals: &mut Totals,
+    ids: &mut Ids,
+) -> Result<()> {
+    let Firmographics {
+        industry,
+        region,
+        country,
+        employees,
+        techs,
+        fit_raw,
+    } = firmographics(rng);
     let fit = sigmoid(1.8 * fit_raw - 0.6);
     let is_target = (fit > 0.55 && rng.gen::<f64>() < 0.55) || rng.gen::<f64>() < 0.03;
     let span = ctx.end_us - ctx.start_us;
@@ -481,6 +555,17 @@ fn account(
         .boolean(is_target)
         .ts(arrival);
     s.accounts.end_row()?;
+    // The account is also a company of the data provider's universe.
+    s.companies
+        .text(&company_id(a * COMPANIES_PER_ACCOUNT))
+        .text(&domain)
+        .text(&name)
+        .text(industry.0)
+        .int(employees)
+        .text(region.0)
+        .text(country)
+        .text(&techs.join(";"));
+    s.companies.end_row()?;
 
     // Contacts and their marketing journeys.
     let n_contacts = (2 + Poisson::new(1.0 + (employees as f64).ln() / 2.0)
@@ -1039,6 +1124,8 @@ fn spend_costs_targets(
             ("nrr", 1.05),
             ("grr", 0.85),
             ("logo_churn_rate", 0.02),
+            ("target_account_engagement", 0.5),
+            ("open_committee_coverage", 0.6),
         ];
         if let Some(t) = trailing(&totals.mqls) {
             targets.push(("mqls", t.round()));

@@ -1,0 +1,101 @@
+-- account_scores: one row per CRM account, the shared list sales and marketing work
+-- from.
+--   icp_score, tier, top_features: icp_account_fit, model trained on every
+--        opportunity closed by the report end (weights in icp_feature_weights);
+--   is_customer: account_value (active subscription at the report end);
+--   lookalike_score, lookalike_of: lookalike_scores (similarity to the best
+--        customers); lookalike_rank: 1 = most similar, over accounts that never were
+--        customers (NULL for customers and former customers); equal scores rank by
+--        the value of the customer they resemble, then account_id;
+--   engagement: time-decayed touches (marketing and sales) of the account's contacts
+--        in the engagement_window_days before the report end, each weighing
+--        0.5 ^ (age in days / engagement_half_life_days); touches_in_window counts them;
+--   committee: the five roles economic_buyer, technical_buyer, procurement,
+--        influencer, champion. roles_covered = roles with a contact of that role;
+--        committee_coverage = roles_covered / 5; roles_engaged = roles with a contact
+--        touched in the engagement window; missing_roles = the roles not engaged, in
+--        that order, ';'-separated (whom a rep should reach next).
+-- grain: account_id
+WITH committee_roles AS (
+    SELECT column1 AS role_order, column2 AS role
+    FROM (VALUES (1, 'economic_buyer'), (2, 'technical_buyer'), (3, 'procurement'),
+                 (4, 'influencer'), (5, 'champion')) r
+),
+recent AS (
+    SELECT
+        t.contact_id,
+        COUNT(*) AS touches,
+        SUM(power(0.5, (date_part('epoch', p.report_end) - date_part('epoch', t.ts))
+                       / 86400.0 / p.engagement_half_life_days)) AS engagement
+    FROM touches t
+    CROSS JOIN params p
+    WHERE date_part('epoch', p.report_end) - date_part('epoch', t.ts) <= p.engagement_window_days * 86400
+    GROUP BY t.contact_id
+),
+account_engagement AS (
+    SELECT c.account_id, SUM(r.touches) AS touches, SUM(r.engagement) AS engagement
+    FROM contacts c
+    JOIN recent r ON r.contact_id = c.contact_id
+    GROUP BY c.account_id
+),
+role_status AS (
+    SELECT
+        c.account_id,
+        c.role,
+        MAX(CASE WHEN r.contact_id IS NOT NULL THEN 1 ELSE 0 END) AS engaged
+    FROM contacts c
+    LEFT JOIN recent r ON r.contact_id = c.contact_id
+    WHERE c.role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
+    GROUP BY c.account_id, c.role
+),
+committee AS (
+    SELECT
+        a.account_id,
+        CAST(COUNT(s.role) AS BIGINT) AS roles_covered,
+        CAST(COALESCE(SUM(s.engaged), 0) AS BIGINT) AS roles_engaged,
+        COALESCE(array_to_string(
+            array_agg(cr.role ORDER BY cr.role_order) FILTER (WHERE COALESCE(s.engaged, 0) = 0),
+            ';'), '') AS missing_roles
+    FROM accounts a
+    CROSS JOIN committee_roles cr
+    LEFT JOIN role_status s ON s.account_id = a.account_id AND s.role = cr.role
+    GROUP BY a.account_id
+),
+lookalike AS (
+    SELECT
+        l.id AS account_id,
+        l.lookalike_score,
+        l.lookalike_of,
+        ROW_NUMBER() OVER (ORDER BY l.lookalike_score DESC, v.value DESC, l.id) AS lookalike_rank
+    FROM lookalike_scores l
+    JOIN account_value v ON v.account_id = l.lookalike_of
+    WHERE l.source = 'account'
+)
+SELECT
+    f.id AS account_id,
+    f.name,
+    f.industry,
+    f.size_band,
+    f.region,
+    f.is_target,
+    fit.icp_score,
+    fit.tier,
+    fit.top_features,
+    COALESCE(v.is_customer, false) AS is_customer,
+    l.lookalike_score,
+    l.lookalike_of,
+    CAST(l.lookalike_rank AS BIGINT) AS lookalike_rank,
+    COALESCE(e.engagement, 0.0) AS engagement,
+    CAST(COALESCE(e.touches, 0) AS BIGINT) AS touches_in_window,
+    cm.roles_covered,
+    cm.roles_covered / 5.0 AS committee_coverage,
+    cm.roles_engaged,
+    cm.missing_roles
+FROM firmographics f
+LEFT JOIN icp_account_fit fit ON fit.train_set = 'all' AND fit.account_id = f.id
+LEFT JOIN account_value v ON v.account_id = f.id
+LEFT JOIN lookalike l ON l.account_id = f.id
+LEFT JOIN account_engagement e ON e.account_id = f.id
+LEFT JOIN committee cm ON cm.account_id = f.id
+WHERE f.source = 'account'
+ORDER BY f.id

@@ -1,0 +1,116 @@
+-- icp_feature_weights: the explainable ICP model. For every firmographic feature level
+-- (industry, size_band, region, technology, and the industry / size_band / region
+-- segment) the closed new-business opportunities of its accounts, the raw win rate,
+-- the win rate shrunk toward the overall rate, and the weight the level adds to an
+-- account's ICP log-odds.
+--   train_set 'all': opportunities closed by the report end (the model behind
+--        account_scores); 'holdout': closed before params.icp_cutoff (the model that
+--        icp_model_quality tests on the later closes).
+--   Smoothing (empirical Bayes, beta-binomial): per train_set and feature, with p0 the
+--        overall win rate, K the levels with closed opportunities, N their total and
+--        S = sum n_i (r_i - p0)^2, the intra-level correlation is estimated by moments
+--        (Kleinman 1973) as rho = (S / (p0 (1 - p0)) - K) / (N - K), clamped to
+--        [1e-6, 0.999]; the prior Beta(m p0, m (1 - p0)) has strength m = 1/rho - 1
+--        pseudo-opportunities and smoothed_win_rate = (won + m p0) / (n + m). Levels
+--        that differ no more than chance get m large and shrink to p0.
+--   weight = logit(smoothed_win_rate) - logit(p0) (0 when p0 is 0 or 1).
+-- grain: train_set, feature, level
+WITH closed AS (
+    SELECT o.account_id, CASE WHEN o.status = 'won' THEN 1 ELSE 0 END AS won, o.amount, o.closed_at
+    FROM opportunities o
+    WHERE o.type = 'new_business' AND o.status IN ('won', 'lost')
+),
+labelled AS (
+    SELECT 'all' AS train_set, account_id, won, amount FROM closed
+    UNION ALL
+    SELECT 'holdout' AS train_set, c.account_id, c.won, c.amount
+    FROM closed c CROSS JOIN params p
+    WHERE c.closed_at < p.icp_cutoff
+),
+levels AS (
+    SELECT id AS account_id, 'industry' AS feature, industry AS level FROM firmographics WHERE source = 'account'
+    UNION ALL
+    SELECT id AS account_id, 'size_band' AS feature, size_band AS level FROM firmographics WHERE source = 'account'
+    UNION ALL
+    SELECT id AS account_id, 'region' AS feature, region AS level FROM firmographics WHERE source = 'account'
+    UNION ALL
+    SELECT id AS account_id, 'segment' AS feature, industry || ' / ' || size_band || ' / ' || region AS level
+    FROM firmographics WHERE source = 'account'
+    UNION ALL
+    SELECT id AS account_id, 'technology' AS feature, unnest(technologies) AS level
+    FROM firmographics WHERE source = 'account' AND technologies IS NOT NULL
+),
+overall AS (
+    SELECT train_set, CAST(SUM(won) AS DOUBLE) / COUNT(*) AS p0
+    FROM labelled
+    GROUP BY train_set
+),
+counts AS (
+    SELECT
+        l.train_set,
+        v.feature,
+        v.level,
+        COUNT(*) AS opportunities,
+        CAST(SUM(l.won) AS BIGINT) AS won,
+        AVG(CASE WHEN l.won = 1 THEN CAST(l.amount AS DOUBLE) END) AS avg_deal
+    FROM labelled l
+    JOIN levels v ON v.account_id = l.account_id
+    GROUP BY l.train_set, v.feature, v.level
+),
+moments AS (
+    SELECT
+        c.train_set,
+        c.feature,
+        o.p0,
+        COUNT(*) AS k,
+        SUM(c.opportunities) AS n_total,
+        SUM(c.opportunities * (CAST(c.won AS DOUBLE) / c.opportunities - o.p0)
+                            * (CAST(c.won AS DOUBLE) / c.opportunities - o.p0)) AS s
+    FROM counts c
+    JOIN overall o ON o.train_set = c.train_set
+    GROUP BY c.train_set, c.feature, o.p0
+),
+priors AS (
+    SELECT
+        train_set,
+        feature,
+        p0,
+        CASE
+            WHEN p0 <= 0 OR p0 >= 1 OR n_total <= k THEN 1e6
+            ELSE 1.0 / GREATEST(LEAST((s / (p0 * (1 - p0)) - k) / (n_total - k), 0.999), 1e-6) - 1.0
+        END AS prior_strength
+    FROM moments
+),
+smoothed AS (
+    SELECT
+        c.train_set,
+        c.feature,
+        c.level,
+        c.opportunities,
+        c.won,
+        CAST(c.won AS DOUBLE) / c.opportunities AS win_rate,
+        c.avg_deal,
+        p.p0 AS overall_win_rate,
+        p.prior_strength,
+        (c.won + p.prior_strength * p.p0) / (c.opportunities + p.prior_strength) AS smoothed_win_rate
+    FROM counts c
+    JOIN priors p ON p.train_set = c.train_set AND p.feature = c.feature
+)
+SELECT
+    train_set,
+    feature,
+    level,
+    opportunities,
+    won,
+    win_rate,
+    smoothed_win_rate,
+    overall_win_rate,
+    prior_strength,
+    avg_deal,
+    CASE
+        WHEN overall_win_rate <= 0 OR overall_win_rate >= 1 THEN 0.0
+        ELSE ln(smoothed_win_rate / (1 - smoothed_win_rate))
+           - ln(overall_win_rate / (1 - overall_win_rate))
+    END AS weight
+FROM smoothed
+ORDER BY train_set, feature, level

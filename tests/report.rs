@@ -1,0 +1,164 @@
+//! The HTML report and its charts, as a CRO would open them: every chart renders to a
+//! non-blank PNG and a well-formed SVG, an empty source gives a "no data" panel, and
+//! the page loads in headless Chromium with no console errors and every chart present.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use revalign::run;
+
+use crate::util::{copy_fixture, job, repo_path};
+
+/// Variance of the grey levels of a PNG: 0 for a blank image.
+fn png_variance(path: &Path) -> f64 {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let grey: Vec<f64> = bytes
+        .chunks(channels)
+        .map(|p| p.iter().take(3).map(|&v| v as f64).sum::<f64>() / 3.0)
+        .collect();
+    let mean = grey.iter().sum::<f64>() / grey.len() as f64;
+    grey.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / grey.len() as f64
+}
+
+fn chart_keys() -> Vec<String> {
+    let (_, catalogue) = revalign::charts::ChartCatalogue::load(None).unwrap();
+    catalogue.charts.into_iter().map(|c| c.key).collect()
+}
+
+fn assert_well_formed_svg(svg: &str, what: &str) {
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{what}");
+    // Balanced elements: every opening tag that is not self-closed has its end tag.
+    let opens = svg.matches("<text").count();
+    let closes = svg.matches("</text>").count();
+    assert_eq!(opens, closes, "{what}: <text> elements balanced");
+    assert!(svg.contains("viewBox") || svg.contains("width=\""), "{what}: sized");
+}
+
+/// Run the demo once per test binary and return its report folder.
+async fn demo_report() -> &'static Path {
+    static DIR: tokio::sync::OnceCell<(tempfile::TempDir, PathBuf)> =
+        tokio::sync::OnceCell::const_new();
+    let (_, dir) = DIR
+        .get_or_init(|| async {
+            let out = tempfile::tempdir().unwrap();
+            let mut j = job(Path::new("."), out.path(), "2026-10");
+            j.data = run::DataSource::Demo;
+            let summary = run::run(&j).await.unwrap();
+            (out, summary.report_dir)
+        })
+        .await;
+    dir
+}
+
+#[tokio::test]
+async fn every_chart_renders_from_the_demo() {
+    let dir = demo_report().await;
+    for key in chart_keys() {
+        let png = dir.join(format!("charts/{key}.png"));
+        let svg = std::fs::read_to_string(dir.join(format!("charts/{key}.svg"))).unwrap();
+        let v = png_variance(&png);
+        assert!(v > 100.0, "{key}.png looks blank (variance {v})");
+        assert_well_formed_svg(&svg, &key);
+        assert!(!svg.contains("no data"), "{key} has data on the demo");
+    }
+}
+
+#[tokio::test]
+async fn charts_of_empty_or_skipped_tables_say_no_data() {
+    // The funnel fixture has no subscriptions (revenue charts skipped) and no
+    // opportunity contacts; nothing may crash.
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let svg = std::fs::read_to_string(summary.report_dir.join("charts/mrr_bridge.svg")).unwrap();
+    assert!(svg.contains("no data: missing input subscriptions"), "{svg}");
+    assert!(png_variance(&summary.report_dir.join("charts/mrr_bridge.png")) > 10.0);
+    let svg = std::fs::read_to_string(summary.report_dir.join("charts/roi_maturation.svg")).unwrap();
+    assert!(svg.contains("no data"), "no spend month is 12 months old");
+    for key in chart_keys() {
+        let svg = std::fs::read_to_string(summary.report_dir.join(format!("charts/{key}.svg"))).unwrap();
+        assert_well_formed_svg(&svg, &key);
+    }
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            let out = Command::new("which").arg(name).output().ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        })
+}
+
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut c = Command::new(browser);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+#[tokio::test]
+async fn the_report_loads_in_chromium_with_every_chart() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("REVALIGN_SKIP_BROWSER").is_some() {
+            return;
+        }
+        panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
+    };
+    let dir = demo_report().await;
+    let page = dir.join("index.html");
+    let url = format!("file://{}", page.display());
+    let profile = tempfile::tempdir().unwrap();
+    let dom = headless(&browser, profile.path())
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let html = String::from_utf8_lossy(&dom.stdout);
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    let console: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    for key in chart_keys() {
+        let marker = format!("data-chart=\"{key}\"");
+        let at = html.find(&marker).unwrap_or_else(|| panic!("chart {key} missing from the page"));
+        let figure = &html[at..html[at..].find("</figure>").map_or(html.len(), |e| at + e)];
+        assert!(figure.contains("<svg"), "chart {key} has no inline SVG in the DOM");
+    }
+    assert!(html.contains("Revenue scorecard"));
+
+    // Screenshot: kept as a test artifact (target/report-screenshot.png).
+    let shot = repo_path("target/report-screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = tempfile::tempdir().unwrap();
+    let status = headless(&browser, profile.path())
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,2400")
+        .arg("--hide-scrollbars")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(png_variance(&shot) > 100.0, "the screenshot is blank");
+}
