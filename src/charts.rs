@@ -98,7 +98,10 @@ impl ChartCatalogue {
                 let text = std::fs::read_to_string(&p).at(&p)?;
                 (p, text)
             }
-            _ => (PathBuf::from("reports/charts.toml (embedded)"), EMBEDDED.to_string()),
+            _ => (
+                PathBuf::from("reports/charts.toml (embedded)"),
+                EMBEDDED.to_string(),
+            ),
         };
         let catalogue: ChartCatalogue = toml::from_str(&text).map_err(|e| Error::Config {
             file: path.clone(),
@@ -193,13 +196,15 @@ pub async fn render_all(
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-            draw(&root, spec, table.as_ref(), no_data.as_deref()).map_err(|e| chart_error(spec, e))?;
+            draw(&root, spec, table.as_ref(), no_data.as_deref())
+                .map_err(|e| chart_error(spec, e))?;
             root.present().map_err(|e| chart_error(spec, e))?;
         }
         let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-            draw(&root, spec, table.as_ref(), no_data.as_deref()).map_err(|e| chart_error(spec, e))?;
+            draw(&root, spec, table.as_ref(), no_data.as_deref())
+                .map_err(|e| chart_error(spec, e))?;
             root.present().map_err(|e| chart_error(spec, e))?;
         }
         out.push(Rendered {
@@ -266,7 +271,13 @@ fn strings(batch: &RecordBatch, name: &str) -> Result<Option<Vec<String>>> {
     let s = s.as_string::<i32>();
     Ok(Some(
         (0..s.len())
-            .map(|i| if s.is_valid(i) { s.value(i).to_string() } else { String::new() })
+            .map(|i| {
+                if s.is_valid(i) {
+                    s.value(i).to_string()
+                } else {
+                    String::new()
+                }
+            })
             .collect(),
     ))
 }
@@ -275,7 +286,10 @@ impl Table {
     fn from_batch(spec: &ChartSpec, b: &RecordBatch) -> Result<Table> {
         let need = |name: &str| -> Result<()> {
             if b.column_by_name(name).is_none() {
-                return Err(chart_error(spec, format!("the query returns no column `{name}`")));
+                return Err(chart_error(
+                    spec,
+                    format!("the query returns no column `{name}`"),
+                ));
             }
             Ok(())
         };
@@ -335,7 +349,8 @@ fn distinct(values: &[String]) -> Vec<String> {
 
 type Area<DB> = DrawingArea<DB, Shift>;
 type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn font(size: u32) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FONT), size as f64, FontStyle::Normal)
@@ -395,7 +410,9 @@ fn draw<DB: DrawingBackend>(
     title_area.draw(&Text::new(
         spec.title.clone(),
         (16, 12),
-        bold(20).color(&palette::INK).pos(Pos::new(HPos::Left, VPos::Top)),
+        bold(20)
+            .color(&palette::INK)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
     ))?;
     match (table, no_data) {
         (Some(t), None) => match spec.kind {
@@ -422,7 +439,10 @@ fn draw<DB: DrawingBackend>(
 }
 
 /// A horizontal legend band; returns the area below it.
-fn legend<DB: DrawingBackend>(area: &Area<DB>, names: &[String]) -> std::result::Result<Area<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+fn legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    names: &[String],
+) -> std::result::Result<Area<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     if names.len() <= 1 {
         return Ok(area.clone());
     }
@@ -437,7 +457,10 @@ fn legend<DB: DrawingBackend>(area: &Area<DB>, names: &[String]) -> std::result:
             x = 16;
             y += 20;
         }
-        area.draw(&Rectangle::new([(x, y + 2), (x + 12, y + 14)], palette::colour(name).filled()))?;
+        area.draw(&Rectangle::new(
+            [(x, y + 2), (x + 12, y + 14)],
+            palette::colour(name).filled(),
+        ))?;
         area.draw(&Text::new(
             name.clone(),
             (x + 17, y + 1),
@@ -458,7 +481,10 @@ fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         hi = lo + 1.0;
     }
     let pad = (hi - lo) * 0.12;
-    (if lo < 0.0 { lo - pad } else { 0.0 }, if hi > 0.0 { hi + pad } else { 0.0 })
+    (
+        if lo < 0.0 { lo - pad } else { 0.0 },
+        if hi > 0.0 { hi + pad } else { 0.0 },
+    )
 }
 
 /// Category labels along the x axis at integer positions, rotated when crowded.
@@ -475,12 +501,20 @@ fn x_category_labels<DB: DrawingBackend>(
     let f: TextStyle = font(12).into();
     let widest = categories
         .iter()
-        .map(|c| root.estimate_text_size(c, &f).map(|s| s.0 as i32).unwrap_or(0))
+        .map(|c| {
+            root.estimate_text_size(c, &f)
+                .map(|s| s.0 as i32)
+                .unwrap_or(0)
+        })
         .max()
         .unwrap_or(0);
     let every = ((widest + 8) as f64 / slot as f64).ceil().max(1.0) as usize;
     let rotate = every > 1 && n <= 40;
-    let every = if rotate { ((16 / slot.max(1)) as usize).max(1) } else { every };
+    let every = if rotate {
+        ((16 / slot.max(1)) as usize).max(1)
+    } else {
+        every
+    };
     let (ox, oy) = root.get_base_pixel();
     for (i, c) in categories.iter().enumerate() {
         if i % every != 0 {
@@ -506,9 +540,19 @@ fn x_category_labels<DB: DrawingBackend>(
     Ok(())
 }
 
-fn grouped(t: &Table) -> (Vec<String>, Vec<String>, BTreeMap<(usize, usize), (f64, String)>) {
+fn grouped(
+    t: &Table,
+) -> (
+    Vec<String>,
+    Vec<String>,
+    BTreeMap<(usize, usize), (f64, String)>,
+) {
     let categories = distinct(&t.x);
-    let series = t.series.as_ref().map(|s| distinct(s)).unwrap_or_else(|| vec![String::new()]);
+    let series = t
+        .series
+        .as_ref()
+        .map(|s| distinct(s))
+        .unwrap_or_else(|| vec![String::new()]);
     let mut cells = BTreeMap::new();
     for i in 0..t.x.len() {
         let Some(y) = t.y[i] else { continue };
@@ -532,7 +576,12 @@ fn series_colour(series: &[String], s: usize, single: RGBColor) -> RGBColor {
     }
 }
 
-fn bars<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table, horizontal: bool) -> DrawResult<DB> {
+fn bars<DB: DrawingBackend>(
+    area: &Area<DB>,
+    spec: &ChartSpec,
+    t: &Table,
+    horizontal: bool,
+) -> DrawResult<DB> {
     let (categories, series, cells) = grouped(t);
     let plot = legend(area, if series.len() > 1 { &series } else { &[] })?;
     let (lo, hi) = y_range(cells.values().map(|v| v.0));
@@ -557,7 +606,7 @@ fn bars<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table, horizo
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
-            .light_line_style(palette::GRID)
+            .light_line_style(TRANSPARENT)
             .bold_line_style(palette::GRID)
             .x_desc(spec.y_label.as_str())
             .axis_desc_style(font(14).color(&palette::INK))
@@ -580,12 +629,20 @@ fn bars<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table, horizo
                 [(0.0, top), (*y, top + width * 0.92)],
                 colour.filled(),
             )))?;
-            let text = if label.is_empty() { bar_value(*y, &spec.unit) } else { label.clone() };
+            let text = if label.is_empty() {
+                bar_value(*y, &spec.unit)
+            } else {
+                label.clone()
+            };
             if series.len() <= 2 {
                 let (px, py) = chart.backend_coord(&(*y, top + width * 0.46));
                 let h = if *y >= 0.0 { HPos::Left } else { HPos::Right };
                 let dx = if *y >= 0.0 { 4 } else { -4 };
-                plot.draw(&Text::new(text, (px - ox + dx, py - oy), text_style(11, palette::MUTED, h, VPos::Center)))?;
+                plot.draw(&Text::new(
+                    text,
+                    (px - ox + dx, py - oy),
+                    text_style(11, palette::MUTED, h, VPos::Center),
+                ))?;
             }
         }
         return Ok(());
@@ -601,7 +658,7 @@ fn bars<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table, horizo
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .light_line_style(palette::GRID)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(palette::GRID)
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(14).color(&palette::INK))
@@ -618,27 +675,45 @@ fn bars<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table, horizo
             [(left + width * 0.04, 0.0), (left + width * 0.96, *y)],
             colour.filled(),
         )))?;
-        let text = if label.is_empty() { bar_value(*y, &spec.unit) } else { label.clone() };
+        let text = if label.is_empty() {
+            bar_value(*y, &spec.unit)
+        } else {
+            label.clone()
+        };
         if series.len() <= 2 || !label.is_empty() {
             let (px, py) = chart.backend_coord(&(left + width / 2.0, *y));
             let v = if *y >= 0.0 { VPos::Bottom } else { VPos::Top };
             let dy = if *y >= 0.0 { -3 } else { 3 };
-            plot.draw(&Text::new(text, (px - ox, py - oy + dy), text_style(12, palette::INK, HPos::Center, v)))?;
+            plot.draw(&Text::new(
+                text,
+                (px - ox, py - oy + dy),
+                text_style(12, palette::INK, HPos::Center, v),
+            ))?;
         }
     }
     Ok(())
 }
 
 /// Height of the x label band: room for rotated labels when they are crowded.
-fn label_band<DB: DrawingBackend>(area: &Area<DB>, categories: &[String]) -> std::result::Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+fn label_band<DB: DrawingBackend>(
+    area: &Area<DB>,
+    categories: &[String],
+) -> std::result::Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
     let (w, _) = area.dim_in_pixel();
     let slot = (w as f64 - 120.0) / categories.len().max(1) as f64;
     let f: TextStyle = font(12).into();
     let mut widest = 0u32;
     for c in categories {
-        widest = widest.max(area.estimate_text_size(&c.chars().take(22).collect::<String>(), &f)?.0);
+        widest = widest.max(
+            area.estimate_text_size(&c.chars().take(22).collect::<String>(), &f)?
+                .0,
+        );
     }
-    Ok(if widest as f64 + 8.0 > slot { (widest + 40).min(170) } else { 52 })
+    Ok(if widest as f64 + 8.0 > slot {
+        (widest + 40).min(170)
+    } else {
+        52
+    })
 }
 
 fn draw_x_desc<DB: DrawingBackend>(area: &Area<DB>, text: &str) -> DrawResult<DB> {
@@ -669,7 +744,7 @@ fn lines<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -> Dr
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .light_line_style(palette::GRID)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(palette::GRID)
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(14).color(&palette::INK))
@@ -687,7 +762,9 @@ fn lines<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -> Dr
             let (px, py) = chart.backend_coord(&(i as f64, hi));
             let (ox, oy) = plot.get_base_pixel();
             plot.draw(&Text::new(
-                format!("{} {mark}", spec.x_label.split(' ').next().unwrap_or("")).trim().to_string(),
+                format!("{} {mark}", spec.x_label.split(' ').next().unwrap_or(""))
+                    .trim()
+                    .to_string(),
                 (px - ox + 4, py - oy + 2),
                 text_style(11, palette::MUTED, HPos::Left, VPos::Top),
             ))?;
@@ -736,7 +813,7 @@ fn waterfall<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .light_line_style(palette::GRID)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(palette::GRID)
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(14).color(&palette::INK))
@@ -772,7 +849,11 @@ fn waterfall<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -
         } else {
             format!("+{}", bar_value(delta, &spec.unit))
         };
-        area.draw(&Text::new(text, (px - ox, py - oy - 3), text_style(12, palette::INK, HPos::Center, VPos::Bottom)))?;
+        area.draw(&Text::new(
+            text,
+            (px - ox, py - oy - 3),
+            text_style(12, palette::INK, HPos::Center, VPos::Bottom),
+        ))?;
     }
     Ok(())
 }
@@ -804,7 +885,11 @@ fn heatmap<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -> 
     for (r, name) in rows.iter().enumerate() {
         if r % every == 0 {
             let (px, py) = chart.backend_coord(&(-0.5, r as f64));
-            area.draw(&Text::new(name.clone(), (px - ox - 6, py - oy), text_style(11, palette::INK, HPos::Right, VPos::Center)))?;
+            area.draw(&Text::new(
+                name.clone(),
+                (px - ox - 6, py - oy),
+                text_style(11, palette::INK, HPos::Right, VPos::Center),
+            ))?;
         }
     }
     let (x0, _) = chart.backend_coord(&(0.0, 0.0));
@@ -823,7 +908,11 @@ fn heatmap<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -> 
         if cell_w >= 34 && cell_h >= 14 {
             let (px, py) = chart.backend_coord(&(c, r));
             let ink = if v > 0.55 { WHITE } else { palette::INK };
-            area.draw(&Text::new(format!("{:.0}", v * 100.0), (px - ox, py - oy), text_style(10, ink, HPos::Center, VPos::Center)))?;
+            area.draw(&Text::new(
+                format!("{:.0}", v * 100.0),
+                (px - ox, py - oy),
+                text_style(10, ink, HPos::Center, VPos::Center),
+            ))?;
         }
     }
     Ok(())
@@ -846,22 +935,40 @@ fn tiles<DB: DrawingBackend>(area: &Area<DB>, t: &Table) -> DrawResult<DB> {
         let x = margin + c * (tile_w + gap);
         let y = r * (tile_h + gap);
         let colour = palette::status(&statuses[i]);
-        area.draw(&Rectangle::new([(x, y), (x + tile_w, y + tile_h)], RGBColor(248, 249, 250).filled()))?;
-        area.draw(&Rectangle::new([(x, y), (x + 6, y + tile_h)], colour.filled()))?;
+        area.draw(&Rectangle::new(
+            [(x, y), (x + tile_w, y + tile_h)],
+            RGBColor(248, 249, 250).filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(x, y), (x + 6, y + tile_h)],
+            colour.filled(),
+        ))?;
         let label: String = if labels[i].chars().count() > 30 {
             format!("{}…", labels[i].chars().take(29).collect::<String>())
         } else {
             labels[i].clone()
         };
-        area.draw(&Text::new(label, (x + 14, y + 8), text_style(12, palette::MUTED, HPos::Left, VPos::Top)))?;
+        area.draw(&Text::new(
+            label,
+            (x + 14, y + 8),
+            text_style(12, palette::MUTED, HPos::Left, VPos::Top),
+        ))?;
         let value = t.y[i].map_or("no value".to_string(), |v| format_value(v, &units[i]));
         area.draw(&Text::new(
             value,
             (x + 14, y + tile_h / 2),
-            bold(20).color(&palette::INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            bold(20)
+                .color(&palette::INK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        let target = targets[i].map_or("no target".to_string(), |v| format!("target {}", format_value(v, &units[i])));
-        area.draw(&Text::new(target, (x + 14, y + tile_h - 8), text_style(11, palette::MUTED, HPos::Left, VPos::Bottom)))?;
+        let target = targets[i].map_or("no target".to_string(), |v| {
+            format!("target {}", format_value(v, &units[i]))
+        });
+        area.draw(&Text::new(
+            target,
+            (x + 14, y + tile_h - 8),
+            text_style(11, palette::MUTED, HPos::Left, VPos::Bottom),
+        ))?;
     }
     Ok(())
 }

@@ -268,9 +268,7 @@ impl Params {
             return Err("sbg_min_customers must be >= 2".into());
         }
         if self.engagement_window_days <= 0 || !(self.engagement_half_life_days > 0.0) {
-            return Err(
-                "engagement_window_days and engagement_half_life_days must be > 0".into(),
-            );
+            return Err("engagement_window_days and engagement_half_life_days must be > 0".into());
         }
         if !(1..=120).contains(&self.icp_holdout_months) {
             return Err("icp_holdout_months must be between 1 and 120".into());

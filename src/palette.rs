@@ -23,6 +23,20 @@ const CHANNELS: &[(&str, RGBColor)] = &[
     ("all", RGBColor(60, 60, 60)),
 ];
 
+/// Attribution models, one colour each (the rule models in their DESIGN order, then
+/// the data-driven one).
+const MODELS: &[(&str, RGBColor)] = &[
+    ("first_touch", RGBColor(0, 114, 178)),
+    ("lead_creation", RGBColor(86, 180, 233)),
+    ("last_touch", RGBColor(213, 94, 0)),
+    ("linear", RGBColor(153, 153, 153)),
+    ("time_decay", RGBColor(204, 121, 167)),
+    ("position_based", RGBColor(0, 158, 115)),
+    ("w_shaped", RGBColor(230, 159, 0)),
+    ("full_path", RGBColor(117, 112, 179)),
+    ("markov", RGBColor(33, 37, 41)),
+];
+
 /// Colour-blind-safe categorical colours (Okabe-Ito, then Tableau extras).
 pub const CATEGORICAL: &[RGBColor] = &[
     RGBColor(0, 114, 178),
@@ -48,9 +62,9 @@ pub const GRID: RGBColor = RGBColor(225, 228, 232);
 pub const POSITIVE: RGBColor = RGBColor(0, 114, 178);
 pub const NEGATIVE: RGBColor = RGBColor(213, 94, 0);
 
-/// The colour of a channel or series name.
+/// The colour of a channel, attribution model or other series name.
 pub fn colour(name: &str) -> RGBColor {
-    if let Some((_, c)) = CHANNELS.iter().find(|(n, _)| *n == name) {
+    if let Some((_, c)) = CHANNELS.iter().chain(MODELS).find(|(n, _)| *n == name) {
         return *c;
     }
     // FNV-1a: stable across runs and platforms.

@@ -23,8 +23,18 @@ fn esc(s: &str) -> String {
 /// Month label for people: "October 2026".
 fn month_title(month: &str) -> String {
     const NAMES: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let (y, m) = month.split_once('-').unwrap_or((month, "1"));
     let m: usize = m.parse().unwrap_or(1);
@@ -82,7 +92,11 @@ footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:1.5rem}
 
 /// `out/reports/YYYY-MM/index.html`: the monthly report. Self-contained: inline CSS,
 /// the charts as inline SVG, no scripts, no network.
-pub fn run_page(manifest: &Manifest, tables: &[(&str, &RecordBatch)], charts: &[Rendered]) -> String {
+pub fn run_page(
+    manifest: &Manifest,
+    tables: &[(&str, &RecordBatch)],
+    charts: &[Rendered],
+) -> String {
     let month = &manifest.report_month;
     let mut h = String::new();
     let _ = write!(
@@ -204,7 +218,11 @@ fn headline_html(card: &RecordBatch) -> String {
         let Some(row) = rows.iter().find(|r| r[9] == *key) else {
             continue;
         };
-        let status = if row[5].is_empty() { "none" } else { row[5].as_str() };
+        let status = if row[5].is_empty() {
+            "none"
+        } else {
+            row[5].as_str()
+        };
         let target = if row[3] == "–" {
             "no target".to_string()
         } else {

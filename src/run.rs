@@ -12,6 +12,7 @@ use datafusion::arrow::compute::kernels::aggregate::max;
 use datafusion::arrow::datatypes::{Date32Type, TimestampMicrosecondType};
 use serde::Serialize;
 
+use crate::charts::{self, ChartCatalogue};
 use crate::config::{Month, Params};
 use crate::error::{Error, Result};
 use crate::generate::{self, GenerateOptions};
@@ -19,7 +20,6 @@ use crate::load::{self, LoadedData, TableStats};
 use crate::output::Staged;
 use crate::pipeline::{self, EngineOptions, StageReport};
 use crate::report;
-use crate::charts::{self, ChartCatalogue};
 use crate::scorecard::{self, Catalogue};
 
 /// Where the inputs come from.
@@ -320,7 +320,10 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     for chart in &charts {
-        staged.add_report_file(&format!("charts/{}.svg", chart.spec.key), chart.svg.as_bytes())?;
+        staged.add_report_file(
+            &format!("charts/{}.svg", chart.spec.key),
+            chart.svg.as_bytes(),
+        )?;
         staged.add_report_file(&format!("charts/{}.png", chart.spec.key), &chart.png)?;
     }
     staged.add_report_file(

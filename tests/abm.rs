@@ -18,7 +18,8 @@ const INDUSTRIES: &[&str] = &["winner", "b", "c", "d", "e", "f"];
 fn outcomes_fixture(dir: &std::path::Path, seed: u64, win_rate: impl Fn(&str) -> f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut accounts = String::from("account_id,industry,employees,region,technologies\n");
-    let mut opportunities = String::from("opportunity_id,account_id,created_at,closed_at,status,amount\n");
+    let mut opportunities =
+        String::from("opportunity_id,account_id,created_at,closed_at,status,amount\n");
     for i in 0..3000 {
         let industry = INDUSTRIES[rng.gen_range(0..INDUSTRIES.len())];
         let employees = [20, 100, 500, 2000, 9000][rng.gen_range(0..5)];
@@ -26,9 +27,14 @@ fn outcomes_fixture(dir: &std::path::Path, seed: u64, win_rate: impl Fn(&str) ->
         let tech = ["aws", "gcp", ""][rng.gen_range(0..3)];
         writeln!(accounts, "A{i},{industry},{employees},{region},{tech}").unwrap();
         let day = rng.gen_range(0..780);
-        let closed = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(day);
+        let closed =
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(day);
         let created = closed - chrono::Duration::days(60);
-        let status = if rng.gen::<f64>() < win_rate(industry) { "won" } else { "lost" };
+        let status = if rng.gen::<f64>() < win_rate(industry) {
+            "won"
+        } else {
+            "lost"
+        };
         writeln!(opportunities, "O{i},A{i},{created},{closed},{status},1000").unwrap();
     }
     write_tables(
@@ -83,7 +89,9 @@ async fn a_winning_segment_is_found_and_ranked_first() {
     });
     let ctx = session_after_queries(data.path(), "2026-03", &Params::default()).await;
     let (auc, _, verdict) = evaluation(&ctx).await;
-    assert!(auc > 0.75, "auc {auc}");
+    // The best possible ranking of this fixture (winner industry first, the rest tied)
+    // has AUC ~0.70; other features only add noise.
+    assert!(auc > 0.65, "auc {auc}");
     assert_eq!(verdict, "beats random");
     // Every tier-A account is in the winning industry, which tops the lift ranking;
     // tier A wins more than tier D on the held-out closes.
@@ -92,7 +100,11 @@ async fn a_winning_segment_is_found_and_ranked_first() {
         "SELECT COUNT(*) FILTER (WHERE industry <> 'winner'), COUNT(*) FROM account_scores WHERE tier = 'A'",
     )
     .await;
-    let ints = |c: usize| b.column(c).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0);
+    let ints = |c: usize| {
+        b.column(c)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .value(0)
+    };
     assert_eq!(ints(0), 0);
     assert!(ints(1) >= 250, "tier A has about 10% of 3,000 accounts");
     let b = query(

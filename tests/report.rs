@@ -31,12 +31,18 @@ fn chart_keys() -> Vec<String> {
 }
 
 fn assert_well_formed_svg(svg: &str, what: &str) {
-    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{what}");
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{what}"
+    );
     // Balanced elements: every opening tag that is not self-closed has its end tag.
     let opens = svg.matches("<text").count();
     let closes = svg.matches("</text>").count();
     assert_eq!(opens, closes, "{what}: <text> elements balanced");
-    assert!(svg.contains("viewBox") || svg.contains("width=\""), "{what}: sized");
+    assert!(
+        svg.contains("viewBox") || svg.contains("width=\""),
+        "{what}: sized"
+    );
 }
 
 /// Run the demo once per test binary and return its report folder.
@@ -75,14 +81,21 @@ async fn charts_of_empty_or_skipped_tables_say_no_data() {
     let data = tempfile::tempdir().unwrap();
     copy_fixture("funnel", data.path());
     let out = tempfile::tempdir().unwrap();
-    let summary = run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
     let svg = std::fs::read_to_string(summary.report_dir.join("charts/mrr_bridge.svg")).unwrap();
-    assert!(svg.contains("no data: missing input subscriptions"), "{svg}");
+    assert!(
+        svg.contains("no data: missing input subscriptions"),
+        "{svg}"
+    );
     assert!(png_variance(&summary.report_dir.join("charts/mrr_bridge.png")) > 10.0);
-    let svg = std::fs::read_to_string(summary.report_dir.join("charts/roi_maturation.svg")).unwrap();
+    let svg =
+        std::fs::read_to_string(summary.report_dir.join("charts/roi_maturation.svg")).unwrap();
     assert!(svg.contains("no data"), "no spend month is 12 months old");
     for key in chart_keys() {
-        let svg = std::fs::read_to_string(summary.report_dir.join(format!("charts/{key}.svg"))).unwrap();
+        let svg =
+            std::fs::read_to_string(summary.report_dir.join(format!("charts/{key}.svg"))).unwrap();
         assert_well_formed_svg(&svg, &key);
     }
 }
@@ -132,7 +145,11 @@ async fn the_report_loads_in_chromium_with_every_chart() {
         .arg(&url)
         .output()
         .unwrap();
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
     let html = String::from_utf8_lossy(&dom.stdout);
     let stderr = String::from_utf8_lossy(&dom.stderr);
     let console: Vec<&str> = stderr
@@ -142,9 +159,14 @@ async fn the_report_loads_in_chromium_with_every_chart() {
     assert!(console.is_empty(), "console messages: {console:?}");
     for key in chart_keys() {
         let marker = format!("data-chart=\"{key}\"");
-        let at = html.find(&marker).unwrap_or_else(|| panic!("chart {key} missing from the page"));
+        let at = html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("chart {key} missing from the page"));
         let figure = &html[at..html[at..].find("</figure>").map_or(html.len(), |e| at + e)];
-        assert!(figure.contains("<svg"), "chart {key} has no inline SVG in the DOM");
+        assert!(
+            figure.contains("<svg"),
+            "chart {key} has no inline SVG in the DOM"
+        );
     }
     assert!(html.contains("Revenue scorecard"));
 
@@ -159,6 +181,10 @@ async fn the_report_loads_in_chromium_with_every_chart() {
         .arg(&url)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     assert!(png_variance(&shot) > 100.0, "the screenshot is blank");
 }

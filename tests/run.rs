@@ -59,7 +59,7 @@ async fn run_writes_partitions_report_and_manifest() {
         rows[0]
     );
     let html = std::fs::read_to_string(out.path().join("reports/2026-03/index.html")).unwrap();
-    assert!(html.contains("run for 2026-03") && html.contains("funnel_monthly"));
+    assert!(html.contains("Revenue scorecard · March 2026") && html.contains("funnel_monthly"));
 }
 
 #[tokio::test]
@@ -77,8 +77,8 @@ async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
     let first = march(out.path());
     assert_eq!(
         first.len(),
-        10,
-        "funnel x2, attribution x6, scorecard, rejects"
+        16,
+        "funnel x2, attribution x6, ABM x6 (no companies: no lookalikes), scorecard, rejects"
     );
     run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
@@ -213,10 +213,7 @@ async fn partial_data_skips_outputs_and_says_why() {
         "{skipped:?}"
     );
     assert!(
-        skipped.contains(&(
-            "lookalikes".into(),
-            vec!["companies".into()]
-        )),
+        skipped.contains(&("lookalikes".into(), vec!["companies".into()])),
         "{skipped:?}"
     );
     assert_eq!(

@@ -732,8 +732,7 @@ fn account(
         }
         let distinct_known_roles = roles.iter().filter(|r| **r != "unknown").count().max(1);
         let quality = primary.lead_channel.map_or(1.0, |i| CHANNELS[i].quality);
-        let p_win = (0.04
-            + 0.32 * fit
+        let p_win = (0.75 * fit - 0.2
             + 0.075 * (distinct_known_roles as f64 - 1.0)
             + 0.08 * (quality - 1.0))
             .clamp(0.03, 0.85);
@@ -1124,7 +1123,7 @@ fn spend_costs_targets(
             ("nrr", 1.05),
             ("grr", 0.85),
             ("logo_churn_rate", 0.02),
-            ("target_account_engagement", 0.5),
+            ("target_account_engagement", 0.95),
             ("open_committee_coverage", 0.6),
         ];
         if let Some(t) = trailing(&totals.mqls) {
