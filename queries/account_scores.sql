@@ -16,12 +16,7 @@
 --        touched in the engagement window; missing_roles = the roles not engaged, in
 --        that order, ';'-separated (whom a rep should reach next).
 -- grain: account_id
-WITH committee_roles AS (
-    SELECT column1 AS role_order, column2 AS role
-    FROM (VALUES (1, 'economic_buyer'), (2, 'technical_buyer'), (3, 'procurement'),
-                 (4, 'influencer'), (5, 'champion')) r
-),
-recent AS (
+WITH recent AS (
     SELECT
         t.contact_id,
         COUNT(*) AS touches,
@@ -50,16 +45,16 @@ role_status AS (
 ),
 committee AS (
     SELECT
-        a.account_id,
-        CAST(COUNT(s.role) AS BIGINT) AS roles_covered,
-        CAST(COALESCE(SUM(s.engaged), 0) AS BIGINT) AS roles_engaged,
-        COALESCE(array_to_string(
-            array_agg(cr.role ORDER BY cr.role_order) FILTER (WHERE COALESCE(s.engaged, 0) = 0),
-            ';'), '') AS missing_roles
-    FROM accounts a
-    CROSS JOIN committee_roles cr
-    LEFT JOIN role_status s ON s.account_id = a.account_id AND s.role = cr.role
-    GROUP BY a.account_id
+        account_id,
+        COUNT(*) AS roles_covered,
+        SUM(engaged) AS roles_engaged,
+        MAX(CASE WHEN role = 'economic_buyer' THEN engaged END) AS economic_buyer,
+        MAX(CASE WHEN role = 'technical_buyer' THEN engaged END) AS technical_buyer,
+        MAX(CASE WHEN role = 'procurement' THEN engaged END) AS procurement,
+        MAX(CASE WHEN role = 'influencer' THEN engaged END) AS influencer,
+        MAX(CASE WHEN role = 'champion' THEN engaged END) AS champion
+    FROM role_status
+    GROUP BY account_id
 ),
 lookalike AS (
     SELECT
@@ -87,10 +82,15 @@ SELECT
     CAST(l.lookalike_rank AS BIGINT) AS lookalike_rank,
     COALESCE(e.engagement, 0.0) AS engagement,
     CAST(COALESCE(e.touches, 0) AS BIGINT) AS touches_in_window,
-    cm.roles_covered,
-    cm.roles_covered / 5.0 AS committee_coverage,
-    cm.roles_engaged,
-    cm.missing_roles
+    CAST(COALESCE(cm.roles_covered, 0) AS BIGINT) AS roles_covered,
+    COALESCE(cm.roles_covered, 0) / 5.0 AS committee_coverage,
+    CAST(COALESCE(cm.roles_engaged, 0) AS BIGINT) AS roles_engaged,
+    concat_ws(';',
+        CASE WHEN COALESCE(cm.economic_buyer, 0) = 0 THEN 'economic_buyer' END,
+        CASE WHEN COALESCE(cm.technical_buyer, 0) = 0 THEN 'technical_buyer' END,
+        CASE WHEN COALESCE(cm.procurement, 0) = 0 THEN 'procurement' END,
+        CASE WHEN COALESCE(cm.influencer, 0) = 0 THEN 'influencer' END,
+        CASE WHEN COALESCE(cm.champion, 0) = 0 THEN 'champion' END) AS missing_roles
 FROM firmographics f
 LEFT JOIN icp_account_fit fit ON fit.train_set = 'all' AND fit.account_id = f.id
 LEFT JOIN account_value v ON v.account_id = f.id

@@ -29,7 +29,7 @@ tech_rows AS (
     WHERE trim(tech) <> ''
 ),
 tech_lists AS (
-    SELECT source, id, array_agg(technology ORDER BY technology) AS technologies
+    SELECT source, id, array_sort(array_agg(technology)) AS technologies
     FROM tech_rows
     GROUP BY source, id
 ),

@@ -5,8 +5,9 @@
 --        never seen in training weigh 0);
 --   icp_score = 1 / (1 + exp(-icp_logit)), a win probability on the training scale;
 --   tier by score rank among all accounts: A the top 10%, B the next 20%, C the next
---        30%, D the rest (ties share the better tier); top_features: the three
---        levels with the largest positive weights, so a reader sees why.
+--        30%, D the rest (ties share the better tier); top_features (train_set
+--        'all' only): the three levels with the largest positive weights, so a reader
+--        sees why.
 -- grain: train_set, account_id
 -- publish: false
 WITH models AS (
@@ -34,12 +35,27 @@ sums AS (
         train_set,
         account_id,
         -- rounded so that the order of summation cannot split ties
-        round(SUM(weight), 12) AS weight_sum,
-        array_to_string(array_slice(
-            array_agg(feature || '=' || level ORDER BY weight DESC, feature, level)
-                FILTER (WHERE weight > 0), 1, 3), ', ') AS top_features
+        round(SUM(weight), 12) AS weight_sum
     FROM contributions
     GROUP BY train_set, account_id
+),
+top_ranked AS (
+    SELECT
+        account_id,
+        feature || '=' || level AS contribution,
+        ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY weight DESC, feature, level) AS r
+    FROM contributions
+    WHERE train_set = 'all' AND weight > 0
+),
+top3 AS (
+    SELECT
+        account_id,
+        concat_ws(', ', MAX(CASE WHEN r = 1 THEN contribution END),
+                        MAX(CASE WHEN r = 2 THEN contribution END),
+                        MAX(CASE WHEN r = 3 THEN contribution END)) AS top_features
+    FROM top_ranked
+    WHERE r <= 3
+    GROUP BY account_id
 ),
 scored AS (
     SELECT
@@ -47,9 +63,10 @@ scored AS (
         s.account_id,
         CASE WHEN m.p0 <= 0 OR m.p0 >= 1 THEN m.p0
              ELSE 1.0 / (1.0 + exp(-(ln(m.p0 / (1 - m.p0)) + s.weight_sum))) END AS icp_score,
-        s.top_features
+        t.top_features
     FROM sums s
     JOIN models m ON m.train_set = s.train_set
+    LEFT JOIN top3 t ON s.train_set = 'all' AND t.account_id = s.account_id
 ),
 ranked AS (
     SELECT

@@ -1,85 +1,79 @@
--- lookalike_scores: how closely each prospect resembles the best customers. Helper
--- for account_scores (CRM accounts) and lookalikes (the companies universe).
+-- lookalike_scores: how closely each prospect (lookalike_profiles) resembles the best
+-- customers. Helper for account_scores (CRM accounts) and lookalikes (the companies
+-- universe).
 --   seeds: the params.lookalike_seed_customers accounts of highest value
---        (account_value: realised revenue, or won amount without subscriptions);
---   prospects: accounts that never were customers, and companies not linked to an
---        account that was;
+--        (account_value: realised revenue, or won amount without subscriptions),
+--        seed_rank 1 = the most valuable;
 --   similarity(prospect, seed) = (same industry + same size_band + same region
 --        + Jaccard of the technology sets) / 4, in [0, 1]; two empty technology sets
 --        count as identical;
 --   lookalike_score = the highest similarity to any seed; lookalike_of = that seed
 --        (the most valuable one among equals).
--- Computed per distinct profile (industry, size_band, region, technologies), so the
--- cost grows with the number of profiles x seeds, not with the universe.
+-- Computed per profile x seed. The best seed is found with one MAX over a key that
+-- orders by similarity (to 1e-9), then by seed value: similarity x 1e9 x 1e6 +
+-- (1e6 - seed_rank).
 -- grain: source, id
 -- publish: false
 WITH seeds AS (
-    SELECT v.account_id, v.value, f.industry, f.size_band, f.region, f.tech_key
+    SELECT v.account_id, v.seed_rank, f.industry, f.size_band, f.region, f.tech_key,
+           COALESCE(cardinality(string_to_array(NULLIF(f.tech_key, ''), ';')), 0) AS n_techs
     FROM (
-        SELECT account_id, value,
-               ROW_NUMBER() OVER (ORDER BY value DESC, account_id) AS value_rank
+        SELECT account_id,
+               ROW_NUMBER() OVER (ORDER BY value DESC, account_id) AS seed_rank
         FROM account_value
         WHERE was_customer AND value > 0
     ) v
     JOIN firmographics f ON f.source = 'account' AND f.id = v.account_id
     CROSS JOIN params p
-    WHERE v.value_rank <= p.lookalike_seed_customers
-),
-prospects AS (
-    SELECT f.source, f.id, f.industry, f.size_band, f.region, f.tech_key
-    FROM firmographics f
-    LEFT JOIN account_value v ON v.account_id = f.account_id
-    WHERE NOT COALESCE(v.was_customer, false)
+    WHERE v.seed_rank <= p.lookalike_seed_customers
 ),
 profiles AS (
-    SELECT DISTINCT industry, size_band, region, tech_key FROM prospects
+    SELECT DISTINCT profile_id, industry, size_band, region, tech_key,
+           COALESCE(cardinality(string_to_array(NULLIF(tech_key, ''), ';')), 0) AS n_techs
+    FROM lookalike_profiles
 ),
 profile_techs AS (
-    SELECT industry, size_band, region, tech_key, unnest(string_to_array(tech_key, ';')) AS technology
+    SELECT profile_id, unnest(string_to_array(tech_key, ';')) AS technology
     FROM profiles WHERE tech_key <> ''
 ),
 seed_techs AS (
-    SELECT account_id, unnest(string_to_array(tech_key, ';')) AS technology
+    SELECT seed_rank, unnest(string_to_array(tech_key, ';')) AS technology
     FROM seeds WHERE tech_key <> ''
 ),
 shared AS (
-    SELECT pt.industry, pt.size_band, pt.region, pt.tech_key, st.account_id, COUNT(*) AS shared_techs
+    SELECT pt.profile_id, st.seed_rank, COUNT(*) AS shared_techs
     FROM profile_techs pt
     JOIN seed_techs st ON st.technology = pt.technology
-    GROUP BY pt.industry, pt.size_band, pt.region, pt.tech_key, st.account_id
+    GROUP BY pt.profile_id, st.seed_rank
 ),
 pairs AS (
     SELECT
-        pr.industry, pr.size_band, pr.region, pr.tech_key,
-        s.account_id AS seed_id,
-        s.value AS seed_value,
+        pr.profile_id,
+        s.seed_rank,
         (CASE WHEN pr.industry = s.industry THEN 1.0 ELSE 0.0 END
          + CASE WHEN pr.size_band = s.size_band THEN 1.0 ELSE 0.0 END
          + CASE WHEN pr.region = s.region THEN 1.0 ELSE 0.0 END
          + CASE
-               WHEN pr.tech_key = '' AND s.tech_key = '' THEN 1.0
+               WHEN pr.n_techs + s.n_techs = 0 THEN 1.0
                ELSE CAST(COALESCE(sh.shared_techs, 0) AS DOUBLE)
-                    / (COALESCE(cardinality(string_to_array(NULLIF(pr.tech_key, ''), ';')), 0)
-                       + COALESCE(cardinality(string_to_array(NULLIF(s.tech_key, ''), ';')), 0)
-                       - COALESCE(sh.shared_techs, 0))
+                    / (pr.n_techs + s.n_techs - COALESCE(sh.shared_techs, 0))
            END) / 4.0 AS similarity
     FROM profiles pr
     CROSS JOIN seeds s
-    LEFT JOIN shared sh
-        ON sh.industry = pr.industry AND sh.size_band = pr.size_band
-       AND sh.region = pr.region AND sh.tech_key = pr.tech_key
-       AND sh.account_id = s.account_id
+    LEFT JOIN shared sh ON sh.profile_id = pr.profile_id AND sh.seed_rank = s.seed_rank
 ),
 best AS (
     SELECT
-        industry, size_band, region, tech_key,
-        MAX(similarity) AS lookalike_score,
-        first_value(seed_id ORDER BY similarity DESC, seed_value DESC, seed_id) AS lookalike_of
+        profile_id,
+        MAX(CAST(round(similarity * 1e9) AS BIGINT) * 1000000 + (1000000 - seed_rank)) AS best_key
     FROM pairs
-    GROUP BY industry, size_band, region, tech_key
+    GROUP BY profile_id
 )
-SELECT p.source, p.id, b.lookalike_score, b.lookalike_of
-FROM prospects p
-JOIN best b
-    ON b.industry = p.industry AND b.size_band = p.size_band
-   AND b.region = p.region AND b.tech_key = p.tech_key
+SELECT
+    p.source,
+    p.id,
+    CAST(b.best_key / 1000000 AS DOUBLE) / 1e9 AS lookalike_score,
+    s.account_id AS lookalike_of
+FROM lookalike_profiles p
+JOIN best b ON b.profile_id = p.profile_id
+JOIN seeds s ON s.seed_rank = 1000000 - b.best_key % 1000000

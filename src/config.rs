@@ -273,8 +273,8 @@ impl Params {
         if !(1..=120).contains(&self.icp_holdout_months) {
             return Err("icp_holdout_months must be between 1 and 120".into());
         }
-        if self.lookalike_seed_customers < 1 {
-            return Err("lookalike_seed_customers must be >= 1".into());
+        if !(1..=100_000).contains(&self.lookalike_seed_customers) {
+            return Err("lookalike_seed_customers must be between 1 and 100000".into());
         }
         unit("gross_margin", self.gross_margin)?;
         unit("annual_discount_rate", self.annual_discount_rate)?;
