@@ -33,7 +33,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::palette;
 use crate::pipeline::sql_identifiers;
 use crate::scorecard::format_value;
@@ -88,21 +88,10 @@ pub struct ChartCatalogue {
     pub charts: Vec<ChartSpec>,
 }
 
-const EMBEDDED: &str = include_str!("../reports/charts.toml");
-
 impl ChartCatalogue {
     /// `DIR/charts.toml` when given and present, else the embedded catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, ChartCatalogue)> {
-        let (path, text) = match dir.map(|d| d.join("charts.toml")) {
-            Some(p) if p.exists() => {
-                let text = std::fs::read_to_string(&p).at(&p)?;
-                (p, text)
-            }
-            _ => (
-                PathBuf::from("reports/charts.toml (embedded)"),
-                EMBEDDED.to_string(),
-            ),
-        };
+        let (path, text) = crate::pipeline::report_file(dir, "charts.toml")?;
         let catalogue: ChartCatalogue = toml::from_str(&text).map_err(|e| Error::Config {
             file: path.clone(),
             message: e.to_string(),

@@ -20,7 +20,7 @@
 //! views over the loaded tables that drop later rows and reopen deals closed later.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +39,20 @@ use crate::load::LoadedData;
 
 pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// A report definition file (`scorecard.toml`, `charts.toml`): `DIR/<name>` when
+/// `--reports DIR` is given and holds it, else the embedded `reports/<name>`.
+pub fn report_file(dir: Option<&Path>, name: &str) -> Result<(PathBuf, String)> {
+    if let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+        let text = std::fs::read_to_string(&path).at(&path)?;
+        return Ok((path, text));
+    }
+    let (file, text) = embedded::REPORTS
+        .iter()
+        .find(|(f, _)| f.ends_with(name))
+        .ok_or_else(|| Error::Usage(format!("no report definition `{name}`")))?;
+    Ok((PathBuf::from(file), text.to_string()))
 }
 
 /// A Rust model step: reads one materialised table, returns its output table.

@@ -18,7 +18,7 @@ use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
 use crate::config::Month;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -146,25 +146,11 @@ impl Catalogue {
         Ok(catalogue)
     }
 
-    /// The built-in catalogue, or `dir/scorecard.toml`.
+    /// `dir/scorecard.toml` when present, else the built-in catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, Catalogue)> {
-        match dir {
-            Some(dir) => {
-                let path = dir.join("scorecard.toml");
-                let text = std::fs::read_to_string(&path).at(&path)?;
-                Ok((path.clone(), Catalogue::parse(&path, &text)?))
-            }
-            None => {
-                let (file, text) = crate::pipeline::embedded::REPORTS
-                    .iter()
-                    .find(|(f, _)| f.ends_with("scorecard.toml"))
-                    .expect("reports/scorecard.toml is embedded");
-                Ok((
-                    PathBuf::from(file),
-                    Catalogue::parse(Path::new(file), text)?,
-                ))
-            }
-        }
+        let (path, text) = crate::pipeline::report_file(dir, "scorecard.toml")?;
+        let catalogue = Catalogue::parse(&path, &text)?;
+        Ok((path, catalogue))
     }
 }
 

@@ -188,3 +188,54 @@ async fn the_report_loads_in_chromium_with_every_chart() {
     );
     assert!(png_variance(&shot) > 100.0, "the screenshot is blank");
 }
+
+#[tokio::test]
+async fn an_analyst_adds_a_chart_in_toml() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    let reports = tempfile::tempdir().unwrap();
+    std::fs::write(
+        reports.path().join("charts.toml"),
+        r#"
+[[chart]]
+key = "mqls_by_channel"
+title = "MQLs by channel"
+section = "marketing"
+kind = "bars"
+x_label = "Channel"
+y_label = "MQLs"
+sql = "SELECT channel AS x, SUM(mqls) AS y FROM funnel_monthly WHERE channel <> 'all' GROUP BY channel ORDER BY 2 DESC, 1"
+how_to_read = "MQLs entering in the month by lead-source channel."
+"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut j = job(data.path(), out.path(), "2026-03");
+    j.reports = Some(reports.path().to_path_buf());
+    let summary = run::run(&j).await.unwrap();
+    let charts: Vec<String> = std::fs::read_dir(summary.report_dir.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut charts = charts;
+    charts.sort();
+    assert_eq!(charts, ["mqls_by_channel.png", "mqls_by_channel.svg"]);
+    let svg =
+        std::fs::read_to_string(summary.report_dir.join("charts/mqls_by_channel.svg")).unwrap();
+    assert!(
+        svg.contains("MQLs by channel") && svg.contains("email"),
+        "{svg}"
+    );
+    let html = std::fs::read_to_string(summary.report_dir.join("index.html")).unwrap();
+    assert!(html.contains("data-chart=\"mqls_by_channel\""));
+
+    // A chart whose SQL is wrong fails the run with the chart named, before anything
+    // is written.
+    std::fs::write(
+        reports.path().join("charts.toml"),
+        "[[chart]]\nkey = \"broken\"\ntitle = \"t\"\nsection = \"sales\"\nkind = \"bars\"\nsql = \"SELECT nope FROM funnel_monthly\"\nhow_to_read = \"-\"\n",
+    )
+    .unwrap();
+    let err = run::run(&j).await.unwrap_err().to_string();
+    assert!(err.contains("chart `broken`"), "{err}");
+}
