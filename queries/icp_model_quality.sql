@@ -87,4 +87,4 @@ CROSS JOIN params p
 CROSS JOIN train tr
 CROSS JOIN auc_se a
 LEFT JOIN by_tier b ON b.tier = t.tier
-ORDER BY CASE WHEN t.tier = 'all' THEN 0 ELSE 1 END, t.tier
+ORDER BY t.tier

@@ -125,6 +125,9 @@ pub struct RunArgs {
     /// Memory limit for query execution, e.g. 2GiB (operators that can spill do).
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<usize>,
+    /// Folder for spill files under --memory-limit (default: the system temp folder).
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Worker threads (DataFusion target partitions).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -150,6 +153,7 @@ impl RunArgs {
             engine: EngineOptions {
                 threads: self.threads,
                 memory_limit: self.memory_limit,
+                spill_dir: self.spill_dir.clone(),
             },
             reports: self.reports.clone(),
         })

@@ -377,16 +377,19 @@ pub fn validate_table(
     }
     let target = spec.schema();
     let mut typed = Vec::with_capacity(parts.len());
-    let mut faults: Vec<Option<Fault>> = Vec::new();
+    let mut faults = Faults::new();
     let mut origin: Vec<(usize, usize)> = Vec::new(); // (part index, first global row)
-    for (pi, part) in parts.iter().enumerate() {
-        origin.push((pi, faults.len()));
+    let mut rows_so_far = 0;
+    let mut parts = parts;
+    for (pi, part) in parts.iter_mut().enumerate() {
+        origin.push((pi, rows_so_far));
         if part.batches.is_empty() {
             continue;
         }
-        let raw = concat_batches(&part.schema, &part.batches)?;
+        // The raw batches are not needed once converted: free them as we go.
+        let raw = concat_batches(&part.schema, &std::mem::take(&mut part.batches))?;
         let n = raw.num_rows();
-        let mut part_faults: Vec<Option<Fault>> = vec![None; n];
+        let mut part_faults = Faults::new();
         let mut columns = Vec::with_capacity(spec.columns.len());
         for col in spec.columns {
             let source = raw.column_by_name(col.name);
@@ -399,10 +402,20 @@ pub fn validate_table(
             })?;
             columns.push(array);
         }
+        drop(raw);
         typed.push(RecordBatch::try_new(target.clone(), columns)?);
-        faults.extend(part_faults);
+        faults.extend(
+            part_faults
+                .into_iter()
+                .map(|(row, f)| (row + rows_so_far, f)),
+        );
+        rows_so_far += n;
     }
-    let batch = concat_batches(&target, &typed)?;
+    let batch = match typed.len() {
+        1 => typed.pop().expect("one batch"),
+        _ => concat_batches(&target, &typed)?,
+    };
+    drop(typed);
     check_rows(spec, &batch, &mut faults);
     check_keys(spec, &batch, earlier, &mut faults);
 
@@ -416,10 +429,10 @@ pub fn validate_table(
         ..Default::default()
     };
     let mut rejects = Vec::new();
-    let mut keep = Vec::with_capacity(batch.num_rows());
-    for (row, fault) in faults.into_iter().enumerate() {
-        keep.push(fault.is_none());
-        if let Some(f) = fault {
+    let mut keep = vec![true; batch.num_rows()];
+    for (row, f) in faults {
+        keep[row] = false;
+        {
             let (pi, local) = part_of(row);
             *stats
                 .rejected_by_reason
@@ -435,7 +448,11 @@ pub fn validate_table(
             });
         }
     }
-    let batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
+    let batch = if rejects.is_empty() {
+        batch
+    } else {
+        filter_record_batch(&batch, &BooleanArray::from(keep))?
+    };
     stats.rejected = rejects.len();
     stats.loaded = batch.num_rows();
     Ok((LoadedTable { spec, batch, stats }, rejects))
@@ -482,20 +499,22 @@ struct Fault {
     raw: String,
 }
 
+/// Row faults by row number; a row keeps its first fault. Sparse, because faults are
+/// rare and tables can have tens of millions of rows.
+type Faults = BTreeMap<usize, Fault>;
+
 fn fault(
-    faults: &mut [Option<Fault>],
+    faults: &mut Faults,
     row: usize,
     column: &'static str,
     reason: impl Into<String>,
     raw: impl Into<String>,
 ) {
-    if faults[row].is_none() {
-        faults[row] = Some(Fault {
-            column,
-            reason: reason.into(),
-            raw: raw.into(),
-        });
-    }
+    faults.entry(row).or_insert_with(|| Fault {
+        column,
+        reason: reason.into(),
+        raw: raw.into(),
+    });
 }
 
 /// Convert one raw column (any Arrow type, or absent) to its canonical type. Values
@@ -504,7 +523,7 @@ fn convert_column(
     source: Option<&ArrayRef>,
     len: usize,
     col: &ColumnSpec,
-    faults: &mut [Option<Fault>],
+    faults: &mut Faults,
 ) -> std::result::Result<ArrayRef, String> {
     let target = col.kind.data_type();
     // Fast path: typed sources (Parquet) whose type converts losslessly.
@@ -536,6 +555,23 @@ fn convert_column(
         None => None,
     };
     let strings = strings.as_ref().map(|a| a.as_string::<i32>());
+    // Fast path for text that is already clean (trimmed, no empty strings) and enums
+    // already in their canonical spelling: keep the array instead of copying it.
+    if let Some(s) = strings {
+        let clean = match col.kind {
+            Kind::Text => s
+                .iter()
+                .flatten()
+                .all(|v| !v.is_empty() && v.trim().len() == v.len()),
+            Kind::Enum(values) => s.iter().flatten().all(|v| values.contains(&v)),
+            _ => false,
+        };
+        if clean && (col.default.is_none() || s.null_count() == 0) {
+            let array: ArrayRef = Arc::new(s.clone());
+            check_missing(&array, col, faults);
+            return Ok(array);
+        }
+    }
     let value = |row: usize| -> Option<&str> {
         let s = strings?;
         if s.is_null(row) {
@@ -607,7 +643,7 @@ fn convert_column(
     })
 }
 
-fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut [Option<Fault>]) {
+fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut Faults) {
     if col.required && array.null_count() > 0 {
         for row in 0..array.len() {
             if array.is_null(row) {
@@ -711,14 +747,14 @@ fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
 }
 
 /// Row rules that relate columns of one row.
-fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>]) {
+fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
     let money = |name: &str| {
         batch.column_by_name(name).map(|a| {
             a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
                 .clone()
         })
     };
-    let negative = |name: &'static str, faults: &mut [Option<Fault>]| {
+    let negative = |name: &'static str, faults: &mut Faults| {
         if let Some(values) = money(name) {
             for row in 0..values.len() {
                 if values.is_valid(row) && values.value(row) < 0 {
@@ -794,17 +830,12 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut [Option<Fault>
 }
 
 /// Duplicate primary keys and dangling foreign keys.
-fn check_keys(
-    spec: &TableSpec,
-    batch: &RecordBatch,
-    earlier: &LoadedData,
-    faults: &mut [Option<Fault>],
-) {
+fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, faults: &mut Faults) {
     if let Some(pk) = spec.primary_key {
         let ids = strings(batch, pk).expect("primary key column");
         let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
         for row in 0..ids.len() {
-            if faults[row].is_some() || ids.is_null(row) {
+            if faults.contains_key(&row) || ids.is_null(row) {
                 continue;
             }
             if !seen.insert(ids.value(row)) {

@@ -239,7 +239,10 @@ fn query_deps(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     pub threads: Option<usize>,
+    /// Memory pool size for query execution; operators that can spill do.
     pub memory_limit: Option<usize>,
+    /// Where spill files go (default: the system temp folder).
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 /// A DataFusion session with the engine settings applied.
@@ -251,6 +254,16 @@ pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        // Hash joins cannot spill in this DataFusion version. Sort-merge joins could,
+        // but with join filters they panic in 55.2 (apache/datafusion#18787), so the
+        // pool must hold the largest hash-join build side (docs/benchmarks.md).
+        // Each sort reserves this much up front for merging its spills; the default
+        // (10 MiB per sort and partition) starves small pools.
+        config.options_mut().execution.sort_spill_reservation_bytes = 1 << 20;
+    }
+    if let Some(dir) = &engine.spill_dir {
+        std::fs::create_dir_all(dir).at(dir)?;
+        runtime = runtime.with_temp_file_path(dir.clone());
     }
     Ok(SessionContext::new_with_config_rt(
         config,
@@ -348,21 +361,46 @@ pub struct QueryResult {
     pub batch: RecordBatch,
 }
 
+/// What to keep of the helper (unpublished) results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Helpers {
+    /// Drop each once the last query reading it has run (the monthly job).
+    Drop,
+    /// Keep them registered in the session (tests and ad-hoc queries read them).
+    Keep,
+}
+
 /// Run the queries in dependency order; `absent` are the input tables not present.
 pub async fn run_queries(
     ctx: &SessionContext,
     mut queries: Vec<Query>,
     absent: &[&str],
     params: &Params,
+    helpers: Helpers,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
     queries.extend(model_steps());
     let queries = dependency_order(queries)?;
     let deps = query_deps(&queries);
+    // Helper (unpublished) results are dropped once the last query reading them has
+    // run, so a large intermediate (journeys, spans) does not stay in memory.
+    let mut readers_left: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in deps.values().flatten() {
+        *readers_left.entry(d.as_str()).or_default() += 1;
+    }
     let mut missing_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut results = Vec::new();
+    let mut results: Vec<QueryResult> = Vec::new();
     let mut reports = Vec::new();
     for query in queries {
+        let done_with: Vec<String> = deps[&query.name]
+            .iter()
+            .filter(|d| {
+                let left = readers_left.get_mut(d.as_str()).expect("counted");
+                *left -= 1;
+                *left == 0 && helpers == Helpers::Drop
+            })
+            .cloned()
+            .collect();
         progress.set_message(query.name.clone());
         let mut missing: BTreeSet<String> = query
             .requires
@@ -384,6 +422,7 @@ pub async fn run_queries(
                 millis: 0,
                 skipped_for_missing: missing,
             });
+            drop_helpers(ctx, &mut results, &done_with)?;
             progress.inc(1);
             continue;
         }
@@ -414,6 +453,11 @@ pub async fn run_queries(
                 concat_batches(&schema, &batches)?
             }
         };
+        let batch = if query.publish {
+            sort_by_grain(&batch, &query.grain)?
+        } else {
+            batch
+        };
         register_batch(ctx, &query.name, batch.schema(), vec![batch.clone()])?;
         reports.push(StageReport {
             table: query.name.clone(),
@@ -424,9 +468,48 @@ pub async fn run_queries(
             skipped_for_missing: vec![],
         });
         results.push(QueryResult { query, batch });
+        drop_helpers(ctx, &mut results, &done_with)?;
         progress.inc(1);
     }
     Ok((results, reports))
+}
+
+/// Published rows in the order of the table's grain, whatever order the plan produced
+/// (a parallel plan does not always keep a query's ORDER BY), so reruns write the same
+/// bytes.
+fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
+    use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+    let columns: Vec<SortColumn> = grain
+        .iter()
+        .filter_map(|g| batch.column_by_name(g))
+        .map(|c| SortColumn {
+            values: c.clone(),
+            options: None,
+        })
+        .collect();
+    if columns.is_empty() || batch.num_rows() < 2 {
+        return Ok(batch.clone());
+    }
+    let indices = lexsort_to_indices(&columns, None)?;
+    Ok(take_record_batch(batch, &indices)?)
+}
+
+/// Forget the unpublished results in `names`: no query left reads them.
+fn drop_helpers(
+    ctx: &SessionContext,
+    results: &mut Vec<QueryResult>,
+    names: &[String],
+) -> Result<()> {
+    for name in names {
+        if let Some(i) = results
+            .iter()
+            .position(|r| &r.query.name == name && !r.query.publish)
+        {
+            ctx.deregister_table(name.as_str())?;
+            results.remove(i);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

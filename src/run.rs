@@ -215,8 +215,15 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let ctx = pipeline::new_session(&job.engine)?;
     pipeline::register_inputs(&ctx, &loaded, Some((month, &job.params))).await?;
     let bar = progress(queries.len() as u64);
-    let (results, stages) =
-        pipeline::run_queries(&ctx, queries, &loaded.absent, &job.params, &bar).await?;
+    let (results, stages) = pipeline::run_queries(
+        &ctx,
+        queries,
+        &loaded.absent,
+        &job.params,
+        pipeline::Helpers::Drop,
+        &bar,
+    )
+    .await?;
     bar.finish_and_clear();
     timings.insert("queries".to_string(), started.elapsed().as_millis());
 

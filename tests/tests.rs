@@ -8,4 +8,5 @@ mod generator;
 mod loader;
 mod report;
 mod run;
+mod scale;
 mod sql;

@@ -70,6 +70,7 @@ pub async fn session_after_queries(
         queries,
         &loaded.absent,
         params,
+        pipeline::Helpers::Keep,
         &indicatif::ProgressBar::hidden(),
     )
     .await

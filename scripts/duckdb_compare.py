@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""revalign and DuckDB side by side on the heaviest stages, same Parquet inputs.
+
+    scripts/duckdb_compare.py [ACCOUNTS] [--threads N]
+
+Runs `revalign run` on target/bench-data/<ACCOUNTS> (generate it first with
+scripts/bench.py) and reads its per-stage times from the manifest; then loads the same
+Parquet inputs into DuckDB (from PyPI, in memory, the same thread count) and runs
+revalign's own SQL files for the stages below, each materialised as a table like
+revalign does, with two dialect substitutions (`first_value(x ORDER BY ...)` as an
+aggregate is DuckDB's `first(...)`; `arrow_cast(NULL, 'Timestamp(...)')` is
+`CAST(NULL AS TIMESTAMPTZ)`). The report month is the data's last month, so revalign's
+as-of views filter nothing and DuckDB reads the tables directly. Row counts of both
+engines are compared; the ratio is revalign time / DuckDB time per stage.
+"""
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+# Stage chains: journeys + rule attribution, funnel cohorts, MRR movements (with the
+# helpers they read).
+STAGES = [
+    "attribution_spans",
+    "attribution_lead_creation",
+    "attribution_journey",
+    "attribution_credit",
+    "contact_channel",
+    "funnel_monthly",
+    "mrr_account_month",
+    "mrr_movements",
+]
+INPUTS = ["accounts", "contacts", "touches", "lifecycle", "opportunities", "subscriptions", "campaigns"]
+
+
+def duck_sql(sql: str) -> str:
+    sql = re.sub(r"\bfirst_value\(", "first(", sql)
+    sql = sql.replace("""arrow_cast(NULL, 'Timestamp(Microsecond, Some("UTC"))')""", "CAST(NULL AS TIMESTAMPTZ)")
+    return sql
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 2
+    accounts = int(args[0]) if args and args[0].isdigit() else 50000
+    data = Path(f"target/bench-data/{accounts}")
+    out = Path(f"target/bench-out/{accounts}-duckdb-compare")
+    subprocess.run(["target/release/revalign", "run", "--data", data, "--out", out, "--threads", str(threads)],
+                   check=True, stdout=subprocess.DEVNULL)
+    manifest = json.loads(next(out.glob("reports/*/manifest.json")).read_text())
+    rv_ms = {s["table"]: s["millis"] for s in manifest["stages"]}
+    rv_rows = {s["table"]: s["rows"] for s in manifest["stages"]}
+    month = manifest["report_month"]
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    con.execute("SET TimeZone = 'UTC'")
+    started = time.perf_counter()
+    for t in INPUTS:
+        path = data / f"{t}.parquet"
+        con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet('{path}')")
+    load_ms = (time.perf_counter() - started) * 1000
+    p = manifest["params"]
+    y, m = map(int, month.split("-"))
+    ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+    con.execute(
+        f"""CREATE TABLE params AS SELECT
+            DATE '{month}-01' AS report_month,
+            TIMESTAMPTZ '{month}-01 00:00:00+00' AS report_start,
+            TIMESTAMPTZ '{ny}-{nm:02d}-01 00:00:00+00' AS report_end,
+            DATE '{ny}-{nm:02d}-01' AS report_end_date,
+            {p['lookback_days']}::BIGINT AS lookback_days,
+            {p['followup_window_days']}::BIGINT AS followup_window_days,
+            {str(p['include_sales_touches']).lower()} AS include_sales_touches,
+            '{p['path_transform']}' AS path_transform,
+            {p['half_life_days']}::DOUBLE AS half_life_days,
+            {p['position_first']}::DOUBLE AS position_first,
+            {p['position_middle']}::DOUBLE AS position_middle,
+            {p['position_last']}::DOUBLE AS position_last,
+            {p['w_shaped_milestone']}::DOUBLE AS w_shaped_milestone,
+            {p['full_path_milestone']}::DOUBLE AS full_path_milestone,
+            {p['sla_hours']}::DOUBLE AS sla_hours"""
+    )
+    print(f"DuckDB {duckdb.__version__}, {threads} threads; input load {load_ms:.0f} ms "
+          f"(revalign load {manifest['timings_ms']['load']} ms, includes validation)")
+    print("| stage | rows | revalign ms | DuckDB ms | revalign / DuckDB |")
+    print("|---|---|---|---|---|")
+    totals = [0, 0]
+    for stage in STAGES:
+        sql = duck_sql(Path(f"queries/{stage}.sql").read_text())
+        started = time.perf_counter()
+        con.execute(f"CREATE TABLE {stage} AS {sql}")
+        duck_ms = (time.perf_counter() - started) * 1000
+        rows = con.execute(f"SELECT COUNT(*) FROM {stage}").fetchone()[0]
+        same = "" if rows == rv_rows[stage] else f" (revalign {rv_rows[stage]} rows!)"
+        totals[0] += rv_ms[stage]
+        totals[1] += duck_ms
+        print(f"| {stage} | {rows:,}{same} | {rv_ms[stage]:,} | {duck_ms:,.0f} | {rv_ms[stage] / duck_ms:.2f} |")
+    print(f"| total | | {totals[0]:,} | {totals[1]:,.0f} | {totals[0] / totals[1]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
