@@ -30,6 +30,7 @@ STAGES = [
     "attribution_journey",
     "attribution_credit",
     "contact_channel",
+    "opportunity_channel",
     "funnel_monthly",
     "mrr_account_month",
     "mrr_movements",

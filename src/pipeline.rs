@@ -17,7 +17,9 @@
 //! skipped, with the missing tables named, and so is every query that reads it.
 //!
 //! Inputs are seen "as of" the end of the report month: the canonical table names are
-//! views over the loaded tables that drop later rows and reopen deals closed later.
+//! views over the loaded tables that drop later rows and reopen deals closed later
+//! (the event tables `touches` and `lifecycle` are filtered once at registration
+//! instead, because many queries read them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -247,7 +249,9 @@ pub struct EngineOptions {
 
 /// A DataFusion session with the engine settings applied.
 pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
-    let mut config = SessionConfig::new().with_information_schema(true);
+    // DataFusion settings may be tuned with DATAFUSION_* environment variables
+    // (e.g. DATAFUSION_EXECUTION_BATCH_SIZE); flags below override them.
+    let mut config = SessionConfig::from_env()?.with_information_schema(true);
     if let Some(threads) = engine.threads {
         config = config.with_target_partitions(threads.max(1));
     }
@@ -283,11 +287,29 @@ fn register_batch(
     Ok(())
 }
 
+/// The rows of `batch` whose timestamp `column` is before the end of `month`.
+fn before(batch: &RecordBatch, column: &str, month: Month) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{Array, Scalar, TimestampMicrosecondArray};
+    use datafusion::arrow::compute::{filter_record_batch, kernels::cmp::lt};
+    let end = crate::config::date_to_days(month.next().first_day()) as i64 * 86_400_000_000;
+    let end = Scalar::new(TimestampMicrosecondArray::from(vec![end]).with_timezone("UTC"));
+    let ts = batch
+        .column_by_name(column)
+        .expect("canonical timestamp column");
+    let mut keep = lt(ts, &end)?;
+    // NULL timestamps are rejected at load; treat any as not seen.
+    if keep.null_count() > 0 {
+        keep = datafusion::arrow::compute::prep_null_mask_filter(&keep);
+    }
+    if keep.true_count() == batch.num_rows() {
+        return Ok(batch.clone());
+    }
+    Ok(filter_record_batch(batch, &keep)?)
+}
+
 /// How each input table is seen as of the end of the report month (see module docs).
 fn as_of_sql(table: &str) -> Option<&'static str> {
     Some(match table {
-        "touches" => "SELECT t.* FROM input_touches t, params p WHERE t.ts < p.report_end",
-        "lifecycle" => "SELECT l.* FROM input_lifecycle l, params p WHERE l.ts < p.report_end",
         "opportunities" => {
             "SELECT o.opportunity_id, o.account_id, o.created_at,
                     CASE WHEN o.closed_at >= p.report_end THEN NULL ELSE o.closed_at END AS closed_at,
@@ -330,6 +352,14 @@ pub async fn register_inputs(
     }
     for (name, table) in &loaded.tables {
         let batch = table.batch.clone();
+        // The event tables are the largest and read by many queries: filter them once
+        // here (rows at or after the report end are not seen) instead of in a view that
+        // every query would evaluate again.
+        if let (Some((month, _)), "touches" | "lifecycle") = (as_of, *name) {
+            let batch = before(&batch, "ts", month)?;
+            register_batch(ctx, name, batch.schema(), vec![batch])?;
+            continue;
+        }
         match (as_of, as_of_sql(name)) {
             (Some(_), Some(sql)) => {
                 register_batch(ctx, &format!("input_{name}"), batch.schema(), vec![batch])?;
@@ -478,16 +508,27 @@ pub async fn run_queries(
 /// (a parallel plan does not always keep a query's ORDER BY), so reruns write the same
 /// bytes.
 fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
-    use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+    use datafusion::arrow::compute::{
+        lexsort_to_indices, take_record_batch, LexicographicalComparator, SortColumn, SortOptions,
+    };
     let columns: Vec<SortColumn> = grain
         .iter()
         .filter_map(|g| batch.column_by_name(g))
         .map(|c| SortColumn {
             values: c.clone(),
-            options: None,
+            // As SQL's ORDER BY: ascending, NULLs last.
+            options: Some(SortOptions {
+                descending: false,
+                nulls_first: false,
+            }),
         })
         .collect();
     if columns.is_empty() || batch.num_rows() < 2 {
+        return Ok(batch.clone());
+    }
+    // Usually the plan kept the query's ORDER BY: checking is much cheaper than sorting.
+    let comparator = LexicographicalComparator::try_new(&columns)?;
+    if (1..batch.num_rows()).all(|i| comparator.compare(i - 1, i).is_le()) {
         return Ok(batch.clone());
     }
     let indices = lexsort_to_indices(&columns, None)?;
