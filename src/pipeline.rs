@@ -30,7 +30,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
-use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::Serialize;
@@ -257,7 +257,9 @@ pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
     }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
-        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        // Greedy rather than fair: a fair pool splits the memory among spilling
+        // operators up front, which starved sorts that receive one large batch.
+        runtime = runtime.with_memory_pool(Arc::new(GreedyMemoryPool::new(limit)));
         // Hash joins cannot spill in this DataFusion version. Sort-merge joins could,
         // but with join filters they panic in 55.2 (apache/datafusion#18787), so the
         // pool must hold the largest hash-join build side (docs/benchmarks.md).

@@ -68,7 +68,7 @@ async fn a_memory_limited_run_equals_the_unlimited_one() {
     let limited = tempfile::tempdir().unwrap();
     let spill = tempfile::tempdir().unwrap();
     let mut j = job(data.path(), limited.path(), "2026-10");
-    j.engine.memory_limit = Some(64 << 20);
+    j.engine.memory_limit = Some(32 << 20);
     j.engine.spill_dir = Some(spill.path().join("spill"));
     run::run(&j).await.unwrap();
 
