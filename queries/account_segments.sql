@@ -1,7 +1,7 @@
 -- account_segments: the segments of each customer account (accounts with a
 -- subscription), one row per segment type:
---   all; industry ('(unknown)' when empty); size_band by employees (1-49, 50-199,
---   200-999, 1000-4999, 5000+, '(unknown)'); channel = acquisition channel, the
+--   all; industry and size_band as in firmographics ('(unknown)' when empty; size
+--   bands 1-49, 50-199, 200-999, 1000-4999, 5000+); channel = acquisition channel, the
 --   first-touch channel of the account's first won opportunity (first marketing touch
 --   of any account contact in the lookback window before its creation), '(none)'
 --   when there is none.
@@ -33,19 +33,11 @@ first_touch AS (
 )
 SELECT account_id, 'all' AS segment_type, 'all' AS segment FROM customers
 UNION ALL
-SELECT c.account_id, 'industry', COALESCE(a.industry, '(unknown)')
-FROM customers c LEFT JOIN accounts a ON a.account_id = c.account_id
+SELECT c.account_id, 'industry', f.industry
+FROM customers c JOIN firmographics f ON f.source = 'account' AND f.id = c.account_id
 UNION ALL
-SELECT c.account_id, 'size_band',
-    CASE
-        WHEN a.employees IS NULL THEN '(unknown)'
-        WHEN a.employees < 50 THEN '1-49'
-        WHEN a.employees < 200 THEN '50-199'
-        WHEN a.employees < 1000 THEN '200-999'
-        WHEN a.employees < 5000 THEN '1000-4999'
-        ELSE '5000+'
-    END
-FROM customers c LEFT JOIN accounts a ON a.account_id = c.account_id
+SELECT c.account_id, 'size_band', f.size_band
+FROM customers c JOIN firmographics f ON f.source = 'account' AND f.id = c.account_id
 UNION ALL
 SELECT c.account_id, 'channel', COALESCE(f.channel, '(none)')
 FROM customers c LEFT JOIN first_touch f ON f.account_id = c.account_id

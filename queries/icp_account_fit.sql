@@ -13,22 +13,13 @@
 WITH models AS (
     SELECT DISTINCT train_set, overall_win_rate AS p0 FROM icp_feature_weights
 ),
-account_levels AS (
-    SELECT id AS account_id, 'industry' AS feature, industry AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'size_band' AS feature, size_band AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'region' AS feature, region AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'technology' AS feature, unnest(technologies) AS level
-    FROM firmographics WHERE source = 'account' AND technologies IS NOT NULL
-),
 contributions AS (
     SELECT m.train_set, l.account_id, l.feature, l.level, COALESCE(w.weight, 0.0) AS weight
     FROM models m
-    CROSS JOIN account_levels l
+    CROSS JOIN icp_levels l
     LEFT JOIN icp_feature_weights w
         ON w.train_set = m.train_set AND w.feature = l.feature AND w.level = l.level
+    WHERE l.feature <> 'segment'
 ),
 sums AS (
     SELECT

@@ -27,19 +27,6 @@ labelled AS (
     FROM closed c CROSS JOIN params p
     WHERE c.closed_at < p.icp_cutoff
 ),
-levels AS (
-    SELECT id AS account_id, 'industry' AS feature, industry AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'size_band' AS feature, size_band AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'region' AS feature, region AS level FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'segment' AS feature, industry || ' / ' || size_band || ' / ' || region AS level
-    FROM firmographics WHERE source = 'account'
-    UNION ALL
-    SELECT id AS account_id, 'technology' AS feature, unnest(technologies) AS level
-    FROM firmographics WHERE source = 'account' AND technologies IS NOT NULL
-),
 overall AS (
     SELECT train_set, CAST(SUM(won) AS DOUBLE) / COUNT(*) AS p0
     FROM labelled
@@ -54,7 +41,7 @@ counts AS (
         CAST(SUM(l.won) AS BIGINT) AS won,
         AVG(CASE WHEN l.won = 1 THEN CAST(l.amount AS DOUBLE) END) AS avg_deal
     FROM labelled l
-    JOIN levels v ON v.account_id = l.account_id
+    JOIN icp_levels v ON v.account_id = l.account_id
     GROUP BY l.train_set, v.feature, v.level
 ),
 moments AS (

@@ -636,26 +636,7 @@ fn bars<DB: DrawingBackend>(
         }
         return Ok(());
     }
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(16)
-        .margin_right(24)
-        .margin_top(8)
-        .x_label_area_size(label_band(&plot, &categories)?)
-        .y_label_area_size(72)
-        .build_cartesian_2d(-0.5..(n - 0.5), lo..hi)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(palette::GRID)
-        .y_desc(spec.y_label.as_str())
-        .axis_desc_style(font(14).color(&palette::INK))
-        .label_style(font(12).color(&palette::INK))
-        .y_label_formatter(&|v| axis_value(*v, &spec.unit))
-        .draw()?;
-    x_category_labels(&plot, &chart, &categories, lo)?;
-    draw_x_desc(&plot, &spec.x_label)?;
+    let mut chart = category_plot(&plot, spec, &categories, lo, hi)?;
     let (ox, oy) = plot.get_base_pixel();
     for ((c, s), (y, label)) in &cells {
         let left = *c as f64 - group / 2.0 + *s as f64 * width;
@@ -681,6 +662,39 @@ fn bars<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// A plot with the categories along x (at 0, 1, ...) and `lo..hi` on y, its axes,
+/// grid and labels drawn.
+fn category_plot<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    spec: &ChartSpec,
+    categories: &[String],
+    lo: f64,
+    hi: f64,
+) -> std::result::Result<Plot<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = categories.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(16)
+        .margin_right(24)
+        .margin_top(8)
+        .x_label_area_size(label_band(area, categories)?)
+        .y_label_area_size(72)
+        .build_cartesian_2d(-0.5..(n - 0.5), lo..hi)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(palette::GRID)
+        .y_desc(spec.y_label.as_str())
+        .axis_desc_style(font(14).color(&palette::INK))
+        .label_style(font(12).color(&palette::INK))
+        .y_label_formatter(&|v| axis_value(*v, &spec.unit))
+        .draw()?;
+    x_category_labels(area, &chart, categories, lo)?;
+    draw_x_desc(area, &spec.x_label)?;
+    Ok(chart)
 }
 
 /// Height of the x label band: room for rotated labels when they are crowded.
@@ -721,27 +735,7 @@ fn lines<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -> Dr
     let (categories, series, cells) = grouped(t);
     let plot = legend(area, if series.len() > 1 { &series } else { &[] })?;
     let (lo, hi) = y_range(cells.values().map(|v| v.0));
-    let n = categories.len() as f64;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(16)
-        .margin_right(24)
-        .margin_top(8)
-        .x_label_area_size(label_band(&plot, &categories)?)
-        .y_label_area_size(72)
-        .build_cartesian_2d(-0.5..(n - 0.5), lo..hi)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(palette::GRID)
-        .y_desc(spec.y_label.as_str())
-        .axis_desc_style(font(14).color(&palette::INK))
-        .label_style(font(12).color(&palette::INK))
-        .y_label_formatter(&|v| axis_value(*v, &spec.unit))
-        .draw()?;
-    x_category_labels(&plot, &chart, &categories, lo)?;
-    draw_x_desc(&plot, &spec.x_label)?;
+    let mut chart = category_plot(&plot, spec, &categories, lo, hi)?;
     for mark in &spec.marks {
         if let Some(i) = categories.iter().position(|c| c == mark) {
             chart.draw_series(std::iter::once(PathElement::new(
@@ -790,27 +784,7 @@ fn waterfall<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -
         }
     }
     let (lo, hi) = y_range(bars.iter().flat_map(|b| [b.0, b.1]));
-    let n = t.x.len() as f64;
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(16)
-        .margin_right(24)
-        .margin_top(8)
-        .x_label_area_size(label_band(area, &t.x)?)
-        .y_label_area_size(72)
-        .build_cartesian_2d(-0.5..(n - 0.5), lo..hi)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(palette::GRID)
-        .y_desc(spec.y_label.as_str())
-        .axis_desc_style(font(14).color(&palette::INK))
-        .label_style(font(12).color(&palette::INK))
-        .y_label_formatter(&|v| axis_value(*v, &spec.unit))
-        .draw()?;
-    x_category_labels(area, &chart, &t.x, lo)?;
-    draw_x_desc(area, &spec.x_label)?;
+    let mut chart = category_plot(area, spec, &t.x, lo, hi)?;
     let (ox, oy) = area.get_base_pixel();
     for (i, (from, to, is_total)) in bars.iter().enumerate() {
         let colour = if *is_total {

@@ -3,46 +3,18 @@
 
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, Float64Type};
 use revalign::generate::{generate, GenerateOptions};
 use revalign::run;
 
-use crate::util::{job, list_files};
+use crate::util::{job, list_files, read_parquet_rows_rounded};
 
-/// Every row of every Parquet file under `dir`, floats to 9 significant digits (the
-/// order of parallel float sums is not fixed; see README).
+/// Every row of every Parquet file under `dir`, floats to 9 significant digits.
 fn outputs(dir: &Path) -> Vec<(String, Vec<String>)> {
     list_files(dir)
         .into_iter()
         .filter(|f| f.ends_with(".parquet"))
         .map(|f| {
-            let file = std::fs::File::open(dir.join(&f)).unwrap();
-            let reader =
-                datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                    file,
-                )
-                .unwrap()
-                .build()
-                .unwrap();
-            let mut rows = Vec::new();
-            for batch in reader {
-                let batch = batch.unwrap();
-                for r in 0..batch.num_rows() {
-                    let row: Vec<String> = batch
-                        .columns()
-                        .iter()
-                        .map(|c| match c.data_type() {
-                            DataType::Float64 if c.is_valid(r) => {
-                                format!("{:.8e}", c.as_primitive::<Float64Type>().value(r))
-                            }
-                            _ => datafusion::arrow::util::display::array_value_to_string(c, r)
-                                .unwrap(),
-                        })
-                        .collect();
-                    rows.push(row.join("|"));
-                }
-            }
+            let rows = read_parquet_rows_rounded(&dir.join(&f), Some(9));
             (f, rows)
         })
         .collect()

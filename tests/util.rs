@@ -80,6 +80,14 @@ pub async fn session_after_queries(
 
 /// Read every Parquet file under `dir` into one sorted list of rendered rows.
 pub fn read_parquet_rows(path: &Path) -> Vec<String> {
+    read_parquet_rows_rounded(path, None)
+}
+
+/// As `read_parquet_rows`, with Float64 values to `digits` significant digits when
+/// given (the order of parallel float sums is not fixed; see README).
+pub fn read_parquet_rows_rounded(path: &Path, digits: Option<usize>) -> Vec<String> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Float64Type};
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let file = std::fs::File::open(path).unwrap();
     let reader =
@@ -97,12 +105,18 @@ pub fn read_parquet_rows(path: &Path) -> Vec<String> {
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
             .collect();
         for r in 0..batch.num_rows() {
-            rows.push(
-                fmts.iter()
-                    .map(|f| f.value(r).to_string())
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
+            let row: Vec<String> = batch
+                .columns()
+                .iter()
+                .zip(&fmts)
+                .map(|(c, f)| match (digits, c.data_type()) {
+                    (Some(d), DataType::Float64) if c.is_valid(r) => {
+                        format!("{:.*e}", d - 1, c.as_primitive::<Float64Type>().value(r))
+                    }
+                    _ => f.value(r).to_string(),
+                })
+                .collect();
+            rows.push(row.join("|"));
         }
     }
     rows

@@ -481,6 +481,24 @@ fn firmographics(rng: &mut ChaCha8Rng) -> Firmographics {
     }
 }
 
+fn company_row(
+    sink: &mut Sink,
+    n: usize,
+    domain: &str,
+    name: &str,
+    f: &Firmographics,
+) -> Result<()> {
+    sink.text(&company_id(n))
+        .text(domain)
+        .text(name)
+        .text(f.industry.0)
+        .int(f.employees)
+        .text(f.region.0)
+        .text(f.country)
+        .text(&f.techs.join(";"));
+    sink.end_row()
+}
+
 /// Companies of the provider's universe that are not (yet) CRM accounts: the
 /// look-alike prospects. Each draws from its own seeded stream.
 fn prospect_companies(options: &GenerateOptions, sink: &mut Sink) -> Result<()> {
@@ -498,15 +516,7 @@ fn prospect_companies(options: &GenerateOptions, sink: &mut Sink) -> Result<()> 
                 n + 1
             );
             let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
-            sink.text(&company_id(n))
-                .text(&domain)
-                .text(&name)
-                .text(f.industry.0)
-                .int(f.employees)
-                .text(f.region.0)
-                .text(f.country)
-                .text(&f.techs.join(";"));
-            sink.end_row()?;
+            company_row(sink, n, &domain, &name, &f)?;
         }
     }
     Ok(())
@@ -521,14 +531,15 @@ fn account(
     totals: &mut Totals,
     ids: &mut Ids,
 ) -> Result<()> {
+    let firmo = firmographics(rng);
     let Firmographics {
         industry,
         region,
         country,
         employees,
-        techs,
+        ref techs,
         fit_raw,
-    } = firmographics(rng);
+    } = firmo;
     let fit = sigmoid(1.8 * fit_raw - 0.6);
     let is_target = (fit > 0.55 && rng.gen::<f64>() < 0.55) || rng.gen::<f64>() < 0.03;
     let span = ctx.end_us - ctx.start_us;
@@ -556,16 +567,13 @@ fn account(
         .ts(arrival);
     s.accounts.end_row()?;
     // The account is also a company of the data provider's universe.
-    s.companies
-        .text(&company_id(a * COMPANIES_PER_ACCOUNT))
-        .text(&domain)
-        .text(&name)
-        .text(industry.0)
-        .int(employees)
-        .text(region.0)
-        .text(country)
-        .text(&techs.join(";"));
-    s.companies.end_row()?;
+    company_row(
+        &mut s.companies,
+        a * COMPANIES_PER_ACCOUNT,
+        &domain,
+        &name,
+        &firmo,
+    )?;
 
     // Contacts and their marketing journeys.
     let n_contacts = (2 + Poisson::new(1.0 + (employees as f64).ln() / 2.0)
