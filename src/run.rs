@@ -67,6 +67,14 @@ pub struct SkippedEntry {
     pub missing: Vec<String>,
 }
 
+/// One chart of the report; `no_data` says why it shows an empty panel, if it does.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartEntry {
+    pub key: String,
+    pub section: String,
+    pub no_data: Option<String>,
+}
+
 /// `manifest.json`: what went in, what came out, with what settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -81,6 +89,7 @@ pub struct Manifest {
     pub stages: Vec<StageReport>,
     pub outputs: Vec<OutputEntry>,
     pub skipped: Vec<SkippedEntry>,
+    pub charts: Vec<ChartEntry>,
     pub timings_ms: BTreeMap<String, u128>,
 }
 
@@ -320,6 +329,14 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         stages,
         outputs,
         skipped,
+        charts: charts
+            .iter()
+            .map(|c| ChartEntry {
+                key: c.spec.key.clone(),
+                section: c.spec.section.clone(),
+                no_data: c.no_data.clone(),
+            })
+            .collect(),
         timings_ms: timings,
     };
     staged.add_report_file(
