@@ -27,44 +27,32 @@ WITH recent AS (
     WHERE date_part('epoch', p.report_end) - date_part('epoch', t.ts) <= p.engagement_window_days * 86400
     GROUP BY t.contact_id
 ),
-account_engagement AS (
-    SELECT c.account_id, SUM(r.touches) AS touches, SUM(r.engagement) AS engagement
-    FROM contacts c
-    JOIN recent r ON r.contact_id = c.contact_id
-    GROUP BY c.account_id
-),
-role_status AS (
+-- One pass over the contacts and their recent touches gives both the engagement
+-- and the committee.
+contact_status AS (
     SELECT
         c.account_id,
-        c.role,
-        MAX(CASE WHEN r.contact_id IS NOT NULL THEN 1 ELSE 0 END) AS engaged
+        CASE WHEN c.role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
+             THEN c.role END AS committee_role,
+        r.touches,
+        r.engagement
     FROM contacts c
     LEFT JOIN recent r ON r.contact_id = c.contact_id
-    WHERE c.role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
-    GROUP BY c.account_id, c.role
 ),
-committee AS (
+account_status AS (
     SELECT
         account_id,
-        COUNT(*) AS roles_covered,
-        SUM(engaged) AS roles_engaged,
-        MAX(CASE WHEN role = 'economic_buyer' THEN engaged END) AS economic_buyer,
-        MAX(CASE WHEN role = 'technical_buyer' THEN engaged END) AS technical_buyer,
-        MAX(CASE WHEN role = 'procurement' THEN engaged END) AS procurement,
-        MAX(CASE WHEN role = 'influencer' THEN engaged END) AS influencer,
-        MAX(CASE WHEN role = 'champion' THEN engaged END) AS champion
-    FROM role_status
+        SUM(touches) AS touches,
+        SUM(engagement) AS engagement,
+        COUNT(DISTINCT committee_role) AS roles_covered,
+        COUNT(DISTINCT CASE WHEN touches IS NOT NULL THEN committee_role END) AS roles_engaged,
+        MAX(CASE WHEN committee_role = 'economic_buyer' AND touches IS NOT NULL THEN 1 END) AS economic_buyer,
+        MAX(CASE WHEN committee_role = 'technical_buyer' AND touches IS NOT NULL THEN 1 END) AS technical_buyer,
+        MAX(CASE WHEN committee_role = 'procurement' AND touches IS NOT NULL THEN 1 END) AS procurement,
+        MAX(CASE WHEN committee_role = 'influencer' AND touches IS NOT NULL THEN 1 END) AS influencer,
+        MAX(CASE WHEN committee_role = 'champion' AND touches IS NOT NULL THEN 1 END) AS champion
+    FROM contact_status
     GROUP BY account_id
-),
-lookalike AS (
-    SELECT
-        l.id AS account_id,
-        l.lookalike_score,
-        l.lookalike_of,
-        ROW_NUMBER() OVER (ORDER BY l.lookalike_score DESC, v.value DESC, l.id) AS lookalike_rank
-    FROM lookalike_scores l
-    JOIN account_value v ON v.account_id = l.lookalike_of
-    WHERE l.source = 'account'
 )
 SELECT
     f.id AS account_id,
@@ -79,9 +67,9 @@ SELECT
     COALESCE(v.is_customer, false) AS is_customer,
     l.lookalike_score,
     l.lookalike_of,
-    CAST(l.lookalike_rank AS BIGINT) AS lookalike_rank,
-    COALESCE(e.engagement, 0.0) AS engagement,
-    CAST(COALESCE(e.touches, 0) AS BIGINT) AS touches_in_window,
+    l.lookalike_rank,
+    COALESCE(cm.engagement, 0.0) AS engagement,
+    CAST(COALESCE(cm.touches, 0) AS BIGINT) AS touches_in_window,
     CAST(COALESCE(cm.roles_covered, 0) AS BIGINT) AS roles_covered,
     COALESCE(cm.roles_covered, 0) / 5.0 AS committee_coverage,
     CAST(COALESCE(cm.roles_engaged, 0) AS BIGINT) AS roles_engaged,
@@ -94,8 +82,7 @@ SELECT
 FROM firmographics f
 LEFT JOIN icp_account_fit fit ON fit.train_set = 'all' AND fit.account_id = f.id
 LEFT JOIN account_value v ON v.account_id = f.id
-LEFT JOIN lookalike l ON l.account_id = f.id
-LEFT JOIN account_engagement e ON e.account_id = f.id
-LEFT JOIN committee cm ON cm.account_id = f.id
+LEFT JOIN lookalike_scores l ON l.source = 'account' AND l.id = f.id
+LEFT JOIN account_status cm ON cm.account_id = f.id
 WHERE f.source = 'account'
 ORDER BY f.id

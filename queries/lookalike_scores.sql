@@ -8,17 +8,19 @@
 --        + Jaccard of the technology sets) / 4, in [0, 1]; two empty technology sets
 --        count as identical;
 --   lookalike_score = the highest similarity to any seed; lookalike_of = that seed
---        (the most valuable one among equals).
+--        (the most valuable one among equals);
+--   lookalike_rank: 1 = most similar, per source (accounts, companies); equal scores
+--        rank by the value of the seed they resemble, then id.
 -- Computed per profile x seed. The best seed is found with one MAX over a key that
 -- orders by similarity (to 1e-9), then by seed value: similarity x 1e9 x 1e6 +
 -- (1e6 - seed_rank).
 -- grain: source, id
 -- publish: false
 WITH seeds AS (
-    SELECT v.account_id, v.seed_rank, f.industry, f.size_band, f.region, f.tech_key,
+    SELECT v.account_id, v.value, v.seed_rank, f.industry, f.size_band, f.region, f.tech_key,
            COALESCE(cardinality(string_to_array(NULLIF(f.tech_key, ''), ';')), 0) AS n_techs
     FROM (
-        SELECT account_id,
+        SELECT account_id, value,
                ROW_NUMBER() OVER (ORDER BY value DESC, account_id) AS seed_rank
         FROM account_value
         WHERE was_customer AND value > 0
@@ -73,7 +75,10 @@ SELECT
     p.source,
     p.id,
     CAST(b.best_key / 1000000 AS DOUBLE) / 1e9 AS lookalike_score,
-    s.account_id AS lookalike_of
+    s.account_id AS lookalike_of,
+    CAST(ROW_NUMBER() OVER (
+        PARTITION BY p.source
+        ORDER BY b.best_key / 1000000 DESC, s.value DESC, p.id) AS BIGINT) AS lookalike_rank
 FROM lookalike_profiles p
 JOIN best b ON b.profile_id = p.profile_id
 JOIN seeds s ON s.seed_rank = 1000000 - b.best_key % 1000000

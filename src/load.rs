@@ -769,6 +769,21 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
             }
         }
     };
+    let end_before_start = |faults: &mut Faults| {
+        let start = date_col(batch, "start_date");
+        let end = date_col(batch, "end_date");
+        for row in 0..batch.num_rows() {
+            if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
+                fault(
+                    faults,
+                    row,
+                    "end_date",
+                    "end_date before start_date",
+                    format_days(end.value(row)),
+                );
+            }
+        }
+    };
     match spec.name {
         "opportunities" => {
             let created = ts_col(batch, "created_at");
@@ -794,37 +809,11 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
             negative("amount", faults);
         }
         "subscriptions" => {
-            let start = date_col(batch, "start_date");
-            let end = date_col(batch, "end_date");
-            for row in 0..batch.num_rows() {
-                if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
-                    fault(
-                        faults,
-                        row,
-                        "end_date",
-                        "end_date before start_date",
-                        format_days(end.value(row)),
-                    );
-                }
-            }
+            end_before_start(faults);
             negative("mrr", faults);
         }
         "spend" | "costs" => negative("amount", faults),
-        "campaigns" => {
-            let start = date_col(batch, "start_date");
-            let end = date_col(batch, "end_date");
-            for row in 0..batch.num_rows() {
-                if end.is_valid(row) && start.is_valid(row) && end.value(row) < start.value(row) {
-                    fault(
-                        faults,
-                        row,
-                        "end_date",
-                        "end_date before start_date",
-                        format_days(end.value(row)),
-                    );
-                }
-            }
-        }
+        "campaigns" => end_before_start(faults),
         _ => {}
     }
 }

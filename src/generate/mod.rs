@@ -481,6 +481,17 @@ fn firmographics(rng: &mut ChaCha8Rng) -> Firmographics {
     }
 }
 
+/// A made-up company name ending in `suffix`, and its domain.
+fn company_name(rng: &mut ChaCha8Rng, suffix: &str) -> (String, String) {
+    let name = format!(
+        "{}{} {suffix}",
+        NAME_A[rng.gen_range(0..NAME_A.len())],
+        NAME_B[rng.gen_range(0..NAME_B.len())],
+    );
+    let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
+    (name, domain)
+}
+
 fn company_row(
     sink: &mut Sink,
     n: usize,
@@ -509,13 +520,7 @@ fn prospect_companies(options: &GenerateOptions, sink: &mut Sink) -> Result<()> 
                 .wrapping_add((n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let f = firmographics(&mut rng);
-            let name = format!(
-                "{}{} Co {}",
-                NAME_A[rng.gen_range(0..NAME_A.len())],
-                NAME_B[rng.gen_range(0..NAME_B.len())],
-                n + 1
-            );
-            let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
+            let (name, domain) = company_name(&mut rng, &format!("Co {}", n + 1));
             company_row(sink, n, &domain, &name, &f)?;
         }
     }
@@ -545,13 +550,7 @@ fn account(
     let span = ctx.end_us - ctx.start_us;
     let arrival = ctx.start_us + (rng.gen::<f64>() * (span - 30 * DAY) as f64) as i64;
     let account_id = format!("A{:06}", a + 1);
-    let name = format!(
-        "{}{} {}",
-        NAME_A[rng.gen_range(0..NAME_A.len())],
-        NAME_B[rng.gen_range(0..NAME_B.len())],
-        a + 1
-    );
-    let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
+    let (name, domain) = company_name(rng, &(a + 1).to_string());
     let revenue_cents = employees * rng.gen_range(120_000..260_000) * 100;
     s.accounts
         .text(&account_id)
