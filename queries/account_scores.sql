@@ -28,30 +28,32 @@ WITH recent AS (
     GROUP BY t.contact_id
 ),
 -- One pass over the contacts and their recent touches gives both the engagement
--- and the committee.
-contact_status AS (
+-- and the committee (committee_role NULL: not a committee role).
+role_status AS (
     SELECT
         c.account_id,
         CASE WHEN c.role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
              THEN c.role END AS committee_role,
-        r.touches,
-        r.engagement
+        SUM(r.touches) AS touches,
+        SUM(r.engagement) AS engagement,
+        MAX(CASE WHEN r.contact_id IS NOT NULL THEN 1 ELSE 0 END) AS engaged
     FROM contacts c
     LEFT JOIN recent r ON r.contact_id = c.contact_id
+    GROUP BY 1, 2
 ),
 account_status AS (
     SELECT
         account_id,
         SUM(touches) AS touches,
         SUM(engagement) AS engagement,
-        COUNT(DISTINCT committee_role) AS roles_covered,
-        COUNT(DISTINCT CASE WHEN touches IS NOT NULL THEN committee_role END) AS roles_engaged,
-        MAX(CASE WHEN committee_role = 'economic_buyer' AND touches IS NOT NULL THEN 1 END) AS economic_buyer,
-        MAX(CASE WHEN committee_role = 'technical_buyer' AND touches IS NOT NULL THEN 1 END) AS technical_buyer,
-        MAX(CASE WHEN committee_role = 'procurement' AND touches IS NOT NULL THEN 1 END) AS procurement,
-        MAX(CASE WHEN committee_role = 'influencer' AND touches IS NOT NULL THEN 1 END) AS influencer,
-        MAX(CASE WHEN committee_role = 'champion' AND touches IS NOT NULL THEN 1 END) AS champion
-    FROM contact_status
+        COUNT(committee_role) AS roles_covered,
+        SUM(CASE WHEN committee_role IS NOT NULL THEN engaged END) AS roles_engaged,
+        MAX(CASE WHEN committee_role = 'economic_buyer' THEN engaged END) AS economic_buyer,
+        MAX(CASE WHEN committee_role = 'technical_buyer' THEN engaged END) AS technical_buyer,
+        MAX(CASE WHEN committee_role = 'procurement' THEN engaged END) AS procurement,
+        MAX(CASE WHEN committee_role = 'influencer' THEN engaged END) AS influencer,
+        MAX(CASE WHEN committee_role = 'champion' THEN engaged END) AS champion
+    FROM role_status
     GROUP BY account_id
 )
 SELECT
