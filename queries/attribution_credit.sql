@@ -9,112 +9,9 @@ WITH models AS (
     SELECT * FROM (VALUES ('first_touch'), ('lead_creation'), ('last_touch'), ('linear'),
                           ('time_decay'), ('position_based'), ('w_shaped'), ('full_path')) AS m(model)
 ),
-win AS (
-    SELECT * FROM attribution_journey WHERE journey = 'window'
-),
-window_rules AS (
-    SELECT 'first_touch' AS model, opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN rn = 1 THEN 1.0 ELSE 0.0 END AS credit
-    FROM win
-    UNION ALL
-    SELECT 'last_touch', opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN rn = n THEN 1.0 ELSE 0.0 END
-    FROM win
-    UNION ALL
-    SELECT 'linear', opportunity_id, touch_id, ts, channel, campaign_id, 1.0 / n
-    FROM win
-    UNION ALL
-    SELECT 'time_decay', w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
-           power(2.0, -w.days_before / p.half_life_days)
-               / SUM(power(2.0, -w.days_before / p.half_life_days)) OVER (PARTITION BY w.opportunity_id)
-    FROM win w CROSS JOIN params p
-    UNION ALL
-    SELECT 'position_based', w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
-           CASE
-               WHEN w.n = 1 THEN 1.0
-               WHEN w.n = 2 AND w.rn = 1 THEN p.position_first / (p.position_first + p.position_last)
-               WHEN w.n = 2 THEN p.position_last / (p.position_first + p.position_last)
-               WHEN w.rn = 1 THEN p.position_first
-               WHEN w.rn = w.n THEN p.position_last
-               ELSE p.position_middle / (w.n - 2)
-           END
-    FROM win w CROSS JOIN params p
-),
--- Milestones: FT = first touch, LC = lead-creation touch (FT when there is none),
--- OC = last touch at or before created_at, CW = last touch at or before closed_at.
-milestone_flags AS (
-    SELECT
-        *,
-        CASE WHEN rn = 1 THEN 1 ELSE 0 END
-          + CASE WHEN is_lead_creation OR (NOT has_lead_creation AND rn = 1) THEN 1 ELSE 0 END
-          + CASE WHEN before_creation AND rn = MAX(CASE WHEN before_creation THEN rn END)
-                      OVER (PARTITION BY journey, opportunity_id) THEN 1 ELSE 0 END
-          + CASE WHEN journey = 'revenue' AND rn = n THEN 1 ELSE 0 END AS milestones
-    FROM attribution_journey
-    WHERE journey IN ('milestone', 'revenue')
-),
-milestone_raw AS (
-    SELECT
-        f.*,
-        CASE WHEN f.journey = 'revenue' THEN p.full_path_milestone ELSE p.w_shaped_milestone END AS m,
-        CASE WHEN f.journey = 'revenue' THEN 4 ELSE 3 END AS slots,
-        SUM(CASE WHEN f.milestones = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY f.journey, f.opportunity_id) AS others
-    FROM milestone_flags f CROSS JOIN params p
-),
--- Coinciding milestones add their weights; the rest (1 - slots x m) is shared by the
--- other touches, or goes to the milestones pro rata when there are none: dividing by
--- the total raw weight does both.
-milestone_weighted AS (
-    SELECT
-        journey, opportunity_id, touch_id, ts, channel, campaign_id, milestones,
-        m * milestones + CASE WHEN milestones = 0 THEN (1.0 - slots * m) / others ELSE 0.0 END AS raw
-    FROM milestone_raw
-),
-milestone_rules AS (
-    SELECT journey, opportunity_id, touch_id, ts, channel, campaign_id, milestones,
-           raw / SUM(raw) OVER (PARTITION BY journey, opportunity_id) AS credit
-    FROM milestone_weighted
-),
-lead_creation_rule AS (
-    SELECT 'lead_creation' AS model, opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN is_lead_creation OR (NOT has_lead_creation AND rn = 1) THEN 1.0 ELSE 0.0 END AS credit
-    FROM attribution_journey
-    WHERE journey = 'milestone'
-),
-w_shaped AS (
-    SELECT opportunity_id, touch_id, ts, channel, campaign_id, credit
-    FROM milestone_rules WHERE journey = 'milestone'
-),
-full_path_revenue AS (
-    SELECT opportunity_id, touch_id, ts, channel, campaign_id, credit AS revenue_share
-    FROM milestone_rules WHERE journey = 'revenue'
-),
-full_path AS (
-    SELECT
-        'full_path' AS model,
-        COALESCE(w.opportunity_id, r.opportunity_id) AS opportunity_id,
-        COALESCE(w.touch_id, r.touch_id) AS touch_id,
-        COALESCE(w.ts, r.ts) AS ts,
-        COALESCE(w.channel, r.channel) AS channel,
-        COALESCE(w.campaign_id, r.campaign_id) AS campaign_id,
-        COALESCE(w.credit, 0.0) AS credit,
-        COALESCE(r.revenue_share, 0.0) AS revenue_share
-    FROM w_shaped w
-    FULL OUTER JOIN full_path_revenue r
-        ON r.opportunity_id = w.opportunity_id AND r.touch_id = w.touch_id
-),
-touch_rows AS (
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, credit AS revenue_share FROM window_rules
-    UNION ALL
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, credit AS revenue_share FROM lead_creation_rule
-    UNION ALL
-    SELECT 'w_shaped', opportunity_id, touch_id, ts, channel, campaign_id, credit, credit AS revenue_share FROM w_shaped
-    UNION ALL
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM full_path
-),
 totals AS (
     SELECT model, opportunity_id, SUM(credit) AS credit, SUM(revenue_share) AS revenue_share
-    FROM touch_rows
+    FROM attribution_touch_credit
     GROUP BY model, opportunity_id
 ),
 -- An opportunity whose journey is empty for a model (or, for full_path, whose revenue
@@ -134,7 +31,7 @@ none_rows AS (
     LEFT JOIN totals t ON t.model = m.model AND t.opportunity_id = o.opportunity_id
 ),
 all_rows AS (
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM touch_rows
+    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM attribution_touch_credit
     UNION ALL
     SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share
     FROM none_rows

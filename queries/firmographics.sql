@@ -3,7 +3,7 @@
 --   industry, region: as given, '(unknown)' when empty;
 --   size_band by employees: 1-49, 50-199, 200-999, 1000-4999, 5000+, '(unknown)';
 --   technologies: the `;`-separated list, trimmed, lower-cased, de-duplicated and
---        sorted, NULL when there is none; tech_key is the same list joined by ';'
+--        sorted (firmographic_technologies), NULL when there is none; tech_key is the same list joined by ';'
 --        ('' when none);
 --   company link: a company is the account whose domain matches (lower-cased,
 --        leading 'www.' removed; the smallest account_id when several share one),
@@ -12,25 +12,15 @@
 -- publish: false
 WITH entities AS (
     SELECT 'account' AS source, account_id AS id, name, domain, industry, employees,
-           region, technologies, COALESCE(is_target, false) AS is_target
+           region, COALESCE(is_target, false) AS is_target
     FROM accounts
     UNION ALL
-    SELECT 'company', company_id, name, domain, industry, employees, region,
-           technologies, false
+    SELECT 'company', company_id, name, domain, industry, employees, region, false
     FROM companies
-),
-tech_rows AS (
-    SELECT DISTINCT source, id, lower(trim(tech)) AS technology
-    FROM (
-        SELECT source, id, unnest(string_to_array(technologies, ';')) AS tech
-        FROM entities
-        WHERE technologies IS NOT NULL
-    ) t
-    WHERE trim(tech) <> ''
 ),
 tech_lists AS (
     SELECT source, id, array_sort(array_agg(technology)) AS technologies
-    FROM tech_rows
+    FROM firmographic_technologies
     GROUP BY source, id
 ),
 domain_accounts AS (

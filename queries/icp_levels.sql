@@ -12,5 +12,5 @@ UNION ALL
 SELECT id AS account_id, 'segment' AS feature, industry || ' / ' || size_band || ' / ' || region AS level
 FROM firmographics WHERE source = 'account'
 UNION ALL
-SELECT id AS account_id, 'technology' AS feature, unnest(technologies) AS level
-FROM firmographics WHERE source = 'account' AND technologies IS NOT NULL
+SELECT id AS account_id, 'technology' AS feature, technology AS level
+FROM firmographic_technologies WHERE source = 'account'

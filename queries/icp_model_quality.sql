@@ -63,10 +63,13 @@ auc_se AS (
 tiers AS (
     SELECT column1 AS tier FROM (VALUES ('all'), ('A'), ('B'), ('C'), ('D')) t
 ),
+-- Each test opportunity counts in its tier and in 'all' (one grouped pass; a UNION ALL
+-- with a global aggregate returned the 'all' row twice on Ballista).
 by_tier AS (
-    SELECT 'all' AS tier, COUNT(*) AS opportunities, CAST(COALESCE(SUM(won), 0) AS BIGINT) AS won FROM test
-    UNION ALL
-    SELECT tier, COUNT(*) AS opportunities, CAST(COALESCE(SUM(won), 0) AS BIGINT) AS won FROM test GROUP BY tier
+    SELECT g.tier, COUNT(*) AS opportunities, CAST(COALESCE(SUM(x.won), 0) AS BIGINT) AS won
+    FROM test x
+    JOIN tiers g ON g.tier = x.tier OR g.tier = 'all'
+    GROUP BY g.tier
 )
 SELECT
     t.tier,

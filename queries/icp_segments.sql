@@ -21,7 +21,6 @@ WITH accts AS (
         f.industry,
         f.size_band,
         f.region,
-        f.technologies,
         v.customer_months,
         v.revenue,
         CASE WHEN v.customer_months > 0 THEN 1 ELSE 0 END AS customer,
@@ -44,10 +43,8 @@ members AS (
     SELECT 'technology' AS segment_type, CAST(NULL AS VARCHAR) AS industry, CAST(NULL AS VARCHAR) AS size_band,
            CAST(NULL AS VARCHAR) AS region, technology, technology AS level,
            customer_months, revenue, customer, churned
-    FROM (
-        SELECT unnest(technologies) AS technology, customer_months, revenue, customer, churned
-        FROM accts WHERE technologies IS NOT NULL
-    ) t
+    FROM accts a
+    JOIN firmographic_technologies t ON t.source = 'account' AND t.id = a.account_id
 ),
 segments AS (
     SELECT

@@ -90,8 +90,18 @@ trailing AS (
                                    ROWS BETWEEN 5 PRECEDING AND CURRENT ROW) AS start_6m
     FROM grid
 ),
+-- New customers of the 'all' segment over the trailing three months, summed from `grid`
+-- rather than read from `trailing`: a filter on a PARTITION BY column above a window
+-- trips Ballista (docs/benchmarks.md, Ballista).
 all_segment AS (
-    SELECT month, new_3m AS all_new_3m FROM trailing WHERE segment_type = 'all'
+    SELECT g.month, SUM(h.new_customers) AS all_new_3m
+    FROM grid g
+    JOIN grid h
+        ON h.segment_type = 'all'
+       AND h.month <= g.month
+       AND h.month > CAST(g.month - INTERVAL '3 months' AS DATE)
+    WHERE g.segment_type = 'all'
+    GROUP BY g.month
 ),
 cost_data AS (
     SELECT (SELECT COUNT(*) FROM spend) + (SELECT COUNT(*) FROM costs) AS cost_rows

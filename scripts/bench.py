@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark the full monthly job on generated data at named scales.
 
-    scripts/bench.py SCALE [--runs N] [-- RUN_FLAGS...]
+    scripts/bench.py SCALE [--runs N] [--name NAME] [-- RUN_FLAGS...]
 
 SCALE is `demo` (2,000 accounts, ~0.39M touches), `1m` (5,000 accounts, ~1M touches),
 `10m` (50,000 accounts, ~9.6M touches) or a number of accounts. The data is generated
 once with `revalign generate` and cached in target/bench-data/<accounts>; each run is
 `/usr/bin/time -v revalign run --data ... --out target/bench-out/<accounts>`. Results
 (wall time and peak RSS per run, the manifest's phases and per-stage milliseconds) go
-to target/bench-results/<scale>.json and a summary (median of the runs) is printed as
+to target/bench-results/<scale>[-NAME].json and a summary (median of the runs) is printed as
 a Markdown table row for docs/benchmarks.md. Build first: cargo build --release.
 """
 import json
@@ -84,7 +84,8 @@ def main() -> None:
         "median_stages_ms": dict(sorted(stages.items(), key=lambda kv: -kv[1])),
         "runs_detail": results,
     }
-    dest = Path(f"target/bench-results/{scale}.json")
+    name = f"-{args[args.index('--name') + 1]}" if "--name" in args else ""
+    dest = Path(f"target/bench-results/{scale}{name}.json")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(summary, indent=2))
     walls = ", ".join(f"{r['wall_s']:.1f}" for r in results)

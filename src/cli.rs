@@ -10,9 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use crate::config::{self, Month};
+use crate::engine::{BallistaOptions, EngineOptions, Session};
 use crate::error::{Error, Result};
 use crate::generate::{self, FileFormat, GenerateOptions};
-use crate::pipeline::{self, EngineOptions};
+use crate::pipeline;
 use crate::run::{self, DataSource, RunJob};
 
 #[derive(Debug, Parser)]
@@ -54,7 +55,8 @@ impl Command {
 pub enum Engine {
     /// DataFusion in this process.
     Local,
-    /// An Apache DataFusion Ballista cluster (--scheduler).
+    /// An Apache DataFusion Ballista cluster (--scheduler; without it, an in-process
+    /// scheduler and executor).
     Ballista,
 }
 
@@ -119,9 +121,14 @@ pub struct RunArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = Engine::Local)]
     pub engine: Engine,
-    /// Ballista scheduler, df://HOST:PORT (with --engine ballista).
+    /// Ballista scheduler, df://HOST:PORT (with --engine ballista; default: start one
+    /// in this process).
     #[arg(long)]
     pub scheduler: Option<String>,
+    /// With --engine ballista: folder where tables are handed to the executors, which
+    /// must see the same path (default: the system temp folder).
+    #[arg(long)]
+    pub exchange_dir: Option<PathBuf>,
     /// Memory limit for query execution, e.g. 2GiB (operators that can spill do).
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<usize>,
@@ -135,10 +142,18 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn job(&self) -> Result<RunJob> {
-        if self.engine == Engine::Ballista || self.scheduler.is_some() {
+        if self.engine == Engine::Local && (self.scheduler.is_some() || self.exchange_dir.is_some())
+        {
             return Err(Error::Usage(
-                "--engine ballista / --scheduler: Ballista execution is not available in this build yet; run with the local engine".into(),
+                "--scheduler and --exchange-dir need --engine ballista".into(),
             ));
+        }
+        if let Some(url) = &self.scheduler {
+            if !url.starts_with("df://") {
+                return Err(Error::Usage(format!(
+                    "--scheduler {url:?}: expected df://HOST:PORT"
+                )));
+            }
         }
         let params =
             config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
@@ -154,6 +169,10 @@ impl RunArgs {
                 threads: self.threads,
                 memory_limit: self.memory_limit,
                 spill_dir: self.spill_dir.clone(),
+                ballista: (self.engine == Engine::Ballista).then(|| BallistaOptions {
+                    scheduler: self.scheduler.clone(),
+                    exchange_dir: self.exchange_dir.clone(),
+                }),
             },
             reports: self.reports.clone(),
         })
@@ -365,11 +384,12 @@ pub struct QueryArgs {
 
 impl QueryArgs {
     async fn run(self) -> Result<()> {
-        let ctx = pipeline::new_session(&EngineOptions::default())?;
+        let session = Session::new(&EngineOptions::default()).await?;
         if let Some(data) = &self.data {
             let loaded = run::load_inputs(data, self.staging.as_deref()).await?;
-            pipeline::register_inputs(&ctx, &loaded, None).await?;
+            pipeline::register_inputs(&session, &loaded, None).await?;
         }
+        let ctx = &session.ctx;
         let tables_dir = self.out.join("tables");
         if let Ok(entries) = std::fs::read_dir(&tables_dir) {
             let mut dirs: Vec<_> = entries

@@ -7,6 +7,7 @@
 //! - [`load`]: reading CSV/Parquet/JSON lines, validation, `rejects`;
 //! - [`config`]: parameters and the one-row `params` table;
 //! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
+//! - [`engine`]: where that SQL runs: in this process or on a Ballista cluster;
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
 //! - [`scorecard`]: the aligned scorecard from the metric catalogue in `reports/`;
 //! - [`output`]: Parquet partitions and report files, swapped in atomically;
@@ -18,6 +19,7 @@
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod load;

@@ -85,6 +85,16 @@ impl LoadedData {
     pub fn has(&self, table: &str) -> bool {
         self.tables.contains_key(table)
     }
+    /// Drop the rows of every table but those in `keep`, keeping schemas and stats:
+    /// once the engine holds its own (filtered) copy, the largest inputs are not held
+    /// twice.
+    pub fn release_rows(&mut self, keep: &[&str]) {
+        for (name, table) in self.tables.iter_mut() {
+            if !keep.contains(name) {
+                table.batch = RecordBatch::new_empty(table.batch.schema());
+            }
+        }
+    }
     pub fn rejects_batch(&self) -> Result<RecordBatch> {
         let r = &self.rejects;
         Ok(RecordBatch::try_new(

@@ -29,13 +29,10 @@ use std::time::Instant;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::MemTable;
-use datafusion::execution::memory_pool::GreedyMemoryPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::Serialize;
 
 use crate::config::{Month, Params};
+use crate::engine::Session;
 use crate::error::{Error, IoContext, Result};
 use crate::load::LoadedData;
 
@@ -237,58 +234,6 @@ fn query_deps(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// Engine settings.
-#[derive(Debug, Clone, Default)]
-pub struct EngineOptions {
-    pub threads: Option<usize>,
-    /// Memory pool size for query execution; operators that can spill do.
-    pub memory_limit: Option<usize>,
-    /// Where spill files go (default: the system temp folder).
-    pub spill_dir: Option<std::path::PathBuf>,
-}
-
-/// A DataFusion session with the engine settings applied.
-pub fn new_session(engine: &EngineOptions) -> Result<SessionContext> {
-    // DataFusion settings may be tuned with DATAFUSION_* environment variables
-    // (e.g. DATAFUSION_EXECUTION_BATCH_SIZE); flags below override them.
-    let mut config = SessionConfig::from_env()?.with_information_schema(true);
-    if let Some(threads) = engine.threads {
-        config = config.with_target_partitions(threads.max(1));
-    }
-    let mut runtime = RuntimeEnvBuilder::new();
-    if let Some(limit) = engine.memory_limit {
-        // Greedy rather than fair: a fair pool splits the memory among spilling
-        // operators up front, which starved sorts that receive one large batch.
-        runtime = runtime.with_memory_pool(Arc::new(GreedyMemoryPool::new(limit)));
-        // Hash joins cannot spill in this DataFusion version. Sort-merge joins could,
-        // but with join filters they panic in 55.2 (apache/datafusion#18787), so the
-        // pool must hold the largest hash-join build side (docs/benchmarks.md).
-        // Each sort reserves this much up front for merging its spills; the default
-        // (10 MiB per sort and partition) starves small pools.
-        config.options_mut().execution.sort_spill_reservation_bytes = 1 << 20;
-    }
-    if let Some(dir) = &engine.spill_dir {
-        std::fs::create_dir_all(dir).at(dir)?;
-        runtime = runtime.with_temp_file_path(dir.clone());
-    }
-    Ok(SessionContext::new_with_config_rt(
-        config,
-        runtime.build_arc()?,
-    ))
-}
-
-fn register_batch(
-    ctx: &SessionContext,
-    name: &str,
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-) -> Result<()> {
-    let table = MemTable::try_new(schema, vec![batches])?;
-    ctx.deregister_table(name)?;
-    ctx.register_table(name, Arc::new(table))?;
-    Ok(())
-}
-
 /// The rows of `batch` whose timestamp `column` is before the end of `month`.
 fn before(batch: &RecordBatch, column: &str, month: Month) -> Result<RecordBatch> {
     use datafusion::arrow::array::{Array, Scalar, TimestampMicrosecondArray};
@@ -338,19 +283,21 @@ fn as_of_sql(table: &str) -> Option<&'static str> {
 /// Register the loaded tables. With `as_of`, the canonical names are as-of views for
 /// the report month and `params` is registered; without, the tables are seen whole.
 pub async fn register_inputs(
-    ctx: &SessionContext,
+    session: &Session,
     loaded: &LoadedData,
     as_of: Option<(Month, &Params)>,
 ) -> Result<()> {
     if let Some((month, params)) = as_of {
         let batch = params.to_batch(month)?;
-        register_batch(ctx, "params", batch.schema(), vec![batch])?;
+        session
+            .register("params", batch.schema(), vec![batch])
+            .await?;
     }
     // Absent optional tables are seen as empty, so a query may read them; outputs that
     // need their rows declare `-- requires:` and are skipped instead.
     for name in &loaded.absent {
         let spec = crate::schema::table(name).expect("canonical table");
-        register_batch(ctx, name, spec.schema(), vec![])?;
+        session.register(name, spec.schema(), vec![]).await?;
     }
     for (name, table) in &loaded.tables {
         let batch = table.batch.clone();
@@ -359,16 +306,17 @@ pub async fn register_inputs(
         // every query would evaluate again.
         if let (Some((month, _)), "touches" | "lifecycle") = (as_of, *name) {
             let batch = before(&batch, "ts", month)?;
-            register_batch(ctx, name, batch.schema(), vec![batch])?;
+            session.register(name, batch.schema(), vec![batch]).await?;
             continue;
         }
         match (as_of, as_of_sql(name)) {
             (Some(_), Some(sql)) => {
-                register_batch(ctx, &format!("input_{name}"), batch.schema(), vec![batch])?;
-                let view = ctx.sql(sql).await?.into_view();
-                ctx.register_table(*name, view)?;
+                session
+                    .register(&format!("input_{name}"), batch.schema(), vec![batch])
+                    .await?;
+                session.register_view(name, sql).await?;
             }
-            _ => register_batch(ctx, name, batch.schema(), vec![batch])?,
+            _ => session.register(name, batch.schema(), vec![batch]).await?,
         }
     }
     Ok(())
@@ -404,14 +352,21 @@ pub enum Helpers {
 
 /// Run the queries in dependency order; `absent` are the input tables not present.
 pub async fn run_queries(
-    ctx: &SessionContext,
+    session: &Session,
     mut queries: Vec<Query>,
     absent: &[&str],
     params: &Params,
     helpers: Helpers,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
-    queries.extend(model_steps());
+    // A model step runs when its input table is produced (a custom query set may leave
+    // the input out).
+    let produced: BTreeSet<String> = queries.iter().map(|q| q.name.clone()).collect();
+    queries.extend(
+        model_steps()
+            .into_iter()
+            .filter(|m| produced.contains(&m.sql)),
+    );
     let queries = dependency_order(queries)?;
     let deps = query_deps(&queries);
     // Helper (unpublished) results are dropped once the last query reading them has
@@ -454,7 +409,7 @@ pub async fn run_queries(
                 millis: 0,
                 skipped_for_missing: missing,
             });
-            drop_helpers(ctx, &mut results, &done_with)?;
+            drop_helpers(session, &mut results, &done_with)?;
             progress.inc(1);
             continue;
         }
@@ -478,7 +433,7 @@ pub async fn run_queries(
                     file: query.file.clone(),
                     source,
                 };
-                let df = ctx.sql(&query.sql).await.map_err(wrap)?;
+                let df = session.ctx.sql(&query.sql).await.map_err(wrap)?;
                 let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
                 let batches = df.collect().await.map_err(wrap)?;
                 let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
@@ -490,7 +445,9 @@ pub async fn run_queries(
         } else {
             batch
         };
-        register_batch(ctx, &query.name, batch.schema(), vec![batch.clone()])?;
+        session
+            .register(&query.name, batch.schema(), vec![batch.clone()])
+            .await?;
         reports.push(StageReport {
             table: query.name.clone(),
             file: query.file.clone(),
@@ -500,7 +457,7 @@ pub async fn run_queries(
             skipped_for_missing: vec![],
         });
         results.push(QueryResult { query, batch });
-        drop_helpers(ctx, &mut results, &done_with)?;
+        drop_helpers(session, &mut results, &done_with)?;
         progress.inc(1);
     }
     Ok((results, reports))
@@ -538,17 +495,13 @@ fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
 }
 
 /// Forget the unpublished results in `names`: no query left reads them.
-fn drop_helpers(
-    ctx: &SessionContext,
-    results: &mut Vec<QueryResult>,
-    names: &[String],
-) -> Result<()> {
+fn drop_helpers(session: &Session, results: &mut Vec<QueryResult>, names: &[String]) -> Result<()> {
     for name in names {
         if let Some(i) = results
             .iter()
             .position(|r| &r.query.name == name && !r.query.publish)
         {
-            ctx.deregister_table(name.as_str())?;
+            session.deregister(name)?;
             results.remove(i);
         }
     }

@@ -14,11 +14,12 @@ use serde::Serialize;
 
 use crate::charts::{self, ChartCatalogue};
 use crate::config::{Month, Params};
+use crate::engine::{EngineOptions, Session};
 use crate::error::{Error, Result};
 use crate::generate::{self, GenerateOptions};
 use crate::load::{self, LoadedData, TableStats};
 use crate::output::Staged;
-use crate::pipeline::{self, EngineOptions, StageReport};
+use crate::pipeline::{self, StageReport};
 use crate::report;
 use crate::scorecard::{self, Catalogue};
 
@@ -80,6 +81,8 @@ pub struct ChartEntry {
 pub struct Manifest {
     pub revalign_version: String,
     pub datafusion_version: String,
+    /// `local`, `ballista (standalone)` or `ballista df://HOST:PORT`.
+    pub engine: String,
     pub report_month: String,
     pub data: String,
     pub data_through: Option<String>,
@@ -206,7 +209,8 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         }
     };
     let started = Instant::now();
-    let loaded = load_inputs(&data, job.staging.as_deref()).await?;
+    let mut loaded = load_inputs(&data, job.staging.as_deref()).await?;
+    let through = data_through(&loaded);
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {
         check_strict(&loaded)?;
@@ -221,11 +225,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
-    let ctx = pipeline::new_session(&job.engine)?;
-    pipeline::register_inputs(&ctx, &loaded, Some((month, &job.params))).await?;
-    let bar = progress(queries.len() as u64);
+    let session = Session::new(&job.engine).await?;
+    pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
+    // The session has its own copy of the rows now; the scorecard still reads targets.
+    loaded.release_rows(&["targets"]);
+    let bar = progress((queries.len() + pipeline::model_steps().len()) as u64);
     let (results, stages) = pipeline::run_queries(
-        &ctx,
+        &session,
         queries,
         &loaded.absent,
         &job.params,
@@ -245,7 +251,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         .collect();
     let targets = loaded.tables.get("targets").map(|t| &t.batch);
     let scorecard = scorecard::compute(
-        &ctx,
+        &session.ctx,
         &catalogue,
         &catalogue_file,
         month,
@@ -256,9 +262,11 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     timings.insert("scorecard".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
-    ctx.register_batch("scorecard", scorecard.clone())?;
+    session
+        .register("scorecard", scorecard.schema(), vec![scorecard.clone()])
+        .await?;
     let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
-    let charts = charts::render_all(&ctx, &chart_catalogue, &skipped_tables).await?;
+    let charts = charts::render_all(&session.ctx, &chart_catalogue, &skipped_tables).await?;
     timings.insert("charts".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
@@ -317,12 +325,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let manifest = Manifest {
         revalign_version: env!("CARGO_PKG_VERSION").to_string(),
         datafusion_version: datafusion::DATAFUSION_VERSION.to_string(),
+        engine: session.description().to_string(),
         report_month: month.to_string(),
         data: match &job.data {
             DataSource::Demo => "(built-in demo data)".to_string(),
             DataSource::Dir(d) => d.display().to_string(),
         },
-        data_through: data_through(&loaded).map(|d| d.to_string()),
+        data_through: through.map(|d| d.to_string()),
         inputs,
         rejects_total: loaded.rejects.len(),
         params: job.params.clone(),

@@ -33,10 +33,15 @@ fn usage_errors_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("YYYY-MM"));
     revalign()
-        .args(["run", "--engine", "ballista", "--data", "."])
+        .args(["run", "--scheduler", "df://127.0.0.1:50050"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("Ballista"));
+        .stderr(predicate::str::contains("need --engine ballista"));
+    revalign()
+        .args(["run", "--engine", "ballista", "--scheduler", "http://x:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("df://HOST:PORT"));
     revalign()
         .args(["run", "--set", "sla_hourz=4"])
         .assert()

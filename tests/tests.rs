@@ -3,6 +3,8 @@
 mod util;
 
 mod abm;
+#[cfg(feature = "ballista")]
+mod ballista;
 mod cli;
 mod generator;
 mod loader;

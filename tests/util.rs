@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use revalign::config::{Month, Params};
-use revalign::pipeline::{self, EngineOptions};
+use revalign::engine::{EngineOptions, Session};
+use revalign::pipeline;
 use revalign::run::{DataSource, RunJob};
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -60,13 +61,13 @@ pub async fn session_after_queries(
     params: &Params,
 ) -> datafusion::prelude::SessionContext {
     let loaded = revalign::run::load_inputs(data, None).await.unwrap();
-    let ctx = pipeline::new_session(&EngineOptions::default()).unwrap();
-    pipeline::register_inputs(&ctx, &loaded, Some((month(m), params)))
+    let session = Session::new(&EngineOptions::default()).await.unwrap();
+    pipeline::register_inputs(&session, &loaded, Some((month(m), params)))
         .await
         .unwrap();
     let queries = pipeline::embedded_queries().unwrap();
     pipeline::run_queries(
-        &ctx,
+        &session,
         queries,
         &loaded.absent,
         params,
@@ -75,7 +76,7 @@ pub async fn session_after_queries(
     )
     .await
     .unwrap();
-    ctx
+    session.ctx
 }
 
 /// Read every Parquet file under `dir` into one sorted list of rendered rows.
@@ -140,4 +141,34 @@ pub fn list_files(dir: &Path) -> Vec<String> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// Every row of every Parquet file under `dir`, floats to 9 significant digits.
+pub fn parquet_outputs(dir: &Path) -> Vec<(String, Vec<String>)> {
+    list_files(dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .map(|f| {
+            let rows = read_parquet_rows_rounded(&dir.join(&f), Some(9));
+            (f, rows)
+        })
+        .collect()
+}
+
+/// The two runs' output folders hold the same tables with the same rows (floats to 9
+/// significant digits: parallel sums may add in another order).
+pub fn assert_same_outputs(expected: &Path, actual: &Path, how: &str) {
+    let (a, b) = (
+        parquet_outputs(&expected.join("tables")),
+        parquet_outputs(&actual.join("tables")),
+    );
+    let names = |v: &[(String, Vec<String>)]| v.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "the same tables {how}");
+    assert!(a.len() >= 20, "every output written: {}", a.len());
+    for ((file, ra), (_, rb)) in a.iter().zip(&b) {
+        assert_eq!(ra.len(), rb.len(), "{file}: row count {how}");
+        for (x, y) in ra.iter().zip(rb) {
+            assert_eq!(x, y, "{file} differs {how}");
+        }
+    }
 }

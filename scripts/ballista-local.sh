@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Run the monthly report on a real Apache DataFusion Ballista cluster on this machine:
+# one scheduler and two executors on loopback, started from the crates.io binaries,
+# stopped again at the end.
+#
+#   scripts/ballista-local.sh [REVALIGN RUN FLAGS...]      (default: the demo data)
+#   scripts/ballista-local.sh --data target/bench-data/5000 --out out-ballista
+#
+# The first call installs ballista-scheduler and ballista-executor (the version that
+# matches revalign's DataFusion) into target/ballista with `cargo install`; that builds
+# DataFusion once more (about 25 minutes on 2 cores). Set BALLISTA_ROOT to use binaries
+# installed elsewhere (BALLISTA_ROOT/bin/ballista-scheduler, .../ballista-executor).
+# Logs and the exchange folder (the tables revalign hands to the executors) live in a
+# temporary folder, kept when the run fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=55.0.0
+ROOT=${BALLISTA_ROOT:-target/ballista}
+PORT=${BALLISTA_PORT:-50050}
+HOST=127.0.0.1
+
+if [[ ! -x $ROOT/bin/ballista-scheduler || ! -x $ROOT/bin/ballista-executor ]]; then
+    echo "installing ballista-scheduler and ballista-executor $VERSION into $ROOT" >&2
+    # One target folder for both, so DataFusion is compiled once.
+    CARGO_TARGET_DIR=$ROOT/build cargo install --root "$ROOT" \
+        "ballista-scheduler@$VERSION" "ballista-executor@$VERSION"
+fi
+cargo build --release --quiet
+
+WORK=$(mktemp -d -t revalign-ballista-XXXXXX)
+ok=0
+cleanup() {
+    kill $(jobs -p) 2>/dev/null || true
+    wait 2>/dev/null || true
+    if [[ $ok == 1 ]]; then rm -rf "$WORK"; else echo "logs kept in $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+wait_for_port() { # PORT: until something listens on HOST:PORT (30 s at most)
+    for _ in $(seq 300); do
+        (echo >/dev/tcp/$HOST/$1) 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on $HOST:$1; see $WORK" >&2
+    return 1
+}
+
+"$ROOT/bin/ballista-scheduler" --bind-host $HOST --external-host $HOST --bind-port "$PORT" \
+    >"$WORK/scheduler.log" 2>&1 &
+wait_for_port "$PORT"
+for i in 1 2; do
+    base=$((PORT + 10 * i))
+    mkdir -p "$WORK/executor-$i"
+    "$ROOT/bin/ballista-executor" --bind-host $HOST --external-host $HOST \
+        --bind-port $((base + 1)) --bind-grpc-port $((base + 2)) --bind-health-port $((base + 3)) \
+        --scheduler-host $HOST --scheduler-port "$PORT" --scheduler-connect-timeout-seconds 30 \
+        --work-dir "$WORK/executor-$i" --vcores 1 \
+        >"$WORK/executor-$i.log" 2>&1 &
+    wait_for_port $((base + 1))
+done
+echo "Ballista on $HOST:$PORT with 2 executors (logs: $WORK)" >&2
+
+mkdir -p "$WORK/exchange"
+target/release/revalign run --engine ballista --scheduler "df://$HOST:$PORT" \
+    --exchange-dir "$WORK/exchange" "$@"
+ok=1

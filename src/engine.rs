@@ -1,0 +1,272 @@
+//! Where the SQL runs: DataFusion in this process, or an Apache DataFusion Ballista
+//! cluster, behind one [`Session`].
+//!
+//! The pipeline hands every table it has (loaded inputs, query results, model
+//! outputs) to the engine with [`Session::register`]. The local engine keeps them in
+//! memory. Ballista cannot ship in-memory tables to its executors, so there each
+//! table is written as a Parquet file into the exchange folder and registered as a
+//! Parquet table; the executors read it from there, which is why that folder must be
+//! a path they can see (a shared file system on a real cluster). The queries are the
+//! same SQL on both engines: results come back to this process, where the Rust model
+//! steps, the scorecard, the charts and the output writer use them as before.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::error::{Error, IoContext, Result};
+
+/// Engine settings.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub threads: Option<usize>,
+    /// Memory pool size for query execution; operators that can spill do.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (default: the system temp folder).
+    pub spill_dir: Option<PathBuf>,
+    /// Run the queries on Ballista instead of in this process.
+    pub ballista: Option<BallistaOptions>,
+}
+
+/// How to reach the Ballista cluster.
+#[derive(Debug, Clone, Default)]
+pub struct BallistaOptions {
+    /// `df://HOST:PORT`; `None` starts a scheduler and an executor in this process
+    /// (Ballista's standalone mode).
+    pub scheduler: Option<String>,
+    /// Folder for the tables handed to the executors; they must see the same path.
+    /// Each run works in its own subfolder and removes it at the end. Default: the
+    /// system temp folder (fine for executors on this machine).
+    pub exchange_dir: Option<PathBuf>,
+}
+
+/// A query engine plus the way tables are handed to it.
+pub struct Session {
+    pub ctx: SessionContext,
+    /// Set for Ballista: tables go through Parquet files in this folder.
+    exchange: Option<Exchange>,
+    description: String,
+}
+
+struct Exchange {
+    /// This run's own folder inside the exchange folder, removed when the session ends.
+    dir: tempfile::TempDir,
+    /// Each registration writes a new file, so no executor reads a stale one.
+    files_written: AtomicUsize,
+    /// The file behind each registered table, deleted when the table is replaced or
+    /// forgotten.
+    files: Mutex<BTreeMap<String, PathBuf>>,
+}
+
+impl Exchange {
+    fn forget(&self, name: &str) {
+        if let Some(old) = self.files.lock().expect("not poisoned").remove(name) {
+            // Best effort: the folder is removed at the end anyway.
+            let _ = std::fs::remove_file(old);
+        }
+    }
+}
+
+impl Session {
+    /// A session for the engine in `options`.
+    pub async fn new(options: &EngineOptions) -> Result<Session> {
+        match &options.ballista {
+            None => Ok(Session {
+                ctx: local_context(options)?,
+                exchange: None,
+                description: "local".into(),
+            }),
+            Some(ballista) => ballista_session(options, ballista).await,
+        }
+    }
+
+    /// `local`, `ballista (standalone)` or `ballista df://HOST:PORT` (for the manifest).
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Make `batches` queryable as table `name`, replacing any table of that name.
+    pub async fn register(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        self.deregister(name)?;
+        match &self.exchange {
+            None => {
+                let table = MemTable::try_new(schema, vec![batches])?;
+                self.ctx.register_table(name, Arc::new(table))?;
+            }
+            Some(exchange) => {
+                let n = exchange.files_written.fetch_add(1, Ordering::Relaxed);
+                let path = exchange.dir.path().join(format!("{n:04}-{name}.parquet"));
+                write_exchange_file(&path, &schema, &batches)?;
+                // The schema is given, not inferred: strings stay Utf8 (not Utf8View)
+                // and results have the same types as on the local engine.
+                let options =
+                    datafusion::prelude::ParquetReadOptions::default().schema(schema.as_ref());
+                self.ctx
+                    .register_parquet(name, path.to_string_lossy().as_ref(), options)
+                    .await?;
+                exchange
+                    .files
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(name.to_string(), path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Make the result of `sql` queryable as `name`: a view on the local engine
+    /// (evaluated by each query that reads it), materialised once on Ballista (its
+    /// distributed planner mishandled plans over these views: queries stalled).
+    pub async fn register_view(&self, name: &str, sql: &str) -> Result<()> {
+        let df = self.ctx.sql(sql).await?;
+        if self.exchange.is_none() {
+            self.deregister(name)?;
+            self.ctx.register_table(name, df.into_view())?;
+            return Ok(());
+        }
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        self.register(name, schema, batches).await
+    }
+
+    /// Forget table `name` (no query left reads it).
+    pub fn deregister(&self, name: &str) -> Result<()> {
+        self.ctx.deregister_table(name)?;
+        if let Some(exchange) = &self.exchange {
+            exchange.forget(name);
+        }
+        Ok(())
+    }
+}
+
+/// DataFusion in this process, with the engine settings applied.
+fn local_context(engine: &EngineOptions) -> Result<SessionContext> {
+    let (config, runtime) = config_and_runtime(engine)?;
+    Ok(SessionContext::new_with_config_rt(
+        config,
+        runtime.build_arc()?,
+    ))
+}
+
+fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeEnvBuilder)> {
+    // DataFusion settings may be tuned with DATAFUSION_* environment variables
+    // (e.g. DATAFUSION_EXECUTION_BATCH_SIZE); flags below override them.
+    let mut config = SessionConfig::from_env()?.with_information_schema(true);
+    if let Some(threads) = engine.threads {
+        config = config.with_target_partitions(threads.max(1));
+    }
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = engine.memory_limit {
+        // Greedy rather than fair: a fair pool splits the memory among spilling
+        // operators up front, which starved sorts that receive one large batch.
+        runtime = runtime.with_memory_pool(Arc::new(GreedyMemoryPool::new(limit)));
+        // Hash joins cannot spill in this DataFusion version. Sort-merge joins could,
+        // but with join filters they panic in 55.2 (apache/datafusion#18787), so the
+        // pool must hold the largest hash-join build side (docs/benchmarks.md).
+        // Each sort reserves this much up front for merging its spills; the default
+        // (10 MiB per sort and partition) starves small pools.
+        config.options_mut().execution.sort_spill_reservation_bytes = 1 << 20;
+    }
+    if let Some(dir) = &engine.spill_dir {
+        std::fs::create_dir_all(dir).at(dir)?;
+        runtime = runtime.with_temp_file_path(dir.clone());
+    }
+    Ok((config, runtime))
+}
+
+/// One exchange table as an uncompressed Parquet file (written once, read once or
+/// twice, deleted with the folder: speed over size).
+fn write_exchange_file(
+    path: &std::path::Path,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    let file = std::fs::File::create(path).at(path)?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), None)?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    writer.close()?;
+    Ok(())
+}
+
+#[cfg(feature = "ballista")]
+async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> Result<Session> {
+    use ballista::prelude::{SessionConfigExt, SessionContextExt};
+    use datafusion::execution::SessionStateBuilder;
+
+    if engine.memory_limit.is_some() || engine.spill_dir.is_some() {
+        return Err(Error::Usage(
+            "--memory-limit and --spill-dir apply to the local engine; on Ballista, memory \
+             and spilling are set on the executors"
+                .into(),
+        ));
+    }
+    // Absolute paths: the executors resolve them, not this process.
+    let parent = match &options.exchange_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).at(dir)?;
+            std::path::absolute(dir).at(dir)?
+        }
+        None => std::env::temp_dir(),
+    };
+    let exchange_dir = tempfile::Builder::new()
+        .prefix("revalign-exchange-")
+        .tempdir_in(&parent)
+        .at(&parent)?;
+    let (config, _) = config_and_runtime(engine)?;
+    let mut config = config.upgrade_for_ballista();
+    if let Some(threads) = engine.threads {
+        config = config.with_ballista_standalone_parallelism(threads.max(1));
+    }
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
+    let (ctx, description) = match &options.scheduler {
+        None => (
+            SessionContext::standalone_with_state(state).await?,
+            "ballista (standalone)".to_string(),
+        ),
+        Some(url) => (
+            SessionContext::remote_with_state(url, state)
+                .await
+                .map_err(|e| {
+                    Error::Usage(format!("cannot use the Ballista scheduler {url}: {e}"))
+                })?,
+            format!("ballista {url}"),
+        ),
+    };
+    Ok(Session {
+        ctx,
+        exchange: Some(Exchange {
+            dir: exchange_dir,
+            files_written: AtomicUsize::new(0),
+            files: Mutex::default(),
+        }),
+        description,
+    })
+}
+
+#[cfg(not(feature = "ballista"))]
+async fn ballista_session(_: &EngineOptions, _: &BallistaOptions) -> Result<Session> {
+    Err(Error::Usage(
+        "this build of revalign has no Ballista support: build it with the `ballista` \
+         cargo feature (on by default)"
+            .into(),
+    ))
+}

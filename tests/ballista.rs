@@ -1,0 +1,166 @@
+//! Scale-out: the monthly job's queries on Ballista (its in-process standalone
+//! cluster: a real scheduler and executor talking gRPC and Arrow Flight on loopback)
+//! give the same results as the local engine.
+
+use std::path::Path;
+
+use revalign::config::Params;
+use revalign::engine::{BallistaOptions, EngineOptions, Session};
+use revalign::generate::{generate, GenerateOptions};
+use revalign::pipeline::{self, Helpers, QueryResult};
+use revalign::run;
+
+use crate::util::{assert_same_outputs, job, list_files, month, read_parquet_rows_rounded};
+
+/// Queries of one area of the report (with what they read), run in one session.
+const AREAS: [&[&str]; 2] = [
+    // Attribution, funnel and pipeline (with the Markov model step).
+    &[
+        "attribution_",
+        "contact_channel",
+        "opportunity_channel",
+        "funnel_monthly",
+        "mql_followup",
+        "pipeline_sourcing",
+        "roi_maturation",
+    ],
+    // Revenue, unit economics (with the sBG model step) and account-based marketing.
+    &[
+        "mrr_",
+        "retention_cohorts",
+        "account_segments",
+        "sbg_input",
+        "unit_economics",
+        "firmographic",
+        "account_value",
+        "icp_",
+        "lookalike",
+        "account_scores",
+        "opportunity_roles",
+        "buying_committee",
+        "target_list_health",
+    ],
+];
+
+async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec<QueryResult> {
+    let loaded = run::load_inputs(data, None).await.unwrap();
+    let session = Session::new(engine).await.unwrap();
+    let params = Params::default();
+    pipeline::register_inputs(&session, &loaded, Some((month("2026-10"), &params)))
+        .await
+        .unwrap();
+    let queries = pipeline::embedded_queries()
+        .unwrap()
+        .into_iter()
+        .filter(|q| prefixes.iter().any(|p| q.name.starts_with(p)))
+        .collect();
+    let (results, _) = pipeline::run_queries(
+        &session,
+        queries,
+        &loaded.absent,
+        &params,
+        Helpers::Keep,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .await
+    .unwrap();
+    results
+}
+
+/// Rows of each result, rendered and sorted, floats to 9 significant digits.
+fn rows(results: &[QueryResult], dir: &Path) -> Vec<(String, Vec<String>)> {
+    results
+        .iter()
+        .map(|r| {
+            let path = dir.join(format!("{}.parquet", r.query.name));
+            revalign::output::write_parquet(&path, &r.batch).unwrap();
+            // Helper tables come in no particular order.
+            let mut rows = read_parquet_rows_rounded(&path, Some(9));
+            rows.sort();
+            (r.query.name.clone(), rows)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ballista_gives_the_local_results() {
+    let data = tempfile::tempdir().unwrap();
+    generate(
+        data.path(),
+        &GenerateOptions {
+            accounts: 400,
+            months: 24,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let exchange = tempfile::tempdir().unwrap();
+    let ballista = EngineOptions {
+        ballista: Some(BallistaOptions {
+            scheduler: None,
+            exchange_dir: Some(exchange.path().to_path_buf()),
+        }),
+        ..Default::default()
+    };
+    let (mut tables, mut total_rows) = (0, 0);
+    for (i, area) in AREAS.iter().enumerate() {
+        let local = run_area(data.path(), area, &EngineOptions::default()).await;
+        let cluster = run_area(data.path(), area, &ballista).await;
+        let dir = scratch.path().join(i.to_string());
+        let (a, b) = (
+            rows(&local, &dir.join("local")),
+            rows(&cluster, &dir.join("ballista")),
+        );
+        assert_eq!(a.len(), b.len());
+        for ((name, ra), (_, rb)) in a.iter().zip(&b) {
+            assert_eq!(
+                ra.len(),
+                rb.len(),
+                "{name}: rows on Ballista: {ra:#?} {rb:#?}"
+            );
+            for (x, y) in ra.iter().zip(rb) {
+                assert_eq!(x, y, "{name} differs on Ballista");
+            }
+            total_rows += ra.len();
+        }
+        tables += a.len();
+    }
+    // Every query and both model steps, with real data.
+    assert_eq!(tables, pipeline::embedded_queries().unwrap().len() + 2);
+    assert!(total_rows > 10_000, "{total_rows}");
+    // Each session's exchange files are gone once it ends.
+    assert!(
+        list_files(exchange.path()).is_empty(),
+        "{:?}",
+        list_files(exchange.path())
+    );
+}
+
+/// The whole job in one Ballista session. Ballista 55.0's standalone cluster stalls
+/// after about 37 queries of this job (the query running then never finishes; which
+/// query depends on the order), so this does not pass yet: docs/benchmarks.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "Ballista 55.0 stalls after ~37 queries in one session (docs/benchmarks.md)"]
+async fn a_whole_ballista_run_equals_the_local_run() {
+    let data = tempfile::tempdir().unwrap();
+    generate(
+        data.path(),
+        &GenerateOptions {
+            accounts: 400,
+            months: 24,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let local = tempfile::tempdir().unwrap();
+    run::run(&job(data.path(), local.path(), "2026-10"))
+        .await
+        .unwrap();
+    let cluster = tempfile::tempdir().unwrap();
+    let mut j = job(data.path(), cluster.path(), "2026-10");
+    j.engine.ballista = Some(BallistaOptions::default());
+    let summary = run::run(&j).await.unwrap();
+    assert_eq!(summary.manifest.engine, "ballista (standalone)");
+    assert_same_outputs(local.path(), cluster.path(), "on Ballista");
+}
