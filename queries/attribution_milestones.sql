@@ -1,6 +1,6 @@
 -- attribution_milestones: W-shaped (milestone journey) and full-path (revenue journey)
 -- credit per opportunity x touch before the models are named: the milestones each touch
--- holds and its share. Helper of attribution_touch_credit, materialised once because
+-- holds and its share. Helper of attribution_credit, materialised once because
 -- two models read it (and because a filter on the journey below these windows trips
 -- Ballista, datafusion-ballista#1296). Definitions: docs/attribution.md.
 -- grain: journey, opportunity_id, touch_id

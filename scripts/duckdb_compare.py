@@ -28,6 +28,7 @@ STAGES = [
     "attribution_spans",
     "attribution_lead_creation",
     "attribution_journey",
+    "attribution_milestones",
     "attribution_credit",
     "contact_channel",
     "opportunity_channel",
