@@ -128,8 +128,8 @@ impl Session {
     }
 
     /// Make the result of `sql` queryable as `name`: a view on the local engine
-    /// (evaluated by each query that reads it), materialised once on Ballista (its
-    /// distributed planner mishandled plans over these views: queries stalled).
+    /// (evaluated by each query that reads it, in memory), materialised once on
+    /// Ballista (else each query's executors re-read and re-filter the input file).
     pub async fn register_view(&self, name: &str, sql: &str) -> Result<()> {
         let df = self.ctx.sql(sql).await?;
         if self.exchange.is_none() {
