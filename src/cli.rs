@@ -180,6 +180,12 @@ impl RunArgs {
 
     async fn run(self) -> Result<()> {
         let job = self.job()?;
+        if job.engine.ballista.is_some() {
+            eprintln!(
+                "warning: --engine ballista is experimental: with Ballista 55.0 a whole \
+                 monthly job stalls after about 37 queries (docs/benchmarks.md, Ballista)"
+            );
+        }
         let summary = run::run(&job).await?;
         let m = &summary.manifest;
         let mut out = std::io::stdout().lock();
