@@ -6,11 +6,12 @@ use std::path::Path;
 
 use revalign::config::Params;
 use revalign::engine::{BallistaOptions, EngineOptions, Session};
-use revalign::generate::{generate, GenerateOptions};
 use revalign::pipeline::{self, Helpers, QueryResult};
 use revalign::run;
 
-use crate::util::{assert_same_outputs, job, list_files, month, read_parquet_rows_rounded};
+use crate::util::{
+    assert_same_outputs, job, list_files, medium_generated_data, month, read_parquet_rows_rounded,
+};
 
 /// Queries of one area of the report (with what they read), run in one session.
 const AREAS: [&[&str]; 2] = [
@@ -84,16 +85,7 @@ fn rows(results: &[QueryResult], dir: &Path) -> Vec<(String, Vec<String>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ballista_gives_the_local_results() {
-    let data = tempfile::tempdir().unwrap();
-    generate(
-        data.path(),
-        &GenerateOptions {
-            accounts: 400,
-            months: 24,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let data = medium_generated_data();
     let scratch = tempfile::tempdir().unwrap();
     let exchange = tempfile::tempdir().unwrap();
     let ballista = EngineOptions {
@@ -143,16 +135,7 @@ async fn ballista_gives_the_local_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "Ballista 55.0 stalls after ~37 queries in one session (docs/benchmarks.md)"]
 async fn a_whole_ballista_run_equals_the_local_run() {
-    let data = tempfile::tempdir().unwrap();
-    generate(
-        data.path(),
-        &GenerateOptions {
-            accounts: 400,
-            months: 24,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let data = medium_generated_data();
     let local = tempfile::tempdir().unwrap();
     run::run(&job(data.path(), local.path(), "2026-10"))
         .await

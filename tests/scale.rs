@@ -1,23 +1,13 @@
 //! Bounded memory: under a small `--memory-limit` (a DataFusion spill pool with spill
 //! files in `--spill-dir`) the monthly job writes the same outputs as without one.
 
-use revalign::generate::{generate, GenerateOptions};
 use revalign::run;
 
-use crate::util::{assert_same_outputs, job, list_files};
+use crate::util::{assert_same_outputs, job, list_files, medium_generated_data};
 
 #[tokio::test]
 async fn a_memory_limited_run_equals_the_unlimited_one() {
-    let data = tempfile::tempdir().unwrap();
-    generate(
-        data.path(),
-        &GenerateOptions {
-            accounts: 400,
-            months: 24,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let data = medium_generated_data();
     let free = tempfile::tempdir().unwrap();
     run::run(&job(data.path(), free.path(), "2026-10"))
         .await

@@ -35,6 +35,22 @@ pub fn copy_fixture(name: &str, dir: &Path) {
     }
 }
 
+/// A generated data set of 400 accounts over 24 months (through 2026-10), big enough
+/// to exercise every output, small enough for a test.
+pub fn medium_generated_data() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    revalign::generate::generate(
+        data.path(),
+        &revalign::generate::GenerateOptions {
+            accounts: 400,
+            months: 24,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    data
+}
+
 pub fn month(s: &str) -> Month {
     s.parse().unwrap()
 }
