@@ -20,11 +20,18 @@ capped AS (
     JOIN lead_entry le ON le.account_id = o.account_id
     WHERE le.lead_at IS NOT NULL
 ),
+-- Small tables first: DataFusion builds its hash tables on the left side of a join,
+-- and touches must stay on the streaming (right) side.
+capped_contacts AS (
+    SELECT c.contact_id, c.account_id
+    FROM contacts c
+    WHERE c.account_id IN (SELECT account_id FROM capped)
+),
 marketing AS (
     SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id
-    FROM touches t
-    JOIN contacts c ON c.contact_id = t.contact_id
-    WHERE t.kind = 'marketing' AND c.account_id IN (SELECT account_id FROM capped)
+    FROM capped_contacts c
+    JOIN touches t ON t.contact_id = c.contact_id
+    WHERE t.kind = 'marketing'
 ),
 last_before AS (
     SELECT

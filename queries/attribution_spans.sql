@@ -4,16 +4,27 @@
 -- accounts with an opportunity are joined, which keeps the join small.
 -- grain: opportunity_id, touch_id
 -- publish: false
-WITH opp_accounts AS (
-    SELECT DISTINCT account_id FROM opportunities
+-- Small tables first: DataFusion builds its hash tables on the left side of a join,
+-- and touches must stay on the streaming (right) side. The parameters ride along on
+-- the small sides, so their conditions are join filters, not a pass over all touches.
+WITH opp_contacts AS (
+    SELECT c.contact_id, c.account_id, p.include_sales_touches
+    FROM contacts c
+    CROSS JOIN params p
+    WHERE c.account_id IN (SELECT account_id FROM opportunities)
 ),
 eligible AS (
     SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id, t.kind
-    FROM touches t
-    JOIN contacts c ON c.contact_id = t.contact_id
-    JOIN opp_accounts a ON a.account_id = c.account_id
+    FROM opp_contacts c
+    JOIN touches t ON t.contact_id = c.contact_id
+        AND (t.kind = 'marketing' OR c.include_sales_touches)
+),
+opps AS (
+    SELECT o.opportunity_id, o.account_id, o.created_at,
+           CASE WHEN o.status = 'won' THEN o.closed_at ELSE o.created_at END AS span_end,
+           p.lookback_days * 86400.0 AS lookback_seconds
+    FROM opportunities o
     CROSS JOIN params p
-    WHERE t.kind = 'marketing' OR p.include_sales_touches
 )
 SELECT
     o.opportunity_id,
@@ -24,8 +35,7 @@ SELECT
     e.kind,
     e.ts <= o.created_at AS before_creation,
     (date_part('epoch', o.created_at) - date_part('epoch', e.ts)) / 86400.0 AS days_before
-FROM opportunities o
+FROM opps o
 JOIN eligible e ON e.account_id = o.account_id
-CROSS JOIN params p
-WHERE date_part('epoch', o.created_at) - date_part('epoch', e.ts) <= p.lookback_days * 86400.0
-  AND e.ts <= CASE WHEN o.status = 'won' THEN o.closed_at ELSE o.created_at END
+    AND date_part('epoch', o.created_at) - date_part('epoch', e.ts) <= o.lookback_seconds
+    AND e.ts <= o.span_end

@@ -51,8 +51,11 @@ pub struct BallistaOptions {
 /// A query engine plus the way tables are handed to it.
 pub struct Session {
     pub ctx: SessionContext,
-    /// Set for Ballista: tables go through Parquet files in this folder.
-    exchange: Option<Exchange>,
+    /// Tables kept as Parquet files: all of them on Ballista, those registered with
+    /// [`Session::register_on_disk`] on the local engine.
+    exchange: Exchange,
+    /// Ballista: every table goes through the exchange folder.
+    remote: bool,
     description: String,
 }
 
@@ -67,6 +70,30 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// A new folder for this run inside `parent`.
+    fn new(parent: &std::path::Path) -> Result<Exchange> {
+        std::fs::create_dir_all(parent).at(parent)?;
+        Ok(Exchange {
+            dir: tempfile::Builder::new()
+                .prefix("revalign-exchange-")
+                .tempdir_in(parent)
+                .at(parent)?,
+            files_written: AtomicUsize::new(0),
+            files: Mutex::default(),
+        })
+    }
+
+    /// A fresh file name for table `name`, remembered so the file is deleted with it.
+    fn new_file(&self, name: &str) -> PathBuf {
+        let n = self.files_written.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("{n:04}-{name}.parquet"));
+        self.files
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_string(), path.clone());
+        path
+    }
+
     fn forget(&self, name: &str) {
         if let Some(old) = self.files.lock().expect("not poisoned").remove(name) {
             // Best effort: the folder is removed at the end anyway.
@@ -81,7 +108,11 @@ impl Session {
         match &options.ballista {
             None => Ok(Session {
                 ctx: local_context(options)?,
-                exchange: None,
+                // Next to the spill files: both are this run's scratch data on disk.
+                exchange: Exchange::new(
+                    &options.spill_dir.clone().unwrap_or_else(std::env::temp_dir),
+                )?,
+                remote: false,
                 description: "local".into(),
             }),
             Some(ballista) => ballista_session(options, ballista).await,
@@ -100,30 +131,83 @@ impl Session {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
-        self.deregister(name)?;
-        match &self.exchange {
-            None => {
-                let table = MemTable::try_new(schema, vec![batches])?;
-                self.ctx.register_table(name, Arc::new(table))?;
-            }
-            Some(exchange) => {
-                let n = exchange.files_written.fetch_add(1, Ordering::Relaxed);
-                let path = exchange.dir.path().join(format!("{n:04}-{name}.parquet"));
-                write_exchange_file(&path, &schema, &batches)?;
-                // The schema is given, not inferred: strings stay Utf8 (not Utf8View)
-                // and results have the same types as on the local engine.
-                let options =
-                    datafusion::prelude::ParquetReadOptions::default().schema(schema.as_ref());
-                self.ctx
-                    .register_parquet(name, path.to_string_lossy().as_ref(), options)
-                    .await?;
-                exchange
-                    .files
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(name.to_string(), path);
-            }
+        if self.remote {
+            return self.register_on_disk(name, schema, batches).await;
         }
+        self.deregister(name)?;
+        let partitions = self.ctx.copied_config().target_partitions();
+        let table = MemTable::try_new(schema, scan_partitions(batches, partitions))?;
+        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(())
+    }
+
+    /// As [`Session::register`], but the rows are written to a Parquet file in the
+    /// exchange folder and read from there by each query, so they do not stay in
+    /// memory: for the largest inputs.
+    pub async fn register_on_disk(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        self.deregister(name)?;
+        let path = self.exchange.new_file(name);
+        write_exchange_file(&path, &schema, &batches)?;
+        drop(batches);
+        self.register_parquet(name, &path, &schema).await
+    }
+
+    /// Register the Parquet file at `path`. The schema is given, not inferred: strings
+    /// stay Utf8 (not Utf8View) and results have the same types on every engine.
+    async fn register_parquet(
+        &self,
+        name: &str,
+        path: &std::path::Path,
+        schema: &SchemaRef,
+    ) -> Result<()> {
+        let options = datafusion::prelude::ParquetReadOptions::default().schema(schema.as_ref());
+        self.ctx
+            .register_parquet(name, path.to_string_lossy().as_ref(), options)
+            .await?;
+        Ok(())
+    }
+
+    /// Make the Parquet file at `path` (columns `schema`) queryable as `name`, without
+    /// its leading `report_month` column: an output table already written by the run.
+    /// The local engine reads the file where it is; Ballista gets a copy in the
+    /// exchange folder, which its executors can see.
+    pub async fn register_output_file(
+        &self,
+        name: &str,
+        path: &std::path::Path,
+        schema: SchemaRef,
+    ) -> Result<()> {
+        self.deregister(name)?;
+        let file_table = format!("{name}__file");
+        self.deregister(&file_table)?;
+        let path = if self.remote {
+            let copy = self.exchange.new_file(&file_table);
+            std::fs::copy(path, &copy).at(&copy)?;
+            copy
+        } else {
+            path.to_path_buf()
+        };
+        self.register_parquet(&file_table, &path, &schema).await?;
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != "report_month")
+            .map(|f| format!("\"{}\"", f.name()))
+            .collect();
+        let view = self
+            .ctx
+            .sql(&format!(
+                "SELECT {} FROM \"{file_table}\"",
+                columns.join(", ")
+            ))
+            .await?
+            .into_view();
+        self.ctx.register_table(name, view)?;
         Ok(())
     }
 
@@ -132,7 +216,7 @@ impl Session {
     /// Ballista (else each query's executors re-read and re-filter the input file).
     pub async fn register_view(&self, name: &str, sql: &str) -> Result<()> {
         let df = self.ctx.sql(sql).await?;
-        if self.exchange.is_none() {
+        if !self.remote {
             self.deregister(name)?;
             self.ctx.register_table(name, df.into_view())?;
             return Ok(());
@@ -145,11 +229,33 @@ impl Session {
     /// Forget table `name` (no query left reads it).
     pub fn deregister(&self, name: &str) -> Result<()> {
         self.ctx.deregister_table(name)?;
-        if let Some(exchange) = &self.exchange {
-            exchange.forget(name);
-        }
+        self.exchange.forget(name);
         Ok(())
     }
+}
+
+/// In-memory rows cut into scan partitions of batches of at most 8,192 rows (zero-copy
+/// slices): one partition holding one large batch would be scanned by one thread and
+/// flow through the plan as one batch, which operators must then hold whole.
+fn scan_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
+    const ROWS: usize = 8192;
+    let slices: Vec<RecordBatch> = batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows())
+                .step_by(ROWS)
+                .map(move |start| b.slice(start, ROWS.min(b.num_rows() - start)))
+        })
+        .collect();
+    if slices.is_empty() {
+        return vec![batches];
+    }
+    // Contiguous runs of slices per partition.
+    let per_partition = slices.len().div_ceil(partitions.max(1));
+    slices
+        .chunks(per_partition)
+        .map(|chunk| chunk.to_vec())
+        .collect()
 }
 
 /// DataFusion in this process, with the engine settings applied.
@@ -224,10 +330,6 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
         }
         None => std::env::temp_dir(),
     };
-    let exchange_dir = tempfile::Builder::new()
-        .prefix("revalign-exchange-")
-        .tempdir_in(&parent)
-        .at(&parent)?;
     let (config, _) = config_and_runtime(engine)?;
     let mut config = config.upgrade_for_ballista();
     if let Some(threads) = engine.threads {
@@ -253,11 +355,8 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
     };
     Ok(Session {
         ctx,
-        exchange: Some(Exchange {
-            dir: exchange_dir,
-            files_written: AtomicUsize::new(0),
-            files: Mutex::default(),
-        }),
+        exchange: Exchange::new(&parent)?,
+        remote: true,
         description,
     })
 }

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -43,6 +44,14 @@ pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatc
 
 /// Write one batch as a zstd-compressed Parquet file.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let mut writer = parquet_writer(path, batch.schema())?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(())
+}
+
+/// A zstd-compressed Parquet file being written, batch by batch.
+fn parquet_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).at(parent)?;
     }
@@ -52,10 +61,53 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("revalign {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-    writer.write(batch)?;
-    writer.close()?;
-    Ok(())
+    Ok(ArrowWriter::try_new(file, schema, Some(props))?)
+}
+
+/// One output table being streamed into its staged file (see [`Staged::table_writer`]).
+pub struct TableWriter {
+    writer: ArrowWriter<File>,
+    schema: SchemaRef,
+    month: Month,
+    path: PathBuf,
+    rows: usize,
+}
+
+impl TableWriter {
+    /// Append rows (without `report_month`, which is added here).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows();
+        let batch = with_report_month(batch, self.month)?;
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(self.schema.fields())
+            .map(|(column, field)| cast(column, field.data_type()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        Ok(self.writer.write(&batch)?)
+    }
+
+    /// Finish the file: its path, its schema (with `report_month`) and its row count.
+    pub fn finish(self) -> Result<(PathBuf, SchemaRef, usize)> {
+        self.writer.close()?;
+        Ok((self.path, self.schema, self.rows))
+    }
+}
+
+/// `schema` with DataFusion's view types (Utf8View, BinaryView), which some queries
+/// produce, replaced by the plain types every Parquet reader maps the same way.
+fn portable(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            DataType::BinaryView => f.as_ref().clone().with_data_type(DataType::Binary),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// A run's outputs being assembled in a staging folder.
@@ -100,15 +152,30 @@ impl Staged {
     }
 
     pub fn add_table(&mut self, name: &str, batch: &RecordBatch) -> Result<()> {
-        let batch = with_report_month(batch, self.month)?;
-        write_parquet(
-            &self
-                .partition(self.staging.path(), name)
-                .join("part-0.parquet"),
-            &batch,
-        )?;
-        self.tables.push(name.to_string());
+        let mut writer = self.table_writer(name, batch.schema())?;
+        writer.write(batch)?;
+        writer.finish()?;
         Ok(())
+    }
+
+    /// Stream table `name` (columns `schema`, `report_month` is added) into its staged
+    /// file, so a large output need not be held in memory whole.
+    pub fn table_writer(&mut self, name: &str, schema: SchemaRef) -> Result<TableWriter> {
+        let path = self
+            .partition(self.staging.path(), name)
+            .join("part-0.parquet");
+        let empty = RecordBatch::new_empty(portable(&schema));
+        let schema = with_report_month(&empty, self.month)?.schema();
+        if !self.tables.iter().any(|t| t == name) {
+            self.tables.push(name.to_string());
+        }
+        Ok(TableWriter {
+            writer: parquet_writer(&path, schema.clone())?,
+            schema,
+            month: self.month,
+            path,
+            rows: 0,
+        })
     }
 
     pub fn add_report_file(&self, relative: &str, bytes: &[u8]) -> Result<()> {

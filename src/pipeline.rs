@@ -29,12 +29,15 @@ use std::time::Instant;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::execute_stream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::config::{Month, Params};
 use crate::engine::Session;
 use crate::error::{Error, IoContext, Result};
 use crate::load::LoadedData;
+use crate::output::Staged;
 
 pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -306,7 +309,15 @@ pub async fn register_inputs(
         // every query would evaluate again.
         if let (Some((month, _)), "touches" | "lifecycle") = (as_of, *name) {
             let batch = before(&batch, "ts", month)?;
-            session.register(name, batch.schema(), vec![batch]).await?;
+            if *name == "touches" {
+                // By far the largest table: read from a scratch Parquet file by each
+                // query rather than held in memory for the whole run.
+                session
+                    .register_on_disk(name, batch.schema(), vec![batch])
+                    .await?;
+            } else {
+                session.register(name, batch.schema(), vec![batch]).await?;
+            }
             continue;
         }
         match (as_of, as_of_sql(name)) {
@@ -335,10 +346,13 @@ pub struct StageReport {
     pub skipped_for_missing: Vec<String>,
 }
 
-/// A materialised query result.
+/// A query result.
 pub struct QueryResult {
     pub query: Query,
-    pub batch: RecordBatch,
+    pub rows: usize,
+    /// The rows, unless the result was streamed into an output file (the session
+    /// reads it from there).
+    pub batch: Option<RecordBatch>,
 }
 
 /// What to keep of the helper (unpublished) results.
@@ -357,6 +371,7 @@ pub async fn run_queries(
     absent: &[&str],
     params: &Params,
     helpers: Helpers,
+    mut outputs: Option<&mut Staged>,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
     // A model step runs when its input table is produced (a custom query set may leave
@@ -414,18 +429,32 @@ pub async fn run_queries(
             continue;
         }
         let started = Instant::now();
-        let batch = match query.model {
+        let result = match query.model {
             Some(model) => {
-                let input = results
-                    .iter()
-                    .find(|r: &&QueryResult| r.query.name == query.sql)
-                    .ok_or_else(|| {
-                        Error::QueryGraph(format!(
-                            "model `{}` needs table `{}`, which no query produces",
-                            query.name, query.sql
-                        ))
-                    })?;
-                model(&input.batch, params)?
+                let input = table_batch(session, &query.sql).await.map_err(|e| {
+                    Error::QueryGraph(format!(
+                        "model `{}` needs table `{}`: {e}",
+                        query.name, query.sql
+                    ))
+                })?;
+                let batch = model(&input, params)?;
+                match (query.publish, outputs.as_deref_mut()) {
+                    (true, Some(staged)) => {
+                        let mut writer = staged.table_writer(&query.name, batch.schema())?;
+                        writer.write(&batch)?;
+                        let (path, schema, rows) = writer.finish()?;
+                        session
+                            .register_output_file(&query.name, &path, schema)
+                            .await?;
+                        (rows, None)
+                    }
+                    _ => {
+                        session
+                            .register(&query.name, batch.schema(), vec![batch.clone()])
+                            .await?;
+                        (batch.num_rows(), Some(batch))
+                    }
+                }
             }
             None => {
                 let wrap = |source| Error::Query {
@@ -433,34 +462,173 @@ pub async fn run_queries(
                     file: query.file.clone(),
                     source,
                 };
-                let df = session.ctx.sql(&query.sql).await.map_err(wrap)?;
-                let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-                let batches = df.collect().await.map_err(wrap)?;
-                let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
-                concat_batches(&schema, &batches)?
+                let mut df = session.ctx.sql(&query.sql).await.map_err(wrap)?;
+                if query.publish {
+                    df = sorted_by_grain(df, &query.grain).map_err(wrap)?;
+                }
+                let plan = df.create_physical_plan().await.map_err(wrap)?;
+                let schema = plan.schema();
+                let stream = execute_stream(plan, session.ctx.task_ctx()).map_err(wrap)?;
+                match (query.publish, outputs.as_deref_mut()) {
+                    (true, Some(staged)) => {
+                        let rows = write_output(session, staged, &query, schema, stream)
+                            .await
+                            .map_err(|e| match e {
+                                Error::DataFusion(source) => wrap(source),
+                                e => e,
+                            })?;
+                        (rows, None)
+                    }
+                    _ => {
+                        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(wrap)?;
+                        let mut batch = concat_batches(&schema, &batches)?;
+                        drop(batches);
+                        if query.publish {
+                            batch = sort_by_grain(&batch, &query.grain)?;
+                        }
+                        session
+                            .register(&query.name, schema, vec![batch.clone()])
+                            .await?;
+                        (batch.num_rows(), Some(batch))
+                    }
+                }
             }
         };
-        let batch = if query.publish {
-            sort_by_grain(&batch, &query.grain)?
-        } else {
-            batch
-        };
-        session
-            .register(&query.name, batch.schema(), vec![batch.clone()])
-            .await?;
+        let (rows, batch) = result;
         reports.push(StageReport {
             table: query.name.clone(),
             file: query.file.clone(),
             published: query.publish,
-            rows: Some(batch.num_rows()),
+            rows: Some(rows),
             millis: started.elapsed().as_millis(),
             skipped_for_missing: vec![],
         });
-        results.push(QueryResult { query, batch });
+        results.push(QueryResult { query, rows, batch });
         drop_helpers(session, &mut results, &done_with)?;
         progress.inc(1);
     }
     Ok((results, reports))
+}
+
+/// Published rows in the order of the table's grain (ascending, NULLs last), whatever
+/// order the query's own plan produces, so reruns write the same bytes. DataFusion
+/// sorts (and spills under a memory limit); a query that already orders by its grain
+/// needs no second sort.
+fn sorted_by_grain(
+    df: datafusion::dataframe::DataFrame,
+    grain: &[String],
+) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
+    let keys: Vec<_> = grain
+        .iter()
+        .filter(|g| df.schema().has_column_with_unqualified_name(g))
+        .map(|g| datafusion::prelude::ident(g).sort(true, false))
+        .collect();
+    if keys.is_empty() {
+        return Ok(df);
+    }
+    df.sort(keys)
+}
+
+/// Stream a published query's rows into its staged output file, register the file as
+/// the query's table, and return the row count. DataFusion 55 sometimes drops a sort
+/// it wrongly believes satisfied (roi_maturation's months came out unordered), so the
+/// order is checked as the rows pass and, if broken, the table is sorted here and
+/// written again.
+async fn write_output(
+    session: &Session,
+    staged: &mut Staged,
+    query: &Query,
+    schema: SchemaRef,
+    mut stream: datafusion::execution::SendableRecordBatchStream,
+) -> Result<usize> {
+    let mut order = GrainOrder::new(&schema, &query.grain)?;
+    let mut writer = staged.table_writer(&query.name, schema)?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        order.check(&batch)?;
+        writer.write(&batch)?;
+    }
+    let (path, file_schema, rows) = writer.finish()?;
+    session
+        .register_output_file(&query.name, &path, file_schema)
+        .await?;
+    if order.sorted {
+        return Ok(rows);
+    }
+    let batch = sort_by_grain(&table_batch(session, &query.name).await?, &query.grain)?;
+    let mut writer = staged.table_writer(&query.name, batch.schema())?;
+    writer.write(&batch)?;
+    let (path, file_schema, rows) = writer.finish()?;
+    session
+        .register_output_file(&query.name, &path, file_schema)
+        .await?;
+    Ok(rows)
+}
+
+/// Whether rows arrive in grain order (ascending, NULLs last), batch after batch.
+struct GrainOrder {
+    /// The grain columns' positions and a converter to comparable row bytes.
+    columns: Vec<usize>,
+    converter: Option<datafusion::arrow::row::RowConverter>,
+    last: Option<datafusion::arrow::row::OwnedRow>,
+    sorted: bool,
+}
+
+impl GrainOrder {
+    fn new(schema: &SchemaRef, grain: &[String]) -> Result<GrainOrder> {
+        use datafusion::arrow::compute::SortOptions;
+        use datafusion::arrow::row::{RowConverter, SortField};
+        let columns: Vec<usize> = grain
+            .iter()
+            .filter_map(|g| schema.index_of(g).ok())
+            .collect();
+        let fields: Vec<SortField> = columns
+            .iter()
+            .map(|&i| {
+                let options = SortOptions {
+                    descending: false,
+                    nulls_first: false,
+                };
+                SortField::new_with_options(schema.field(i).data_type().clone(), options)
+            })
+            .collect();
+        let converter = if fields.is_empty() {
+            None
+        } else {
+            Some(RowConverter::new(fields)?)
+        };
+        Ok(GrainOrder {
+            columns,
+            converter,
+            last: None,
+            sorted: true,
+        })
+    }
+
+    fn check(&mut self, batch: &RecordBatch) -> Result<()> {
+        let Some(converter) = &self.converter else {
+            return Ok(());
+        };
+        if !self.sorted || batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let keys: Vec<_> = self
+            .columns
+            .iter()
+            .map(|&i| batch.column(i).clone())
+            .collect();
+        let rows = converter.convert_columns(&keys)?;
+        let mut previous = self.last.as_ref().map(|r| r.row());
+        for row in rows.iter() {
+            if previous.is_some_and(|p| p > row) {
+                self.sorted = false;
+                return Ok(());
+            }
+            previous = Some(row);
+        }
+        self.last = previous.map(|r| r.owned());
+        Ok(())
+    }
 }
 
 /// Published rows in the order of the table's grain, whatever order the plan produced
@@ -492,6 +660,14 @@ fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
     }
     let indices = lexsort_to_indices(&columns, None)?;
     Ok(take_record_batch(batch, &indices)?)
+}
+
+/// The rows of registered table `name`, as one batch.
+pub async fn table_batch(session: &Session, name: &str) -> datafusion::error::Result<RecordBatch> {
+    let df = session.ctx.table(name).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(concat_batches(&schema, &batches)?)
 }
 
 /// Forget the unpublished results in `names`: no query left reads them.

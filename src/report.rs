@@ -92,11 +92,7 @@ footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:1.5rem}
 
 /// `out/reports/YYYY-MM/index.html`: the monthly report. Self-contained: inline CSS,
 /// the charts as inline SVG, no scripts, no network.
-pub fn run_page(
-    manifest: &Manifest,
-    tables: &[(&str, &RecordBatch)],
-    charts: &[Rendered],
-) -> String {
+pub fn run_page(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) -> String {
     let month = &manifest.report_month;
     let mut h = String::new();
     let _ = write!(
@@ -121,12 +117,10 @@ pub fn run_page(
             .map(|(key, name)| format!("<a href=\"#{key}\">{name}</a>"))
             .collect::<String>(),
     );
-    if let Some((_, card)) = tables.iter().find(|(n, _)| *n == "scorecard") {
-        h.push_str(&headline_html(card));
-        h.push_str("<section id=\"scorecard\">");
-        h.push_str(&scorecard_html(card));
-        h.push_str("</section>");
-    }
+    h.push_str(&headline_html(card));
+    h.push_str("<section id=\"scorecard\">");
+    h.push_str(&scorecard_html(card));
+    h.push_str("</section>");
     for (key, name) in SECTIONS {
         let mine: Vec<&Rendered> = charts.iter().filter(|c| c.spec.section == *key).collect();
         if mine.is_empty() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::kernels::aggregate::max;
 use datafusion::arrow::datatypes::{Date32Type, TimestampMicrosecondType};
 use serde::Serialize;
@@ -229,6 +229,9 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
     // The session has its own copy of the rows now; the scorecard still reads targets.
     loaded.release_rows(&["targets"]);
+    // Published results are streamed into the staged output files as they are
+    // computed and read from there by later queries, so they need not stay in memory.
+    let mut staged = Staged::new(&job.out, month)?;
     let bar = progress((queries.len() + pipeline::model_steps().len()) as u64);
     let (results, stages) = pipeline::run_queries(
         &session,
@@ -236,6 +239,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         &loaded.absent,
         &job.params,
         pipeline::Helpers::Drop,
+        Some(&mut staged),
         &bar,
     )
     .await?;
@@ -270,20 +274,15 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     timings.insert("charts".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
-    let mut staged = Staged::new(&job.out, month)?;
     let mut outputs = Vec::new();
-    let mut published: Vec<(&str, &RecordBatch)> = Vec::new();
     for r in results.iter().filter(|r| r.query.publish) {
-        staged.add_table(&r.query.name, &r.batch)?;
-        published.push((&r.query.name, &r.batch));
         outputs.push(OutputEntry {
             table: r.query.name.clone(),
-            rows: r.batch.num_rows(),
+            rows: r.rows,
             path: staged.table_path(&r.query.name).display().to_string(),
         });
     }
     staged.add_table("scorecard", &scorecard)?;
-    published.push(("scorecard", &scorecard));
     outputs.push(OutputEntry {
         table: "scorecard".into(),
         rows: scorecard.num_rows(),
@@ -361,7 +360,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     }
     staged.add_report_file(
         "index.html",
-        report::run_page(&manifest, &published, &charts).as_bytes(),
+        report::run_page(&manifest, &scorecard, &charts).as_bytes(),
     )?;
     staged.add_report_file(
         "scorecard.md",

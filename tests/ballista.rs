@@ -61,6 +61,7 @@ async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec
         &loaded.absent,
         &params,
         Helpers::Keep,
+        None,
         &indicatif::ProgressBar::hidden(),
     )
     .await
@@ -74,7 +75,8 @@ fn rows(results: &[QueryResult], dir: &Path) -> Vec<(String, Vec<String>)> {
         .iter()
         .map(|r| {
             let path = dir.join(format!("{}.parquet", r.query.name));
-            revalign::output::write_parquet(&path, &r.batch).unwrap();
+            revalign::output::write_parquet(&path, r.batch.as_ref().expect("kept in memory"))
+                .unwrap();
             // Helper tables come in no particular order.
             let mut rows = read_parquet_rows_rounded(&path, Some(9));
             rows.sort();

@@ -351,3 +351,42 @@ fn the_built_in_catalogue_parses_and_bad_ones_are_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn outputs_use_types_every_parquet_reader_maps_the_same_way() {
+    use datafusion::arrow::datatypes::{DataType, TimeUnit};
+    let out = tempfile::tempdir().unwrap();
+    run::run(&job(&fixture("attribution"), out.path(), "2026-03"))
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for file in list_files(out.path())
+        .iter()
+        .filter(|f| f.ends_with(".parquet"))
+    {
+        let reader =
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(out.path().join(file)).unwrap(),
+            )
+            .unwrap();
+        for field in reader.schema().fields() {
+            checked += 1;
+            let ok = match field.data_type() {
+                // DataFusion's view types would be read back as views by Arrow readers.
+                DataType::Utf8View | DataType::BinaryView | DataType::LargeUtf8 => false,
+                DataType::Timestamp(unit, tz) => {
+                    *unit == TimeUnit::Microsecond && tz.as_deref() == Some("UTC")
+                }
+                DataType::Date64 => false,
+                _ => true,
+            };
+            assert!(
+                ok,
+                "{file}: column {} is {}",
+                field.name(),
+                field.data_type()
+            );
+        }
+    }
+    assert!(checked > 100, "{checked} columns checked");
+}

@@ -88,6 +88,7 @@ pub async fn session_after_queries(
         &loaded.absent,
         params,
         pipeline::Helpers::Keep,
+        None,
         &indicatif::ProgressBar::hidden(),
     )
     .await
