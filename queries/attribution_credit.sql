@@ -8,6 +8,16 @@
 WITH win AS (
     SELECT * FROM attribution_journey WHERE journey = 'window'
 ),
+-- Time-decay weights and their sum per opportunity, as an aggregate joined back (a
+-- window over the whole opportunity would hand on its input as one large batch).
+decay AS (
+    SELECT w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
+           power(2.0, -w.days_before / p.half_life_days) AS weight
+    FROM win w CROSS JOIN params p
+),
+decay_totals AS (
+    SELECT opportunity_id, SUM(weight) AS total_weight FROM decay GROUP BY opportunity_id
+),
 window_rules AS (
     SELECT 'first_touch' AS model, opportunity_id, touch_id, ts, channel, campaign_id,
            CASE WHEN rn = 1 THEN 1.0 ELSE 0.0 END AS credit
@@ -20,10 +30,10 @@ window_rules AS (
     SELECT 'linear', opportunity_id, touch_id, ts, channel, campaign_id, 1.0 / n
     FROM win
     UNION ALL
-    SELECT 'time_decay', w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
-           power(2.0, -w.days_before / p.half_life_days)
-               / SUM(power(2.0, -w.days_before / p.half_life_days)) OVER (PARTITION BY w.opportunity_id)
-    FROM win w CROSS JOIN params p
+    SELECT 'time_decay', d.opportunity_id, d.touch_id, d.ts, d.channel, d.campaign_id,
+           d.weight / t.total_weight
+    FROM decay_totals t
+    JOIN decay d ON d.opportunity_id = t.opportunity_id
     UNION ALL
     SELECT 'position_based', w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
            CASE
@@ -117,8 +127,9 @@ SELECT
     r.credit,
     r.credit * CAST(o.amount AS DOUBLE) AS pipeline_credit,
     CASE WHEN o.status = 'won' THEN r.revenue_share * CAST(o.amount AS DOUBLE) ELSE 0.0 END AS revenue_credit
-FROM all_rows r
-JOIN opportunities o ON o.opportunity_id = r.opportunity_id
+-- opportunities first: DataFusion builds its hash table on the left side of a join.
+FROM opportunities o
+JOIN all_rows r ON r.opportunity_id = o.opportunity_id
 WHERE r.credit > 0.0 OR (o.status = 'won' AND r.revenue_share > 0.0)
 -- No ORDER BY: the pipeline sorts published rows by the grain. Sorted here, the 5.6M
 -- rows at 10M touches reached the sort as one batch asking for 7 GB of the memory pool.

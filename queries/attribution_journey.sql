@@ -70,11 +70,11 @@ journeys AS (
     FROM lc_older_than_window
     UNION ALL
     SELECT 'revenue', s.opportunity_id, s.touch_id, s.ts, s.channel, s.campaign_id, s.before_creation, s.days_before, 1
-    FROM spans s JOIN opps o ON o.opportunity_id = s.opportunity_id
+    FROM opps o JOIN spans s ON s.opportunity_id = o.opportunity_id
     WHERE o.status = 'won'
     UNION ALL
     SELECT 'revenue', l.opportunity_id, l.touch_id, l.ts, l.channel, l.campaign_id, l.before_creation, l.days_before, 1
-    FROM lc_older_than_window l JOIN opps o ON o.opportunity_id = l.opportunity_id
+    FROM opps o JOIN lc_older_than_window l ON l.opportunity_id = o.opportunity_id
     WHERE o.status = 'won'
 )
 SELECT
@@ -91,5 +91,6 @@ SELECT
     lc.touch_id IS NOT NULL AS has_lead_creation,
     ROW_NUMBER() OVER (PARTITION BY j.journey, j.opportunity_id ORDER BY j.ts, j.touch_id) AS rn,
     COUNT(*) OVER (PARTITION BY j.journey, j.opportunity_id) AS n
-FROM journeys j
-LEFT JOIN lead_creation lc ON lc.opportunity_id = j.opportunity_id
+-- The small side first: DataFusion builds its hash table on the left side of a join.
+FROM lead_creation lc
+RIGHT JOIN journeys j ON j.opportunity_id = lc.opportunity_id

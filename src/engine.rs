@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
-use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -276,9 +276,15 @@ fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeE
     }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
-        // Greedy rather than fair: a fair pool splits the memory among spilling
-        // operators up front, which starved sorts that receive one large batch.
-        runtime = runtime.with_memory_pool(Arc::new(GreedyMemoryPool::new(limit)));
+        // Fair: the spilling operators (sorts, aggregates) share the memory the
+        // non-spilling ones (hash join build sides) leave, instead of the first sort
+        // taking it all and a join in the same plan failing. The tracking wrapper names
+        // the largest consumers when the pool runs out.
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            std::num::NonZeroUsize::new(3).expect("non-zero"),
+        );
+        runtime = runtime.with_memory_pool(Arc::new(pool));
         // Hash joins cannot spill in this DataFusion version. Sort-merge joins could,
         // but with join filters they panic in 55.2 (apache/datafusion#18787), so the
         // pool must hold the largest hash-join build side (docs/benchmarks.md).
