@@ -182,8 +182,9 @@ impl RunArgs {
         let job = self.job()?;
         if job.engine.ballista.is_some() {
             eprintln!(
-                "warning: --engine ballista is experimental: with Ballista 55.0 a whole \
-                 monthly job stalls after about 37 queries (docs/benchmarks.md, Ballista)"
+                "warning: --engine ballista is experimental: a Ballista 55.0 scheduler error \
+                 leaves the query waiting forever instead of failing; set \
+                 RUST_LOG=ballista_scheduler=error to see it (README, Scale-out on Ballista)"
             );
         }
         let summary = run::run(&job).await?;

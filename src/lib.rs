@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod load;
+pub mod logging;
 pub mod models;
 pub mod output;
 pub mod palette;

@@ -8,6 +8,7 @@ use revalign::cli::Cli;
 use revalign::Error;
 
 fn main() -> ExitCode {
+    revalign::logging::init_from_env();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

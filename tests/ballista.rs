@@ -131,11 +131,9 @@ async fn ballista_gives_the_local_results() {
     );
 }
 
-/// The whole job in one Ballista session. Ballista 55.0's standalone cluster stalls
-/// after about 37 queries of this job (the query running then never finishes; which
-/// query depends on the order), so this does not pass yet: docs/benchmarks.md.
+/// The whole monthly job in one Ballista session (standalone cluster): every output
+/// table and the scorecard as on the local engine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Ballista 55.0 stalls after ~37 queries in one session (docs/benchmarks.md)"]
 async fn a_whole_ballista_run_equals_the_local_run() {
     let data = medium_generated_data();
     let local = tempfile::tempdir().unwrap();
@@ -148,4 +146,11 @@ async fn a_whole_ballista_run_equals_the_local_run() {
     let summary = run::run(&j).await.unwrap();
     assert_eq!(summary.manifest.engine, "ballista (standalone)");
     assert_same_outputs(local.path(), cluster.path(), "on Ballista");
+    let scorecard =
+        |out: &Path| std::fs::read_to_string(out.join("reports/2026-10/scorecard.md")).unwrap();
+    assert_eq!(scorecard(local.path()), scorecard(cluster.path()));
+    assert!(
+        summary.manifest.charts.iter().all(|c| c.no_data.is_none()),
+        "every chart has data"
+    );
 }
