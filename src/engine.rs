@@ -3,7 +3,9 @@
 //!
 //! The pipeline hands every table it has (loaded inputs, query results, model
 //! outputs) to the engine with [`Session::register`]. The local engine keeps them in
-//! memory. Ballista cannot ship in-memory tables to its executors, so there each
+//! memory, except what is registered with [`Session::register_on_disk`] (the
+//! largest input) or [`Session::register_output_file`] (published results, already
+//! written). Ballista cannot ship in-memory tables to its executors, so there each
 //! table is written as a Parquet file into the exchange folder and registered as a
 //! Parquet table; the executors read it from there, which is why that folder must be
 //! a path they can see (a shared file system on a real cluster). The queries are the

@@ -30,6 +30,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::execute_stream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
@@ -429,7 +430,12 @@ pub async fn run_queries(
             continue;
         }
         let started = Instant::now();
-        let result = match query.model {
+        let wrap = |source| Error::Query {
+            query: query.name.clone(),
+            file: query.file.clone(),
+            source,
+        };
+        let (schema, stream) = match query.model {
             Some(model) => {
                 let input = table_batch(session, &query.sql).await.map_err(|e| {
                     Error::QueryGraph(format!(
@@ -438,63 +444,50 @@ pub async fn run_queries(
                     ))
                 })?;
                 let batch = model(&input, params)?;
-                match (query.publish, outputs.as_deref_mut()) {
-                    (true, Some(staged)) => {
-                        let mut writer = staged.table_writer(&query.name, batch.schema())?;
-                        writer.write(&batch)?;
-                        let (path, schema, rows) = writer.finish()?;
-                        session
-                            .register_output_file(&query.name, &path, schema)
-                            .await?;
-                        (rows, None)
-                    }
-                    _ => {
-                        session
-                            .register(&query.name, batch.schema(), vec![batch.clone()])
-                            .await?;
-                        (batch.num_rows(), Some(batch))
-                    }
-                }
+                let schema = batch.schema();
+                let stream: datafusion::execution::SendableRecordBatchStream =
+                    Box::pin(RecordBatchStreamAdapter::new(
+                        schema.clone(),
+                        futures::stream::iter([Ok(batch)]),
+                    ));
+                (schema, stream)
             }
             None => {
-                let wrap = |source| Error::Query {
-                    query: query.name.clone(),
-                    file: query.file.clone(),
-                    source,
-                };
                 let mut df = session.ctx.sql(&query.sql).await.map_err(wrap)?;
                 if query.publish {
                     df = sorted_by_grain(df, &query.grain).map_err(wrap)?;
                 }
                 let plan = df.create_physical_plan().await.map_err(wrap)?;
                 let schema = plan.schema();
-                let stream = execute_stream(plan, session.ctx.task_ctx()).map_err(wrap)?;
-                match (query.publish, outputs.as_deref_mut()) {
-                    (true, Some(staged)) => {
-                        let rows = write_output(session, staged, &query, schema, stream)
-                            .await
-                            .map_err(|e| match e {
-                                Error::DataFusion(source) => wrap(source),
-                                e => e,
-                            })?;
-                        (rows, None)
-                    }
-                    _ => {
-                        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(wrap)?;
-                        let mut batch = concat_batches(&schema, &batches)?;
-                        drop(batches);
-                        if query.publish {
-                            batch = sort_by_grain(&batch, &query.grain)?;
-                        }
-                        session
-                            .register(&query.name, schema, vec![batch.clone()])
-                            .await?;
-                        (batch.num_rows(), Some(batch))
-                    }
-                }
+                (
+                    schema,
+                    execute_stream(plan, session.ctx.task_ctx()).map_err(wrap)?,
+                )
             }
         };
-        let (rows, batch) = result;
+        let (rows, batch) = match (query.publish, outputs.as_deref_mut()) {
+            (true, Some(staged)) => {
+                let rows = write_output(session, staged, &query, schema, stream)
+                    .await
+                    .map_err(|e| match e {
+                        Error::DataFusion(source) => wrap(source),
+                        e => e,
+                    })?;
+                (rows, None)
+            }
+            _ => {
+                let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(wrap)?;
+                let mut batch = concat_batches(&schema, &batches)?;
+                drop(batches);
+                if query.publish {
+                    batch = sort_by_grain(&batch, &query.grain)?;
+                }
+                session
+                    .register(&query.name, schema, vec![batch.clone()])
+                    .await?;
+                (batch.num_rows(), Some(batch))
+            }
+        };
         reports.push(StageReport {
             table: query.name.clone(),
             file: query.file.clone(),
