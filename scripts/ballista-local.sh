@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Run the monthly report on a real Apache DataFusion Ballista cluster on this machine:
-# one scheduler and two executors on loopback, started from the crates.io binaries,
+# one scheduler (the crates.io binary) and two executors (`revalign executor`: the
+# crates.io ballista-executor 55.0 lacks DataFusion's array functions) on loopback,
 # stopped again at the end.
 #
 #   scripts/ballista-local.sh [REVALIGN RUN FLAGS...]      (default: the demo data)
 #   scripts/ballista-local.sh --data target/bench-data/5000 --out out-ballista
 #
-# The first call installs ballista-scheduler and ballista-executor (the version that
-# matches revalign's DataFusion) into target/ballista with `cargo install`; that builds
-# DataFusion once more (about 25 minutes on 2 cores). Set BALLISTA_ROOT to use binaries
-# installed elsewhere (BALLISTA_ROOT/bin/ballista-scheduler, .../ballista-executor).
+# The first call installs ballista-scheduler (the version that matches revalign's
+# DataFusion) into target/ballista with `cargo install`; that builds DataFusion once
+# more (25+ minutes on 2 cores). Set BALLISTA_ROOT to use a scheduler installed
+# elsewhere (BALLISTA_ROOT/bin/ballista-scheduler).
 # Logs and the exchange folder (the tables revalign hands to the executors) live in a
 # temporary folder, kept when the run fails.
 set -euo pipefail
@@ -20,11 +21,9 @@ ROOT=${BALLISTA_ROOT:-target/ballista}
 PORT=${BALLISTA_PORT:-50050}
 HOST=127.0.0.1
 
-if [[ ! -x $ROOT/bin/ballista-scheduler || ! -x $ROOT/bin/ballista-executor ]]; then
-    echo "installing ballista-scheduler and ballista-executor $VERSION into $ROOT" >&2
-    # One target folder for both, so DataFusion is compiled once.
-    CARGO_TARGET_DIR=$ROOT/build cargo install --root "$ROOT" \
-        "ballista-scheduler@$VERSION" "ballista-executor@$VERSION"
+if [[ ! -x $ROOT/bin/ballista-scheduler ]]; then
+    echo "installing ballista-scheduler $VERSION into $ROOT" >&2
+    CARGO_TARGET_DIR=$ROOT/build cargo install --root "$ROOT" "ballista-scheduler@$VERSION"
 fi
 cargo build --release --quiet
 
@@ -52,9 +51,9 @@ wait_for_port "$PORT"
 for i in 1 2; do
     base=$((PORT + 10 * i))
     mkdir -p "$WORK/executor-$i"
-    "$ROOT/bin/ballista-executor" --bind-host $HOST --external-host $HOST \
-        --bind-port $((base + 1)) --bind-grpc-port $((base + 2)) --bind-health-port $((base + 3)) \
-        --scheduler-host $HOST --scheduler-port "$PORT" --scheduler-connect-timeout-seconds 30 \
+    target/release/revalign executor --bind-host $HOST \
+        --bind-port $((base + 1)) --bind-grpc-port $((base + 2)) \
+        --scheduler-host $HOST --scheduler-port "$PORT" \
         --work-dir "$WORK/executor-$i" --vcores 1 \
         >"$WORK/executor-$i.log" 2>&1 &
     wait_for_port $((base + 1))

@@ -38,6 +38,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Ad-hoc SQL over the inputs (--data) and the written outputs (--out).
     Query(QueryArgs),
+    /// A Ballista executor process for `run --engine ballista --scheduler ...`
+    /// (knows every DataFusion function revalign's SQL uses).
+    #[cfg(feature = "ballista")]
+    Executor(crate::engine::ExecutorArgs),
 }
 
 impl Command {
@@ -47,6 +51,8 @@ impl Command {
             Command::Generate(a) => a.run(),
             Command::Validate(a) => a.run().await,
             Command::Query(a) => a.run().await,
+            #[cfg(feature = "ballista")]
+            Command::Executor(a) => crate::engine::run_executor(a).await,
         }
     }
 }

@@ -369,6 +369,59 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
     })
 }
 
+/// `revalign executor`: where the executor listens and which scheduler it joins.
+#[cfg(feature = "ballista")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecutorArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub scheduler_host: String,
+    #[arg(long, default_value_t = 50050)]
+    pub scheduler_port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_host: String,
+    /// Arrow Flight port (shuffle data).
+    #[arg(long, default_value_t = 50051)]
+    pub bind_port: u16,
+    #[arg(long, default_value_t = 50052)]
+    pub bind_grpc_port: u16,
+    /// Concurrent tasks (default: the number of cores).
+    #[arg(long)]
+    pub vcores: Option<usize>,
+    /// Folder for shuffle files.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Run a Ballista executor until it is stopped. The stock `ballista-executor` 55.0
+/// binary decodes plans with a function registry that lacks DataFusion's nested
+/// (array) functions; this one takes the registry of a default DataFusion session.
+#[cfg(feature = "ballista")]
+pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
+    use ballista_core::registry::BallistaFunctionRegistry;
+    use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
+    use datafusion::execution::SessionStateBuilder;
+
+    let state = SessionStateBuilder::new().with_default_features().build();
+    let mut config = ExecutorProcessConfig {
+        scheduler_host: args.scheduler_host,
+        scheduler_port: args.scheduler_port,
+        bind_host: args.bind_host.clone(),
+        external_host: Some(args.bind_host),
+        port: args.bind_port,
+        grpc_port: args.bind_grpc_port,
+        scheduler_connect_timeout_seconds: 30,
+        work_dir: args.work_dir.map(|d| d.display().to_string()),
+        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
+        ..Default::default()
+    };
+    if let Some(vcores) = args.vcores {
+        config.vcores = vcores.max(1);
+    }
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(|e| Error::Usage(format!("Ballista executor: {e}")))
+}
+
 #[cfg(not(feature = "ballista"))]
 async fn ballista_session(_: &EngineOptions, _: &BallistaOptions) -> Result<Session> {
     Err(Error::Usage(
