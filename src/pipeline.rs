@@ -514,7 +514,9 @@ fn sorted_by_grain(
     let keys: Vec<_> = grain
         .iter()
         .filter(|g| df.schema().has_column_with_unqualified_name(g))
-        .map(|g| datafusion::prelude::ident(g).sort(true, false))
+        .map(|g| {
+            datafusion::prelude::ident(g).sort(!GRAIN_ORDER.descending, GRAIN_ORDER.nulls_first)
+        })
         .collect();
     if keys.is_empty() {
         return Ok(df);
@@ -558,6 +560,13 @@ async fn write_output(
     Ok(rows)
 }
 
+/// The order of a table's grain columns, as SQL's ORDER BY: ascending, NULLs last.
+const GRAIN_ORDER: datafusion::arrow::compute::SortOptions =
+    datafusion::arrow::compute::SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+
 /// Whether rows arrive in grain order (ascending, NULLs last), batch after batch.
 struct GrainOrder {
     /// The grain columns' positions and a converter to comparable row bytes.
@@ -569,7 +578,6 @@ struct GrainOrder {
 
 impl GrainOrder {
     fn new(schema: &SchemaRef, grain: &[String]) -> Result<GrainOrder> {
-        use datafusion::arrow::compute::SortOptions;
         use datafusion::arrow::row::{RowConverter, SortField};
         let columns: Vec<usize> = grain
             .iter()
@@ -577,13 +585,7 @@ impl GrainOrder {
             .collect();
         let fields: Vec<SortField> = columns
             .iter()
-            .map(|&i| {
-                let options = SortOptions {
-                    descending: false,
-                    nulls_first: false,
-                };
-                SortField::new_with_options(schema.field(i).data_type().clone(), options)
-            })
+            .map(|&i| SortField::new_with_options(schema.field(i).data_type().clone(), GRAIN_ORDER))
             .collect();
         let converter = if fields.is_empty() {
             None
@@ -628,29 +630,21 @@ impl GrainOrder {
 /// (a parallel plan does not always keep a query's ORDER BY), so reruns write the same
 /// bytes.
 fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
-    use datafusion::arrow::compute::{
-        lexsort_to_indices, take_record_batch, LexicographicalComparator, SortColumn, SortOptions,
-    };
+    use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+    // Usually the plan kept the query's ORDER BY: checking is much cheaper than sorting.
+    let mut order = GrainOrder::new(&batch.schema(), grain)?;
+    order.check(batch)?;
+    if order.sorted {
+        return Ok(batch.clone());
+    }
     let columns: Vec<SortColumn> = grain
         .iter()
         .filter_map(|g| batch.column_by_name(g))
         .map(|c| SortColumn {
             values: c.clone(),
-            // As SQL's ORDER BY: ascending, NULLs last.
-            options: Some(SortOptions {
-                descending: false,
-                nulls_first: false,
-            }),
+            options: Some(GRAIN_ORDER),
         })
         .collect();
-    if columns.is_empty() || batch.num_rows() < 2 {
-        return Ok(batch.clone());
-    }
-    // Usually the plan kept the query's ORDER BY: checking is much cheaper than sorting.
-    let comparator = LexicographicalComparator::try_new(&columns)?;
-    if (1..batch.num_rows()).all(|i| comparator.compare(i - 1, i).is_le()) {
-        return Ok(batch.clone());
-    }
     let indices = lexsort_to_indices(&columns, None)?;
     Ok(take_record_batch(batch, &indices)?)
 }
