@@ -86,18 +86,48 @@ fn default_unit() -> String {
 pub struct ChartCatalogue {
     #[serde(rename = "chart")]
     pub charts: Vec<ChartSpec>,
+    /// The file the catalogue was read from (named in chart errors).
+    #[serde(skip)]
+    pub source: PathBuf,
 }
+
+/// The report sections a chart may be in (`section` in `charts.toml`).
+pub const SECTIONS: [&str; 4] = ["shared", "marketing", "sales", "customer_success"];
 
 impl ChartCatalogue {
     /// `DIR/charts.toml` when given and present, else the embedded catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, ChartCatalogue)> {
         let (path, text) = crate::pipeline::report_file(dir, "charts.toml")?;
-        let catalogue: ChartCatalogue = toml::from_str(&text).map_err(|e| Error::Config {
-            file: path.clone(),
-            message: e.to_string(),
-        })?;
+        let mut catalogue: ChartCatalogue =
+            toml::from_str(&text).map_err(|e| Error::Config {
+                file: path.clone(),
+                message: e.to_string(),
+            })?;
+        catalogue.source = path.clone();
         let mut seen = std::collections::BTreeSet::new();
         for c in &catalogue.charts {
+            // The key names the chart's files (charts/<key>.png): no path may hide in it.
+            if !crate::pipeline::is_safe_name(&c.key) {
+                return Err(Error::Config {
+                    file: path.clone(),
+                    message: format!(
+                        "chart key `{}` must match ^[a-z0-9_]+$ (it names the chart's files)",
+                        c.key
+                    ),
+                });
+            }
+            if !crate::pipeline::is_safe_name(&c.section) || !SECTIONS.contains(&c.section.as_str())
+            {
+                return Err(Error::Config {
+                    file: path.clone(),
+                    message: format!(
+                        "chart `{}`: section `{}` must be one of {}",
+                        c.key,
+                        c.section,
+                        SECTIONS.join(", ")
+                    ),
+                });
+            }
             if !seen.insert(c.key.as_str()) {
                 return Err(Error::Config {
                     file: path.clone(),
@@ -157,13 +187,20 @@ pub async fn render_all(
             .cloned()
             .collect();
         let data = if missing.is_empty() {
-            let batches = ctx
-                .sql(&spec.sql)
+            // Chart SQL comes from a user-editable catalogue: read-only.
+            let sql_error = |e: datafusion::error::DataFusionError| {
+                Error::Report(format!(
+                    "chart `{}` ({}): {e}",
+                    spec.key,
+                    catalogue.source.display()
+                ))
+            };
+            let batches = crate::pipeline::read_only_sql(ctx, &spec.sql)
                 .await
-                .map_err(|e| chart_error(spec, e))?
+                .map_err(sql_error)?
                 .collect()
                 .await
-                .map_err(|e| chart_error(spec, e))?;
+                .map_err(sql_error)?;
             Some(match batches.first() {
                 Some(first) => concat_batches(&first.schema(), &batches)?,
                 None => RecordBatch::new_empty(std::sync::Arc::new(

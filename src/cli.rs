@@ -7,10 +7,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use crate::config::{self, Month};
-use crate::engine::{BallistaOptions, EngineOptions, Session};
+use crate::engine::{BallistaOptions, EngineOptions, Session, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::generate::{self, FileFormat, GenerateOptions};
 use crate::pipeline;
@@ -45,6 +46,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// Threads the async runtime may run work on (`run --threads`); `None`: one per
+    /// core.
+    pub fn worker_threads(&self) -> Option<usize> {
+        match self {
+            Command::Run(a) => a.threads,
+            _ => None,
+        }
+    }
+
     pub async fn run(self) -> Result<()> {
         match self {
             Command::Run(a) => a.run().await,
@@ -115,7 +125,8 @@ pub struct RunArgs {
     /// Use the SQL files in DIR instead of the built-in queries.
     #[arg(long)]
     pub queries: Option<PathBuf>,
-    /// Folder with the scorecard metric catalogue `scorecard.toml` (default: built in).
+    /// Folder with `scorecard.toml` and/or `charts.toml` (default: built in; a file
+    /// missing from DIR falls back to the built-in one).
     #[arg(long)]
     pub reports: Option<PathBuf>,
     /// Staging SQL that turns raw exports in --data into canonical tables.
@@ -141,8 +152,8 @@ pub struct RunArgs {
     /// Folder for spill files under --memory-limit (default: the system temp folder).
     #[arg(long)]
     pub spill_dir: Option<PathBuf>,
-    /// Worker threads (DataFusion target partitions).
-    #[arg(long)]
+    /// Worker threads (DataFusion target partitions), 1 to 256.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS as u64))]
     pub threads: Option<usize>,
 }
 
@@ -161,8 +172,19 @@ impl RunArgs {
                 )));
             }
         }
+        existing_dir("--data", self.data.as_deref())?;
+        existing_dir("--queries", self.queries.as_deref())?;
+        existing_dir("--staging", self.staging.as_deref())?;
         let params =
             config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
+        // Check every user-supplied definition before anything runs: query file names,
+        // chart keys and sections, scorecard metric keys (they become paths), and that
+        // --reports is a folder holding at least one catalogue.
+        if let Some(dir) = &self.queries {
+            pipeline::queries_from_dir(dir)?;
+        }
+        crate::scorecard::Catalogue::load(self.reports.as_deref())?;
+        crate::charts::ChartCatalogue::load(self.reports.as_deref())?;
         Ok(RunJob {
             data: self.data.clone().map_or(DataSource::Demo, DataSource::Dir),
             month: self.month,
@@ -195,6 +217,9 @@ impl RunArgs {
         }
         let summary = run::run(&job).await?;
         let m = &summary.manifest;
+        for warning in &m.warnings {
+            eprintln!("warning: {warning}");
+        }
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "revalign run for {} ({})", m.report_month, m.data);
         let (read, loaded): (usize, usize) = m.inputs.values().fold((0, 0), |(r, l), i| {
@@ -223,6 +248,12 @@ impl RunArgs {
             out,
             "report: {}",
             summary.report_dir.join("index.html").display()
+        );
+        let _ = writeln!(
+            out,
+            "catalogues: scorecard {}; charts {}",
+            pipeline::report_file_source(self.reports.as_deref(), "scorecard.toml")?,
+            pipeline::report_file_source(self.reports.as_deref(), "charts.toml")?
         );
         let _ = writeln!(
             out,
@@ -297,6 +328,8 @@ pub struct ValidateArgs {
 
 impl ValidateArgs {
     async fn run(self) -> Result<()> {
+        existing_dir("--data", self.data.as_deref())?;
+        existing_dir("--staging", self.staging.as_deref())?;
         let demo;
         let data = match &self.data {
             Some(d) => d.clone(),
@@ -356,12 +389,17 @@ impl ValidateArgs {
                 );
             }
         }
-        if let Some(through) = run::data_through(&loaded) {
+        let dates = run::DateScan::new(&loaded, run::today());
+        if let Some(through) = &dates.latest {
+            let month = dates.default_month()?;
             let _ = writeln!(
                 out,
-                "\ndata through {through}; default report month {}",
-                run::last_complete_month(&loaded)?
+                "\ndata through {} ({}.{} {}); default report month {month}",
+                through.date, through.table, through.column, through.row
             );
+            for warning in run::date_warnings(&dates, month, run::today(), &loaded) {
+                let _ = writeln!(out, "warning: {warning}");
+            }
         }
         if self.strict {
             run::check_strict(&loaded)?;
@@ -397,12 +435,16 @@ pub struct QueryArgs {
 
 impl QueryArgs {
     async fn run(self) -> Result<()> {
+        existing_dir("--data", self.data.as_deref())?;
+        existing_dir("--staging", self.staging.as_deref())?;
         let session = Session::new(&EngineOptions::default()).await?;
         if let Some(data) = &self.data {
             let loaded = run::load_inputs(data, self.staging.as_deref()).await?;
             pipeline::register_inputs(&session, &loaded, None).await?;
         }
         let ctx = &session.ctx;
+        // Never read a publish half done: settle an interrupted one, then hold it off.
+        let _reading = crate::publish::PublishLock::for_reading(&self.out)?;
         let tables_dir = self.out.join("tables");
         if let Ok(entries) = std::fs::read_dir(&tables_dir) {
             let mut dirs: Vec<_> = entries
@@ -429,7 +471,16 @@ impl QueryArgs {
                 .await?;
             }
         }
-        let batches = ctx.sql(&self.sql).await?.collect().await?;
+        // Read-only: no COPY ... TO, CREATE EXTERNAL TABLE, INSERT or SET.
+        let df = pipeline::read_only_sql(ctx, &self.sql)
+            .await
+            .map_err(|e| match e {
+                e if pipeline::is_read_only_refusal(&e) => {
+                    Error::Usage(format!("revalign query: {e}"))
+                }
+                e => Error::DataFusion(e),
+            })?;
+        let batches = df.collect().await?;
         let mut out = std::io::stdout().lock();
         match self.format {
             QueryFormat::Table => {
@@ -440,7 +491,7 @@ impl QueryArgs {
                     .with_header(true)
                     .build(&mut out);
                 for b in &batches {
-                    w.write(b)?;
+                    w.write(&csv_safe(b)?)?;
                 }
             }
             QueryFormat::Json => {
@@ -453,6 +504,66 @@ impl QueryArgs {
         }
         Ok(())
     }
+}
+
+/// A folder flag must name an existing folder (a usage error otherwise, exit 2).
+fn existing_dir(flag: &str, dir: Option<&std::path::Path>) -> Result<()> {
+    match dir {
+        Some(d) if !d.is_dir() => Err(Error::Usage(format!(
+            "{flag} {}: folder not found",
+            d.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// CSV injection (OWASP): a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is prefixed with a single quote, so a spreadsheet shows it as text
+/// instead of evaluating it as a formula. Numeric and other non-text columns are left
+/// as they are.
+pub fn csv_safe(batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{Array, AsArray, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let is_text = |t: &DataType| match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => {
+            matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        }
+        _ => false,
+    };
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| is_text(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !is_text(field.data_type()) {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let text = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+        let text = text.as_string::<i32>();
+        let escaped: StringArray = (0..text.len())
+            .map(|i| {
+                text.is_valid(i).then(|| {
+                    let v = text.value(i);
+                    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                        format!("'{v}")
+                    } else {
+                        v.to_string()
+                    }
+                })
+            })
+            .collect();
+        fields.push(Field::new(field.name(), DataType::Utf8, field.is_nullable()));
+        columns.push(std::sync::Arc::new(escaped) as datafusion::arrow::array::ArrayRef);
+    }
+    Ok(RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 #[cfg(test)]

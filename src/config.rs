@@ -17,6 +17,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 
+/// The first date revalign accepts anywhere (inputs, `--month`). Dates outside
+/// [`MIN_DATE`]..=[`MAX_DATE`] are rejected at load with their reason: DataFusion casts
+/// dates to nanosecond timestamps in places (range 1677-09-21..2262-04-11), so a value
+/// that loaded outside it would crash a query later. Docs: docs/faults.md.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+/// The last date revalign accepts (see [`MIN_DATE`]).
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
 /// Days since 1970-01-01: the value of an Arrow `Date32`.
 pub fn date_to_days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
@@ -93,14 +107,28 @@ impl std::fmt::Display for Month {
 impl std::str::FromStr for Month {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        // Exactly four ASCII digits, '-', two ASCII digits: no sign, no spaces, no
+        // five-digit years (`+202-10` is not 0202-10).
         let bad = || format!("invalid month {s:?}: expected YYYY-MM");
-        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
-        let year: i32 = y.parse().map_err(|_| bad())?;
-        let month: u32 = m.parse().map_err(|_| bad())?;
-        if y.len() != 4 || !(1..=12).contains(&month) {
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 7 || b[4] != b'-' || !digits(0..4) || !digits(5..7) {
             return Err(bad());
         }
-        Ok(Month { year, month })
+        let year: i32 = s[0..4].parse().map_err(|_| bad())?;
+        let month: u32 = s[5..7].parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        let m = Month { year, month };
+        if m < Month::of(MIN_DATE) || m > Month::of(MAX_DATE) {
+            return Err(format!(
+                "month {s:?} is out of range: revalign handles months {} to {}",
+                Month::of(MIN_DATE),
+                Month::of(MAX_DATE)
+            ));
+        }
+        Ok(m)
     }
 }
 
@@ -207,7 +235,30 @@ impl Default for Params {
 }
 
 impl Params {
+    /// The Float64 parameters, by name (the last columns of `params`).
+    fn floats(&self) -> [(&'static str, f64); 10] {
+        [
+            ("half_life_days", self.half_life_days),
+            ("position_first", self.position_first),
+            ("position_middle", self.position_middle),
+            ("position_last", self.position_last),
+            ("w_shaped_milestone", self.w_shaped_milestone),
+            ("full_path_milestone", self.full_path_milestone),
+            ("sla_hours", self.sla_hours),
+            ("gross_margin", self.gross_margin),
+            ("annual_discount_rate", self.annual_discount_rate),
+            ("engagement_half_life_days", self.engagement_half_life_days),
+        ]
+    }
+
     pub fn validate(&self) -> std::result::Result<(), String> {
+        // Every float must be a number: `inf` or `nan` would pass some range checks
+        // and be written to the manifest as null.
+        for (name, v) in self.floats() {
+            if !v.is_finite() {
+                return Err(format!("{name} must be a finite number, got {v}"));
+            }
+        }
         let unit = |name: &str, v: f64| {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
@@ -288,18 +339,7 @@ impl Params {
         let days = date_to_days;
         let micros = |d: NaiveDate| date_to_days(d) as i64 * 86_400_000_000;
         let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        let f64s = [
-            ("half_life_days", self.half_life_days),
-            ("position_first", self.position_first),
-            ("position_middle", self.position_middle),
-            ("position_last", self.position_last),
-            ("w_shaped_milestone", self.w_shaped_milestone),
-            ("full_path_milestone", self.full_path_milestone),
-            ("sla_hours", self.sla_hours),
-            ("gross_margin", self.gross_margin),
-            ("annual_discount_rate", self.annual_discount_rate),
-            ("engagement_half_life_days", self.engagement_half_life_days),
-        ];
+        let f64s = self.floats();
         let mut fields = vec![
             Field::new("report_month", DataType::Date32, false),
             Field::new("report_label", DataType::Utf8, false),

@@ -26,9 +26,16 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::error::{Error, IoContext, Result};
 
+/// The most worker threads (`--threads`, DataFusion target partitions) revalign
+/// accepts. Each thread means one more partition of every operator, with its own
+/// buffers: far above the core count this costs minutes and gigabytes (1,000 threads
+/// took 114 s and 12 GB on 200 accounts) and gains nothing.
+pub const MAX_THREADS: usize = 256;
+
 /// Engine settings.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
+    /// Worker threads, 1 to [`MAX_THREADS`] (default: the number of cores).
     pub threads: Option<usize>,
     /// Memory pool size for query execution; operators that can spill do.
     pub memory_limit: Option<usize>,
@@ -64,6 +71,9 @@ pub struct Session {
 struct Exchange {
     /// This run's own folder inside the exchange folder, removed when the session ends.
     dir: tempfile::TempDir,
+    /// Held while the folder is in use: a folder whose lock can be taken belongs to a
+    /// run that died, and the next session deletes it ([`sweep_scratch`]).
+    _lock: std::fs::File,
     /// Each registration writes a new file, so no executor reads a stale one.
     files_written: AtomicUsize,
     /// The file behind each registered table, deleted when the table is replaced or
@@ -75,11 +85,17 @@ impl Exchange {
     /// A new folder for this run inside `parent`.
     fn new(parent: &std::path::Path) -> Result<Exchange> {
         std::fs::create_dir_all(parent).at(parent)?;
+        sweep_scratch(parent);
+        let dir = tempfile::Builder::new()
+            .prefix(SCRATCH_PREFIX)
+            .tempdir_in(parent)
+            .at(parent)?;
+        let lock_path = dir.path().join(SCRATCH_LOCK);
+        let lock = std::fs::File::create(&lock_path).at(&lock_path)?;
+        lock.lock().at(&lock_path)?;
         Ok(Exchange {
-            dir: tempfile::Builder::new()
-                .prefix("revalign-exchange-")
-                .tempdir_in(parent)
-                .at(parent)?,
+            dir,
+            _lock: lock,
             files_written: AtomicUsize::new(0),
             files: Mutex::default(),
         })
@@ -104,21 +120,61 @@ impl Exchange {
     }
 }
 
+const SCRATCH_PREFIX: &str = "revalign-exchange-";
+const SCRATCH_LOCK: &str = ".lock";
+
+/// Delete the scratch folders (exchange tables, spill files) of runs that were killed
+/// in `parent`: those whose lock file is not held. A folder without a lock file is
+/// left alone unless it is a day old (its run may be creating it right now).
+fn sweep_scratch(parent: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(SCRATCH_PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let abandoned = match std::fs::File::open(dir.join(SCRATCH_LOCK)) {
+            Ok(lock) => lock.try_lock().is_ok(),
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+        };
+        if abandoned {
+            log::info!("removing the scratch folder of a killed run: {}", dir.display());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 impl Session {
     /// A session for the engine in `options`.
     pub async fn new(options: &EngineOptions) -> Result<Session> {
         match &options.ballista {
-            None => Ok(Session {
-                ctx: local_context(options)?,
-                // Next to the spill files: both are this run's scratch data on disk.
-                exchange: Exchange::new(
-                    &options.spill_dir.clone().unwrap_or_else(std::env::temp_dir),
-                )?,
-                remote: false,
-                description: "local".into(),
-            }),
+            None => {
+                // Scratch tables and spill files share this run's folder, so a killed
+                // run's leftovers are swept as one.
+                let exchange =
+                    Exchange::new(&options.spill_dir.clone().unwrap_or_else(std::env::temp_dir))?;
+                Ok(Session {
+                    ctx: local_context(options, exchange.dir.path())?,
+                    exchange,
+                    remote: false,
+                    description: "local".into(),
+                })
+            }
             Some(ballista) => ballista_session(options, ballista).await,
         }
+    }
+
+    /// This run's scratch folder, removed when the session ends (or, if the process is
+    /// killed, by the next session in the same place).
+    pub fn scratch_dir(&self) -> &std::path::Path {
+        self.exchange.dir.path()
     }
 
     /// `local`, `ballista (standalone)` or `ballista df://HOST:PORT` (for the manifest).
@@ -261,21 +317,35 @@ fn scan_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Reco
 }
 
 /// DataFusion in this process, with the engine settings applied.
-fn local_context(engine: &EngineOptions) -> Result<SessionContext> {
+fn local_context(engine: &EngineOptions, scratch: &std::path::Path) -> Result<SessionContext> {
     let (config, runtime) = config_and_runtime(engine)?;
+    let spill = scratch.join("spill");
+    std::fs::create_dir_all(&spill).at(&spill)?;
+    let runtime = runtime.with_temp_file_path(spill);
     Ok(SessionContext::new_with_config_rt(
         config,
         runtime.build_arc()?,
     ))
 }
 
+/// DataFusion 55 plans some of revalign's queries wrongly with a single partition
+/// (attribution_journey fails its own SanityCheckPlan: a UNION ALL whose branches
+/// hold different constants loses their order), so queries are always planned with at
+/// least two partitions. `--threads 1` still uses one core: the partitions run on the
+/// async runtime's threads, which `--threads` sets (src/main.rs).
+pub const MIN_PARTITIONS: usize = 2;
+
 fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeEnvBuilder)> {
     // DataFusion settings may be tuned with DATAFUSION_* environment variables
     // (e.g. DATAFUSION_EXECUTION_BATCH_SIZE); flags below override them.
     let mut config = SessionConfig::from_env()?.with_information_schema(true);
-    if let Some(threads) = engine.threads {
-        config = config.with_target_partitions(threads.max(1));
+    if let Some(threads) = engine.threads.filter(|t| *t > MAX_THREADS) {
+        return Err(Error::Usage(format!(
+            "--threads {threads}: at most {MAX_THREADS}"
+        )));
     }
+    let partitions = engine.threads.unwrap_or(config.target_partitions());
+    config = config.with_target_partitions(partitions.max(MIN_PARTITIONS));
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
         // Fair: the spilling operators (sorts, aggregates) share the memory the
@@ -293,10 +363,6 @@ fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeE
         // Each sort reserves this much up front for merging its spills; the default
         // (10 MiB per sort and partition) starves small pools.
         config.options_mut().execution.sort_spill_reservation_bytes = 1 << 20;
-    }
-    if let Some(dir) = &engine.spill_dir {
-        std::fs::create_dir_all(dir).at(dir)?;
-        runtime = runtime.with_temp_file_path(dir.clone());
     }
     Ok((config, runtime))
 }

@@ -72,6 +72,14 @@ pub enum Error {
     #[error("no data: {0}")]
     NoData(String),
 
+    /// Another run holds `--out`.
+    #[error("{0}")]
+    Locked(String),
+
+    /// Publishing the outputs failed in a way that needs a person.
+    #[error("publish: {0}")]
+    Publish(String),
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -90,6 +98,33 @@ pub enum Error {
 
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+
+    /// A CSV or JSON-lines input that does not parse, at a physical line (1-based,
+    /// the header is line 1).
+    #[error("{file}: table `{table}`, line {line}: {message}")]
+    Syntax {
+        file: PathBuf,
+        table: String,
+        line: usize,
+        message: String,
+    },
+
+    /// Two columns of one input file with the same name once trimmed and lower-cased.
+    #[error("{file}: table `{table}` has column `{column}` more than once (names are compared trimmed and lower-cased); keep one")]
+    DuplicateColumn {
+        file: PathBuf,
+        table: String,
+        column: String,
+    },
+
+    /// A file or folder named after a table that cannot be one of its sources
+    /// (misnamed, unsupported format, dangling link, given twice, ...).
+    #[error("{path}: input of table `{table}`: {message}")]
+    Source {
+        path: PathBuf,
+        table: String,
+        message: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

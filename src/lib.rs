@@ -28,6 +28,7 @@ pub mod models;
 pub mod output;
 pub mod palette;
 pub mod pipeline;
+pub mod publish;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -6,33 +6,51 @@
 //! value. Schema faults (a required table or column missing, an unknown column, an
 //! unreadable file) stop the run before anything is written.
 //!
-//! Table checks run after conversion, in the load order of [`schema::TABLES`]:
-//! duplicate ids, row rules (closed before created, won without a close date,
-//! negative money) and foreign keys against the rows already accepted, so the touches
-//! of a rejected contact are rejected too. Input rows = loaded + rejected, always.
+//! CSV, Parquet and JSON lines go through one validation path: CSV and JSON lines are
+//! read as text (JSON numbers as their literal digits), Parquet keeps its types, and
+//! both end in the same conversions, range limits and reject reasons (see
+//! `docs/faults.md`, "Input faults", for every fault class and what happens to it).
+//!
+//! Table checks run after conversion, in the load order of [`schema::TABLES`]: row
+//! rules (closed before created, won without a close date, negative money), foreign
+//! keys against the rows already accepted, so the touches of a rejected contact are
+//! rejected too, then duplicate ids (the first valid copy is kept). Input rows = loaded
+//! + rejected, always.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufReader, Seek};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Array, Date32Builder,
-    Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Array,
+    Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Field, Schema, SchemaRef, TimestampMicrosecondType,
+    DataType, Date32Type, Decimal128Type, Field, Float64Type, Schema, SchemaRef,
+    TimestampMicrosecondType,
 };
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
-use crate::schema::{self, ColumnSpec, Kind, TableSpec, MONEY_PRECISION, MONEY_SCALE};
+use crate::schema::{
+    self, ColumnSpec, Kind, TableSpec, MONEY_MAX_ABS, MONEY_MAX_ABS_CENTS, MONEY_PRECISION,
+    MONEY_SCALE,
+};
+
+/// Reject reason of a number that parses but is NaN or infinite (any format).
+pub const REASON_NOT_FINITE: &str = "not a finite number";
+/// Reject reason of a date or timestamp outside
+/// [`crate::config::MIN_DATE`]..=[`crate::config::MAX_DATE`] (any format).
+pub const REASON_DATE_RANGE: &str = "date outside the supported range 1900-01-01..2199-12-31";
+/// Reject reason of a money value above [`schema::MONEY_MAX_ABS`] in absolute value.
+pub const REASON_MONEY_TOO_LARGE: &str = "money value too large (over 1e12)";
 
 /// Raw rows of a table from one source (a file, or a staging query).
 pub struct RawPart {
@@ -117,43 +135,199 @@ impl LoadedData {
     }
 }
 
-const EXTENSIONS: &[&str] = &["csv", "parquet", "jsonl"];
-
-/// The files of `table` in `dir`: `table.csv|.parquet|.jsonl`, or every such file in
-/// the folder `table/` (sorted by name). `None` when the table is absent.
+/// The files of `table` in `dir`: `table.csv|.parquet|.jsonl` (`.ndjson` also reads
+/// as JSON lines; the extension in any case), or every such file in the folder `table/`
+/// (sorted by name). `None` when the table is absent: no entry of `dir` is named after
+/// it.
+///
+/// Anything else named after the table is a schema fault, never absence (a misnamed
+/// export must not silently drop a table): a name that differs only in case
+/// (`Touches.csv`, `TOUCHES/`), an unsupported or compressed format (`touches.csv.gz`,
+/// `touches.txt`, `touches.xlsx`), a dangling symbolic link or a link loop, a folder
+/// named like a file (`touches.csv/`), two files, or a file and a folder together. In
+/// the folder `table/` every entry must be a supported file (hidden entries starting
+/// with `.` are skipped, nothing else is), and there must be at least one.
 pub fn locate(dir: &Path, table: &str) -> Result<Option<Vec<PathBuf>>> {
-    let mut found = Vec::new();
-    for ext in EXTENSIONS {
-        let p = dir.join(format!("{table}.{ext}"));
-        if p.is_file() {
-            found.push(p);
+    locate_in(dir, table, true)
+}
+
+/// As [`locate`]; with `near_misses` false (the table comes from staging SQL, and the
+/// data folder holds raw exports under any name) only exact sources are looked at.
+fn locate_in(dir: &Path, table: &str, near_misses: bool) -> Result<Option<Vec<PathBuf>>> {
+    let bad = |path: &Path, message: String| Error::Source {
+        path: path.to_path_buf(),
+        table: table.into(),
+        message,
+    };
+    let formats = "revalign reads <table>.csv, <table>.parquet or <table>.jsonl (uncompressed), or a folder <table>/ of such files"
+        .replace("<table>", table);
+    let mut names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        // A name that is not UTF-8 cannot be a table's name.
+        if let Some(name) = entry.at(dir)?.file_name().to_str() {
+            names.push(name.to_string());
         }
     }
-    let folder = dir.join(table);
-    if folder.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .at(&folder)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && format_of(p).is_some())
-            .collect();
-        files.sort();
-        found.extend(files);
+    names.sort();
+    let mut files = Vec::new();
+    let mut folder = None;
+    for name in &names {
+        if name.starts_with('.') {
+            continue;
+        }
+        let (stem, ext) = match name.split_once('.') {
+            Some((stem, ext)) => (stem, Some(ext)),
+            None => (name.as_str(), None),
+        };
+        if !stem.trim().eq_ignore_ascii_case(table) {
+            continue;
+        }
+        let path = dir.join(name);
+        let supported = ext.is_some_and(|e| {
+            matches!(
+                e.to_ascii_lowercase().as_str(),
+                "csv" | "parquet" | "jsonl" | "ndjson"
+            )
+        });
+        if stem != table {
+            if !near_misses {
+                continue;
+            }
+            let fixed = match ext {
+                Some(ext) => format!("{table}.{ext}"),
+                None => format!("{table}/"),
+            };
+            return Err(bad(
+                &path,
+                format!("found {name}; name it {fixed} (table names are lower case)"),
+            ));
+        }
+        match (ext, kind_of(&path)) {
+            (Some(_), _) if !supported => {
+                if !near_misses {
+                    continue;
+                }
+                return Err(bad(
+                    &path,
+                    format!("found {name}, an unsupported format: {formats}"),
+                ));
+            }
+            (_, Err(why)) => return Err(bad(&path, why)),
+            (Some(_), Ok(EntryKind::File)) => files.push(path),
+            (Some(_), Ok(EntryKind::Dir)) => {
+                let message = format!("is a folder, not a file; put a table's parts in {table}/");
+                return Err(bad(&path, message));
+            }
+            (None, Ok(EntryKind::Dir)) => folder = Some(path),
+            (None, Ok(EntryKind::File)) => {
+                return Err(bad(
+                    &path,
+                    format!("is a file without an extension: {formats}"),
+                ))
+            }
+        }
     }
-    if found.len() > 1 && !folder.is_dir() {
-        return Err(Error::Unreadable {
-            file: found[0].clone(),
-            table: table.into(),
-            message: format!(
+    if files.len() > 1 {
+        return Err(bad(
+            &files[0],
+            format!(
                 "table given twice ({}); keep one file or put the parts in a folder {table}/",
-                found
+                files
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        });
+        ));
     }
-    Ok(if found.is_empty() { None } else { Some(found) })
+    let Some(folder) = folder else {
+        return Ok(if files.is_empty() { None } else { Some(files) });
+    };
+    if let Some(file) = files.first() {
+        return Err(bad(
+            file,
+            format!(
+                "table given twice: {} and the folder {}/; keep one",
+                file.display(),
+                folder.display()
+            ),
+        ));
+    }
+    let mut entries: Vec<(String, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(&folder).at(&folder)? {
+        let entry = entry.at(&folder)?;
+        entries.push((
+            entry.file_name().to_string_lossy().to_string(),
+            entry.path(),
+        ));
+    }
+    entries.sort();
+    let mut parts = Vec::new();
+    for (name, path) in entries {
+        if name.starts_with('.') {
+            continue;
+        }
+        match kind_of(&path) {
+            Ok(EntryKind::File) if format_of(&path).is_some() => parts.push(path),
+            Ok(EntryKind::File) => {
+                return Err(bad(
+                    &path,
+                    format!("unsupported file in the table folder {table}/ (no file there is skipped): {formats}"),
+                ))
+            }
+            Ok(EntryKind::Dir) => {
+                return Err(bad(
+                    &path,
+                    format!("a folder inside the table folder {table}/ is not read; put every part directly in {table}/"),
+                ))
+            }
+            Err(why) => return Err(bad(&path, why)),
+        }
+    }
+    if parts.is_empty() {
+        return Err(bad(
+            &folder,
+            format!("the table folder holds no data file: {formats}"),
+        ));
+    }
+    Ok(Some(parts))
+}
+
+enum EntryKind {
+    File,
+    Dir,
+}
+
+/// What `path` is, following symbolic links; why it cannot be read otherwise.
+fn kind_of(path: &Path) -> std::result::Result<EntryKind, String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let meta = if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_else(|_| "?".into());
+        match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "is a symbolic link to {target}, which does not exist"
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "is a symbolic link to {target} that cannot be followed ({e}; a link loop?)"
+                ))
+            }
+        }
+    } else {
+        meta
+    };
+    if meta.is_file() {
+        Ok(EntryKind::File)
+    } else if meta.is_dir() {
+        Ok(EntryKind::Dir)
+    } else {
+        Err("is neither a regular file nor a folder".into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +346,9 @@ fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
-/// Read one file as-is, with column names trimmed and lower-cased.
+/// Read one file as-is, with column names trimmed and lower-cased. CSV and JSON lines
+/// are read as text (every value converts, or is rejected, in one place:
+/// [`validate_table`]); Parquet keeps its types.
 pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
     let unreadable = |message: String| Error::Unreadable {
         file: path.to_path_buf(),
@@ -180,78 +356,51 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
         message,
     };
     let format = format_of(path).ok_or_else(|| unreadable("unknown file extension".into()))?;
-    let file = File::open(path).at(path)?;
-    use datafusion::arrow::{csv, json};
     let (schema, batches): (SchemaRef, Vec<RecordBatch>) = match format {
-        Format::Csv => {
-            let mut reader = BufReader::new(file);
-            let (inferred, _) = csv::reader::Format::default()
-                .with_header(true)
-                .infer_schema(&mut reader, Some(0))
-                .map_err(|e| unreadable(e.to_string()))?;
-            reader.rewind().at(path)?;
-            let fields: Vec<Field> = inferred
-                .fields()
-                .iter()
-                .map(|f| Field::new(f.name(), DataType::Utf8, true))
-                .collect();
-            let schema = Arc::new(Schema::new(fields));
-            let batches = drain(
-                csv::ReaderBuilder::new(schema.clone())
-                    .with_header(true)
-                    .with_batch_size(64 * 1024)
-                    .build(reader),
-                unreadable,
-            )?;
-            (schema, batches)
-        }
+        Format::Csv => read_csv(path, table)?,
         Format::Parquet => {
+            let file = File::open(path).at(path)?;
             let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(|e| unreadable(e.to_string()))?;
             let schema = builder.schema().clone();
-            let batches = drain(builder.with_batch_size(64 * 1024).build(), unreadable)?;
-            (schema, batches)
-        }
-        Format::Jsonl => {
-            let mut reader = BufReader::new(file);
-            let (inferred, _) = json::reader::infer_json_schema_from_seekable(&mut reader, None)
+            let batches = builder
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| unreadable(e.to_string()))?
+                .collect::<std::result::Result<_, _>>()
                 .map_err(|e| unreadable(e.to_string()))?;
-            let schema = Arc::new(inferred);
-            let batches = drain(
-                json::ReaderBuilder::new(schema.clone())
-                    .with_batch_size(64 * 1024)
-                    .build(reader),
-                unreadable,
-            )?;
             (schema, batches)
         }
+        Format::Jsonl => read_jsonl(path, table)?,
     };
-    raw_part(path.display().to_string(), &schema, batches)
+    raw_part(path.display().to_string(), table, &schema, batches)
 }
 
-/// All batches of a reader; any error makes the file unreadable.
-fn drain<R, E1, E2>(
-    reader: std::result::Result<R, E1>,
-    unreadable: impl Fn(String) -> Error,
-) -> Result<Vec<RecordBatch>>
-where
-    R: Iterator<Item = std::result::Result<RecordBatch, E2>>,
-    E1: std::fmt::Display,
-    E2: std::fmt::Display,
-{
-    reader
-        .map_err(|e| unreadable(e.to_string()))?
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| unreadable(e.to_string()))
-}
+const BATCH_ROWS: usize = 64 * 1024;
 
-/// A raw part with column names trimmed and lower-cased.
-fn raw_part(source: String, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<RawPart> {
+/// A raw part with column names trimmed and lower-cased; two columns with the same
+/// name that way are a schema fault (one of them would be silently ignored).
+fn raw_part(
+    source: String,
+    table: &str,
+    schema: &SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<RawPart> {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| f.as_ref().clone().with_name(f.name().trim().to_lowercase()))
         .collect();
+    let mut seen = HashSet::new();
+    for f in &fields {
+        if !seen.insert(f.name().as_str()) {
+            return Err(Error::DuplicateColumn {
+                file: source.into(),
+                table: table.into(),
+                column: f.name().clone(),
+            });
+        }
+    }
     let schema = Arc::new(Schema::new(fields));
     let batches = batches
         .into_iter()
@@ -262,6 +411,607 @@ fn raw_part(source: String, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Re
         schema,
         batches,
     })
+}
+
+/// Read a CSV file as text columns (RFC 4180, UTF-8), refusing what would otherwise
+/// load wrong without a word. The rules (docs/faults.md, "Input faults"):
+///
+/// - a UTF-8 byte order mark is skipped; lines end with LF, CRLF or CR; blank lines are
+///   skipped; the first record is the header; a field is text, an empty field is
+///   missing;
+/// - a field that starts with `"` is quoted: it may hold commas, line breaks and
+///   doubled quotes (`""`); a quote anywhere else in a field is an ordinary character
+///   (`5" screen`);
+/// - syntax faults stop the run naming the file, table and physical line (the header is
+///   line 1): a quoted value that is never closed; text after a closing quote (other
+///   than a comma or line end); a line *inside* a quoted value that on its own has as
+///   many fields as a record (at least as many commas as the header) — the signature
+///   of a stray quote swallowing the records after it; a record whose number of fields
+///   differs from the header's; text that is not UTF-8.
+///
+/// Row numbers count data records (1-based, header not counted), whatever the line
+/// breaks inside quoted values.
+fn read_csv(path: &Path, table: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let file = File::open(path).at(path)?;
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    let mut parser = CsvParser::new(path, table);
+    let mut first = true;
+    loop {
+        let buf = input.fill_buf().at(path)?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        let skip = if first && buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        first = false;
+        parser.feed(&buf[skip..])?;
+        input.consume(n);
+    }
+    parser.finish()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CsvState {
+    StartRecord,
+    StartField,
+    InField,
+    InQuoted,
+    /// A quote inside a quoted field: the closing quote, or the first of `""`.
+    QuoteInQuoted,
+}
+
+struct CsvParser<'a> {
+    path: &'a Path,
+    table: &'a str,
+    state: CsvState,
+    /// Physical line (1-based) of the next byte.
+    line: usize,
+    prev_cr: bool,
+    /// Line where the current record starts, and where its open quoted value opened.
+    record_line: usize,
+    quote_line: usize,
+    /// Commas on the current line inside a quoted value that spans lines.
+    inner_commas: usize,
+    /// The current record's field bytes, and the end of each field in it.
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    header: Option<Vec<String>>,
+    rows: usize,
+    builders: Vec<StringBuilder>,
+    batches: Vec<RecordBatch>,
+    schema: Option<SchemaRef>,
+}
+
+impl<'a> CsvParser<'a> {
+    fn new(path: &'a Path, table: &'a str) -> Self {
+        CsvParser {
+            path,
+            table,
+            state: CsvState::StartRecord,
+            line: 1,
+            prev_cr: false,
+            record_line: 1,
+            quote_line: 1,
+            inner_commas: 0,
+            buf: Vec::new(),
+            ends: Vec::new(),
+            header: None,
+            rows: 0,
+            builders: Vec::new(),
+            batches: Vec::new(),
+            schema: None,
+        }
+    }
+
+    fn syntax(&self, line: usize, message: String) -> Error {
+        Error::Syntax {
+            file: self.path.to_path_buf(),
+            table: self.table.into(),
+            line,
+            message,
+        }
+    }
+
+    /// "the header" or "data row N" for the record being read.
+    fn record_label(&self) -> String {
+        match self.header {
+            None => "the header".into(),
+            Some(_) => format!("data row {}", self.rows + 1),
+        }
+    }
+
+    fn newline(&mut self, b: u8) {
+        if b == b'\r' {
+            self.line += 1;
+            self.prev_cr = true;
+        } else {
+            if !self.prev_cr {
+                self.line += 1;
+            }
+            self.prev_cr = false;
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<()> {
+        use CsvState::*;
+        for &b in bytes {
+            let newline = b == b'\n' || b == b'\r';
+            if !newline {
+                self.prev_cr = false;
+            }
+            match self.state {
+                StartRecord => {
+                    if newline {
+                        self.newline(b);
+                    } else {
+                        self.record_line = self.line;
+                        self.start_field(b)?;
+                    }
+                }
+                StartField => self.start_field(b)?,
+                InField => match b {
+                    b',' => {
+                        self.ends.push(self.buf.len());
+                        self.state = StartField;
+                    }
+                    b'\n' | b'\r' => self.end_record(b)?,
+                    _ => self.buf.push(b),
+                },
+                InQuoted => match b {
+                    b'"' => self.state = QuoteInQuoted,
+                    b'\n' | b'\r' => {
+                        self.buf.push(b);
+                        let crlf = b == b'\n' && self.prev_cr;
+                        self.newline(b);
+                        if !crlf {
+                            self.inner_commas = 0;
+                            self.check_inner_line()?;
+                        }
+                    }
+                    b',' => {
+                        self.buf.push(b);
+                        if self.line > self.quote_line {
+                            self.inner_commas += 1;
+                            self.check_inner_line()?;
+                        }
+                    }
+                    _ => self.buf.push(b),
+                },
+                QuoteInQuoted => match b {
+                    b'"' => {
+                        self.buf.push(b'"');
+                        self.state = InQuoted;
+                    }
+                    b',' => {
+                        self.ends.push(self.buf.len());
+                        self.state = StartField;
+                    }
+                    b'\n' | b'\r' => self.end_record(b)?,
+                    _ => {
+                        return Err(self.syntax(
+                            self.line,
+                            format!(
+                                "text after the closing quote of a quoted value (opened on line {}, {}): a stray quote? Inside a quoted value write a quote as \"\"",
+                                self.quote_line,
+                                self.record_label()
+                            ),
+                        ))
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn start_field(&mut self, b: u8) -> Result<()> {
+        match b {
+            b'"' => {
+                self.state = CsvState::InQuoted;
+                self.quote_line = self.line;
+            }
+            b',' => {
+                self.ends.push(self.buf.len());
+                self.state = CsvState::StartField;
+            }
+            b'\n' | b'\r' => self.end_record(b)?,
+            _ => {
+                self.buf.push(b);
+                self.state = CsvState::InField;
+            }
+        }
+        Ok(())
+    }
+
+    /// A line inside a quoted value with as many fields as a record: the quote that
+    /// opened the value is almost certainly stray, and the value is swallowing records.
+    fn check_inner_line(&self) -> Result<()> {
+        let Some(header) = &self.header else {
+            return Ok(());
+        };
+        if self.inner_commas + 1 >= header.len() {
+            return Err(self.syntax(
+                self.quote_line,
+                format!(
+                    "a quoted value opens here ({}) and line {} inside it looks like a record of its own ({} fields): its closing quote is missing, or the quote is stray",
+                    self.record_label(),
+                    self.line,
+                    self.inner_commas + 1,
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// End of the current field and record at line-end byte `b` (None at end of file).
+    fn end_record(&mut self, b: u8) -> Result<()> {
+        self.ends.push(self.buf.len());
+        self.take_record()?;
+        self.state = CsvState::StartRecord;
+        self.newline(b);
+        Ok(())
+    }
+
+    fn take_record(&mut self) -> Result<()> {
+        let Ok(text) = std::str::from_utf8(&self.buf) else {
+            return Err(self.syntax(
+                self.record_line,
+                format!(
+                    "{} is not valid UTF-8 text (save the export as UTF-8)",
+                    self.record_label()
+                ),
+            ));
+        };
+        match &self.header {
+            None => {
+                let mut start = 0;
+                let mut names = Vec::with_capacity(self.ends.len());
+                for &end in &self.ends {
+                    names.push(text[start..end].to_string());
+                    start = end;
+                }
+                self.builders = names.iter().map(|_| StringBuilder::new()).collect();
+                self.schema = Some(Arc::new(Schema::new(
+                    names
+                        .iter()
+                        .map(|n| Field::new(n, DataType::Utf8, true))
+                        .collect::<Vec<_>>(),
+                )));
+                self.header = Some(names);
+            }
+            Some(header) => {
+                if self.ends.len() != header.len() {
+                    return Err(self.syntax(
+                        self.record_line,
+                        format!(
+                            "{} has {} field(s), the header has {} (a missing or extra comma, or a value with a comma that is not quoted)",
+                            self.record_label(),
+                            self.ends.len(),
+                            header.len()
+                        ),
+                    ));
+                }
+                let mut start = 0;
+                for (builder, &end) in self.builders.iter_mut().zip(&self.ends) {
+                    let v = &text[start..end];
+                    if v.is_empty() {
+                        builder.append_null();
+                    } else {
+                        builder.append_value(v);
+                    }
+                    start = end;
+                }
+                self.rows += 1;
+                if self.rows % BATCH_ROWS == 0 {
+                    self.flush()?;
+                }
+            }
+        }
+        self.buf.clear();
+        self.ends.clear();
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let Some(schema) = &self.schema else {
+            return Ok(());
+        };
+        if self.builders.first().is_some_and(|b| b.len() > 0) {
+            let columns: Vec<ArrayRef> = self
+                .builders
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef)
+                .collect();
+            self.batches
+                .push(RecordBatch::try_new(schema.clone(), columns)?);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        match self.state {
+            CsvState::StartRecord => {}
+            CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted => {
+                self.ends.push(self.buf.len());
+                self.take_record()?;
+            }
+            CsvState::InQuoted => {
+                return Err(self.syntax(
+                    self.quote_line,
+                    format!(
+                        "a quoted value opens here ({}) and is never closed (unterminated quote)",
+                        self.record_label()
+                    ),
+                ))
+            }
+        }
+        self.flush()?;
+        let schema = self
+            .schema
+            .take()
+            .unwrap_or_else(|| Arc::new(Schema::empty()));
+        Ok((schema, self.batches))
+    }
+}
+
+/// Read a JSON-lines file as text columns: one JSON object per line, each value kept
+/// as its literal text (a number is not rounded through a float: `99999999999999.99`
+/// stays those digits), so that every value converts or is rejected per row like a CSV
+/// value. Strings are unescaped; `null` is missing; blank lines are skipped. A column is
+/// every key seen in any line (trimmed and lower-cased). Schema faults naming the file,
+/// table and line: a line that is not one JSON object, a value that is an object or an
+/// array, the same key twice in a line, text that is not UTF-8.
+///
+/// Row numbers count the objects (1-based): the line number when there are no blank
+/// lines.
+fn read_jsonl(path: &Path, table: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let file = File::open(path).at(path)?;
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    let syntax = |line: usize, message: String| Error::Syntax {
+        file: path.to_path_buf(),
+        table: table.into(),
+        line,
+        message,
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut builders: Vec<StringBuilder> = Vec::new();
+    let mut set: Vec<bool> = Vec::new();
+    let mut rows = 0usize;
+    let mut line_no = 0usize;
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes).at(path)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let mut raw: &[u8] = &bytes;
+        if line_no == 1 {
+            raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+        }
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Err(syntax(
+                line_no,
+                "not valid UTF-8 text (save the export as UTF-8)".into(),
+            ));
+        };
+        if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+            continue;
+        }
+        let fields = parse_json_object(text).map_err(|(column, message)| {
+            syntax(
+                line_no,
+                format!("invalid JSON at column {column}: {message}"),
+            )
+        })?;
+        set.iter_mut().for_each(|s| *s = false);
+        for (key, value) in fields {
+            let name = key.trim().to_lowercase();
+            let i = match index.get(&name) {
+                Some(&i) => i,
+                None => {
+                    let mut b = StringBuilder::new();
+                    b.append_nulls(rows);
+                    builders.push(b);
+                    set.push(false);
+                    names.push(name.clone());
+                    index.insert(name.clone(), names.len() - 1);
+                    names.len() - 1
+                }
+            };
+            if set[i] {
+                return Err(syntax(
+                    line_no,
+                    format!("key `{name}` appears twice in this object (keys are compared trimmed and lower-cased)"),
+                ));
+            }
+            set[i] = true;
+            match value {
+                Some(v) if !v.is_empty() => builders[i].append_value(v),
+                _ => builders[i].append_null(),
+            }
+        }
+        for (b, _) in builders.iter_mut().zip(&set).filter(|(_, s)| !**s) {
+            b.append_null();
+        }
+        rows += 1;
+    }
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let batches = if rows == 0 {
+        Vec::new()
+    } else {
+        let columns: Vec<ArrayRef> = builders
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        vec![RecordBatch::try_new(schema.clone(), columns)?]
+    };
+    Ok((schema, batches))
+}
+
+/// The keys and values of one JSON object on one line, values as literal text (strings
+/// unescaped, numbers and booleans as written, `null` as None). Errors carry the
+/// 1-based character column.
+fn parse_json_object(
+    text: &str,
+) -> std::result::Result<Vec<(String, Option<String>)>, (usize, String)> {
+    struct P<'a> {
+        text: &'a str,
+        s: &'a [u8],
+        pos: usize,
+    }
+    impl P<'_> {
+        fn err(&self, at: usize, message: impl Into<String>) -> (usize, String) {
+            let column = self.text.get(..at).map_or(at, |t| t.chars().count()) + 1;
+            (column, message.into())
+        }
+        fn ws(&mut self) {
+            while matches!(self.s.get(self.pos), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                self.pos += 1;
+            }
+        }
+        fn peek(&self) -> Option<u8> {
+            self.s.get(self.pos).copied()
+        }
+        fn digits(&mut self) -> bool {
+            let start = self.pos;
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            }
+            self.pos > start
+        }
+        fn string(&mut self) -> std::result::Result<String, (usize, String)> {
+            let start = self.pos;
+            self.pos += 1; // the opening quote
+            loop {
+                match self.peek() {
+                    None => return Err(self.err(start, "a string is not closed")),
+                    Some(b'"') => break,
+                    Some(b'\\') => self.pos += 2,
+                    Some(c) if c < 0x20 => {
+                        return Err(self.err(self.pos, "a control character in a string"))
+                    }
+                    Some(_) => self.pos += 1,
+                }
+            }
+            self.pos += 1;
+            let token = &self.text[start..self.pos];
+            serde_json::from_str::<String>(token).map_err(|e| {
+                let message = e.to_string();
+                let message = message
+                    .rsplit_once(" at line ")
+                    .map_or(message.as_str(), |(m, _)| m)
+                    .to_string();
+                self.err(start, format!("bad string: {message}"))
+            })
+        }
+        fn number(&mut self) -> std::result::Result<String, (usize, String)> {
+            let start = self.pos;
+            if self.peek() == Some(b'-') {
+                self.pos += 1;
+            }
+            match self.peek() {
+                Some(b'0') => self.pos += 1,
+                Some(b'1'..=b'9') => {
+                    self.digits();
+                }
+                _ => return Err(self.err(start, "invalid number")),
+            }
+            if self.peek() == Some(b'.') {
+                self.pos += 1;
+                if !self.digits() {
+                    return Err(self.err(start, "invalid number"));
+                }
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.pos += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.pos += 1;
+                }
+                if !self.digits() {
+                    return Err(self.err(start, "invalid number"));
+                }
+            }
+            Ok(self.text[start..self.pos].to_string())
+        }
+        fn word(&mut self, word: &str) -> std::result::Result<(), (usize, String)> {
+            if self.s[self.pos..].starts_with(word.as_bytes()) {
+                self.pos += word.len();
+                Ok(())
+            } else {
+                Err(self.err(self.pos, "expected a value"))
+            }
+        }
+    }
+    let mut p = P {
+        text,
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    let mut out = Vec::new();
+    p.ws();
+    if p.peek() != Some(b'{') {
+        return Err(p.err(p.pos, "each line must be one JSON object {...}"));
+    }
+    p.pos += 1;
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.pos += 1;
+    } else {
+        loop {
+            if p.peek() != Some(b'"') {
+                return Err(p.err(p.pos, "expected a key in double quotes"));
+            }
+            let key = p.string()?;
+            p.ws();
+            if p.peek() != Some(b':') {
+                return Err(p.err(p.pos, "expected `:` after a key"));
+            }
+            p.pos += 1;
+            p.ws();
+            let value = match p.peek() {
+                Some(b'"') => Some(p.string()?),
+                Some(b'-' | b'0'..=b'9') => Some(p.number()?),
+                Some(b't') => p.word("true").map(|_| Some("true".to_string()))?,
+                Some(b'f') => p.word("false").map(|_| Some("false".to_string()))?,
+                Some(b'n') => p.word("null").map(|_| None)?,
+                Some(b'{' | b'[') => {
+                    return Err(p.err(
+                        p.pos,
+                        format!("`{key}` holds a JSON object or array; a value must be a string, number, boolean or null"),
+                    ))
+                }
+                _ => return Err(p.err(p.pos, "expected a value")),
+            };
+            out.push((key, value));
+            p.ws();
+            match p.peek() {
+                Some(b',') => {
+                    p.pos += 1;
+                    p.ws();
+                }
+                Some(b'}') => {
+                    p.pos += 1;
+                    break;
+                }
+                _ => return Err(p.err(p.pos, "expected `,` or `}`")),
+            }
+        }
+    }
+    p.ws();
+    if p.pos < p.s.len() {
+        return Err(p.err(p.pos, "text after the object (one JSON object per line)"));
+    }
+    Ok(out)
 }
 
 /// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
@@ -326,7 +1076,7 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
         let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
         out.insert(
             stem.clone(),
-            raw_part(format!("staging/{stem}.sql"), &schema, batches)?,
+            raw_part(format!("staging/{stem}.sql"), &stem, &schema, batches)?,
         );
     }
     Ok(out)
@@ -339,8 +1089,9 @@ pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<Loaded
     }
     let mut loaded = LoadedData::default();
     for spec in schema::TABLES {
-        let files = locate(data, spec.name)?;
-        let parts = match (staged.remove(spec.name), files) {
+        let staged_part = staged.remove(spec.name);
+        let files = locate_in(data, spec.name, staged_part.is_none())?;
+        let parts = match (staged_part, files) {
             (Some(_), Some(files)) => {
                 return Err(Error::Usage(format!(
                     "table `{}` is given both by staging SQL and by {}; remove one",
@@ -412,8 +1163,12 @@ pub fn validate_table(
             })?;
             columns.push(array);
         }
+        let typed_part = RecordBatch::try_new(target.clone(), columns)?;
+        // Row rules relate columns of one row: checked per part, while the raw values
+        // are at hand to be shown as they were in the file.
+        check_rows(spec, &typed_part, &raw, &mut part_faults);
         drop(raw);
-        typed.push(RecordBatch::try_new(target.clone(), columns)?);
+        typed.push(typed_part);
         faults.extend(
             part_faults
                 .into_iter()
@@ -426,7 +1181,6 @@ pub fn validate_table(
         _ => concat_batches(&target, &typed)?,
     };
     drop(typed);
-    check_rows(spec, &batch, &mut faults);
     check_keys(spec, &batch, earlier, &mut faults);
 
     let part_of = |row: usize| -> (usize, usize) {
@@ -528,7 +1282,11 @@ fn fault(
 }
 
 /// Convert one raw column (any Arrow type, or absent) to its canonical type. Values
-/// that do not parse become null and a fault on their row.
+/// that do not parse, or fall outside what the pipeline can carry (dates outside
+/// [`crate::config::MIN_DATE`]..=[`crate::config::MAX_DATE`], money above
+/// [`schema::MONEY_MAX_ABS`], NaN and infinities), are a fault on their row, whatever
+/// the format: text goes through the parse functions below, typed Parquet values
+/// through [`check_typed`] with the same reasons.
 fn convert_column(
     source: Option<&ArrayRef>,
     len: usize,
@@ -553,9 +1311,7 @@ fn convert_column(
         };
         if direct {
             let array = cast(src, &target).map_err(|e| e.to_string())?;
-            if array.null_count() > src.null_count() {
-                return Err("values out of range for the canonical type".into());
-            }
+            check_typed(src, &array, col, faults);
             check_missing(&array, col, faults);
             return Ok(array);
         }
@@ -633,17 +1389,15 @@ fn convert_column(
             }
         }),
         Kind::Int => build!(Int64Builder::with_capacity(len), parse_int),
-        Kind::Float => build!(Float64Builder::with_capacity(len), |v: &str| v
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| "unparseable number".to_string())),
+        Kind::Float => build!(Float64Builder::with_capacity(len), parse_float),
         Kind::Bool => build!(BooleanBuilder::with_capacity(len), parse_bool),
         Kind::Timestamp => build!(
             TimestampMicrosecondBuilder::with_capacity(len).with_timezone("UTC"),
-            parse_timestamp_micros
+            |v: &str| parse_timestamp_micros(v).and_then(micros_in_range)
         ),
-        Kind::Date => build!(Date32Builder::with_capacity(len), parse_date_days),
+        Kind::Date => build!(Date32Builder::with_capacity(len), |v: &str| {
+            parse_date_days(v).and_then(days_in_range)
+        }),
         Kind::Money => build!(
             Decimal128Builder::with_capacity(len)
                 .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
@@ -651,6 +1405,119 @@ fn convert_column(
             parse_money_cents
         ),
     })
+}
+
+/// Row faults of a typed source (Parquet, staging) after its cast to the canonical
+/// type, with the source value shown: a value the cast could not represent, a NaN or
+/// infinity, a date or timestamp outside the supported range, money above the limit.
+/// The reasons are those of the text parsers.
+fn check_typed(src: &ArrayRef, array: &ArrayRef, col: &ColumnSpec, faults: &mut Faults) {
+    let shown = |row: usize| display_value(src, row);
+    if array.null_count() > src.null_count() {
+        let reason = match col.kind {
+            Kind::Date | Kind::Timestamp => REASON_DATE_RANGE,
+            Kind::Money => REASON_MONEY_TOO_LARGE,
+            _ => "value out of range",
+        };
+        for row in 0..array.len() {
+            if src.is_valid(row) && array.is_null(row) {
+                fault(faults, row, col.name, reason, shown(row));
+            }
+        }
+    }
+    match col.kind {
+        Kind::Float => {
+            let values = array.as_primitive::<Float64Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && !values.value(row).is_finite() {
+                    fault(faults, row, col.name, REASON_NOT_FINITE, shown(row));
+                }
+            }
+        }
+        Kind::Date => {
+            let values = array.as_primitive::<Date32Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && days_in_range(values.value(row)).is_err() {
+                    fault(faults, row, col.name, REASON_DATE_RANGE, shown(row));
+                }
+            }
+        }
+        Kind::Timestamp => {
+            let values = array.as_primitive::<TimestampMicrosecondType>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && micros_in_range(values.value(row)).is_err() {
+                    fault(faults, row, col.name, REASON_DATE_RANGE, shown(row));
+                }
+            }
+        }
+        Kind::Money => {
+            let values = array.as_primitive::<Decimal128Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && values.value(row).abs() > MONEY_MAX_ABS_CENTS {
+                    fault(faults, row, col.name, REASON_MONEY_TOO_LARGE, shown(row));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One value of any array as text (for `raw_value` of typed sources); a value that
+/// has no text form (a timestamp beyond any calendar) is shown as its stored number.
+fn display_value(array: &ArrayRef, row: usize) -> String {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    if let Some(text) = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
+        .ok()
+        .and_then(|f| f.value(row).try_to_string().ok())
+    {
+        return text;
+    }
+    let stored = match array.data_type() {
+        DataType::Timestamp(unit, _) => cast(&array.slice(row, 1), &DataType::Int64)
+            .ok()
+            .map(|a| format!("{} ({unit:?} since 1970-01-01)", display_value(&a, 0))),
+        _ => None,
+    };
+    stored.unwrap_or_else(|| format!("(a {} value)", array.data_type()))
+}
+
+/// The supported dates as days since the epoch, inclusive.
+fn day_range() -> (i32, i32) {
+    (
+        crate::config::date_to_days(crate::config::MIN_DATE),
+        crate::config::date_to_days(crate::config::MAX_DATE),
+    )
+}
+
+fn days_in_range(days: i32) -> std::result::Result<i32, String> {
+    let (min, max) = day_range();
+    if (min..=max).contains(&days) {
+        Ok(days)
+    } else {
+        Err(REASON_DATE_RANGE.into())
+    }
+}
+
+/// A timestamp (µs, UTC) on a supported date: from MIN_DATE 00:00 to the last
+/// microsecond of MAX_DATE.
+fn micros_in_range(micros: i64) -> std::result::Result<i64, String> {
+    const DAY: i64 = 86_400_000_000;
+    let (min, max) = day_range();
+    if (min as i64 * DAY..(max as i64 + 1) * DAY).contains(&micros) {
+        Ok(micros)
+    } else {
+        Err(REASON_DATE_RANGE.into())
+    }
+}
+
+/// A finite number; NaN and infinities (`NaN`, `inf`, `1e999`) are refused with
+/// [`REASON_NOT_FINITE`] in every format.
+fn parse_float(v: &str) -> std::result::Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(REASON_NOT_FINITE.into()),
+        Err(_) => Err("unparseable number".into()),
+    }
 }
 
 fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut Faults) {
@@ -721,7 +1588,8 @@ pub fn parse_date_days(v: &str) -> std::result::Result<i32, String> {
     Ok(crate::config::date_to_days(date))
 }
 
-/// Exact decimal with at most two decimals, as an integer number of cents.
+/// Exact decimal with at most two decimals and at most [`schema::MONEY_MAX_ABS`] in
+/// absolute value, as an integer number of cents.
 pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     let bad = || "unparseable money".to_string();
     let (negative, digits) = match v.strip_prefix('-') {
@@ -739,8 +1607,10 @@ pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     if frac.len() > MONEY_SCALE as usize {
         return Err("more than 2 decimal places".into());
     }
-    if int.len() > (MONEY_PRECISION as usize - MONEY_SCALE as usize) {
-        return Err("money value too large".into());
+    // Leading zeros do not make a value large; more digits than the limit has do.
+    let int = int.trim_start_matches('0');
+    if int.len() > MONEY_MAX_ABS.to_string().len() {
+        return Err(REASON_MONEY_TOO_LARGE.into());
     }
     let int: i128 = if int.is_empty() {
         0
@@ -749,6 +1619,9 @@ pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     };
     let frac_cents: i128 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
     let cents = int * 100 + frac_cents;
+    if cents > MONEY_MAX_ABS_CENTS {
+        return Err(REASON_MONEY_TOO_LARGE.into());
+    }
     Ok(if negative { -cents } else { cents })
 }
 
@@ -756,8 +1629,35 @@ fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
     batch.column_by_name(name).map(|a| a.as_string::<i32>())
 }
 
-/// Row rules that relate columns of one row.
-fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
+/// The value of `column` in `row` as it was in the file (trimmed, as the conversion
+/// saw it) when the source held it as text (CSV, JSON lines, text Parquet columns);
+/// else `formatted` (typed Parquet values).
+fn raw_text(
+    raw: &RecordBatch,
+    column: &str,
+    row: usize,
+    formatted: impl FnOnce() -> String,
+) -> String {
+    let text = raw.column_by_name(column).and_then(|a| {
+        if a.is_null(row) {
+            return None;
+        }
+        match a.data_type() {
+            DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
+            DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
+            DataType::Utf8View => Some(a.as_string_view().value(row)),
+            _ => None,
+        }
+    });
+    match text {
+        Some(t) => t.trim().to_string(),
+        None => formatted(),
+    }
+}
+
+/// Row rules that relate columns of one row. `raw` is the part as read, for the raw
+/// value of a fault.
+fn check_rows(spec: &TableSpec, batch: &RecordBatch, raw: &RecordBatch, faults: &mut Faults) {
     let money = |name: &str| {
         batch.column_by_name(name).map(|a| {
             a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
@@ -773,7 +1673,7 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
                         row,
                         name,
                         format!("negative {name}"),
-                        format_cents(values.value(row)),
+                        raw_text(raw, name, row, || format_cents(values.value(row))),
                     );
                 }
             }
@@ -789,7 +1689,7 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
                     row,
                     "end_date",
                     "end_date before start_date",
-                    format_days(end.value(row)),
+                    raw_text(raw, "end_date", row, || format_days(end.value(row))),
                 );
             }
         }
@@ -809,7 +1709,7 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
                         row,
                         "closed_at",
                         "closed_at before created_at",
-                        format_micros(closed.value(row)),
+                        raw_text(raw, "closed_at", row, || format_micros(closed.value(row))),
                     );
                 }
                 if status.is_valid(row) && status.value(row) != "open" && closed.is_null(row) {
@@ -828,20 +1728,11 @@ fn check_rows(spec: &TableSpec, batch: &RecordBatch, faults: &mut Faults) {
     }
 }
 
-/// Duplicate primary keys and dangling foreign keys.
+/// Dangling foreign keys, then duplicate primary keys. The first *valid* copy of an
+/// id is kept: a row already faulted (unparseable value, row rule, dangling reference)
+/// does not claim its id, so a later valid copy loads instead of being rejected as a
+/// duplicate of a row that is not loaded either.
 fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, faults: &mut Faults) {
-    if let Some(pk) = spec.primary_key {
-        let ids = strings(batch, pk).expect("primary key column");
-        let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
-        for row in 0..ids.len() {
-            if faults.contains_key(&row) || ids.is_null(row) {
-                continue;
-            }
-            if !seen.insert(ids.value(row)) {
-                fault(faults, row, pk, "duplicate id", ids.value(row));
-            }
-        }
-    }
     for key in spec.foreign_keys {
         let Some(target) = earlier.tables.get(key.table) else {
             continue;
@@ -865,6 +1756,18 @@ fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, fault
                     format!("dangling foreign key to {}", key.table),
                     values.value(row),
                 );
+            }
+        }
+    }
+    if let Some(pk) = spec.primary_key {
+        let ids = strings(batch, pk).expect("primary key column");
+        let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
+        for row in 0..ids.len() {
+            if faults.contains_key(&row) || ids.is_null(row) {
+                continue;
+            }
+            if !seen.insert(ids.value(row)) {
+                fault(faults, row, pk, "duplicate id", ids.value(row));
             }
         }
     }
@@ -917,6 +1820,123 @@ mod tests {
         );
         assert_eq!(parse_money_cents("1e3"), Err("unparseable money".into()));
         assert_eq!(parse_money_cents("."), Err("unparseable money".into()));
+    }
+
+    #[test]
+    fn money_limit_faults() {
+        assert_eq!(parse_money_cents("1000000000000"), Ok(MONEY_MAX_ABS_CENTS));
+        assert_eq!(
+            parse_money_cents("-1000000000000.01"),
+            Err(REASON_MONEY_TOO_LARGE.into())
+        );
+        assert_eq!(parse_money_cents("0000000000000000012.5"), Ok(1250));
+        assert_eq!(
+            parse_money_cents("123456789012345678901234567890"),
+            Err(REASON_MONEY_TOO_LARGE.into())
+        );
+    }
+
+    #[test]
+    fn date_range_faults_name_the_configured_range() {
+        assert_eq!(
+            REASON_DATE_RANGE,
+            format!(
+                "date outside the supported range {}..{}",
+                crate::config::MIN_DATE,
+                crate::config::MAX_DATE
+            )
+        );
+        let day = |s: &str| parse_date_days(s).and_then(days_in_range);
+        assert!(day("1900-01-01").is_ok() && day("2199-12-31").is_ok());
+        assert_eq!(day("1899-12-31"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(day("2200-01"), Err(REASON_DATE_RANGE.into()));
+        let ts = |s: &str| parse_timestamp_micros(s).and_then(micros_in_range);
+        assert!(ts("1900-01-01T00:00:00Z").is_ok());
+        assert!(ts("2199-12-31T23:59:59.999999Z").is_ok());
+        assert_eq!(ts("1899-12-31T23:59:59Z"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(ts("2200-01-01T00:00:00Z"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(parse_float("nan"), Err(REASON_NOT_FINITE.into()));
+    }
+
+    /// The CSV parser keeps its state across buffer boundaries: fed byte by byte it
+    /// reads what it reads in one piece.
+    #[test]
+    fn csv_faults_parser_is_independent_of_buffer_boundaries() {
+        let input = "\u{feff}a,b,c\r\n1,\"x\r\ny, \"\"q\"\"\",3\r\n\r\n4,,\"\"\n5,6,7";
+        let parse = |chunk: usize| {
+            let path = Path::new("t.csv");
+            let mut p = CsvParser::new(path, "t");
+            let bytes = input.as_bytes();
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            for piece in bytes.chunks(chunk) {
+                p.feed(piece).unwrap();
+            }
+            let (schema, batches) = p.finish().unwrap();
+            let batch = concat_batches(&schema, &batches).unwrap();
+            let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+            let cells: Vec<Option<String>> = (0..batch.num_rows())
+                .flat_map(|r| {
+                    let batch = &batch;
+                    (0..3).map(move |c| {
+                        let a = batch.column(c).as_string::<i32>();
+                        a.is_valid(r).then(|| a.value(r).to_string())
+                    })
+                })
+                .collect();
+            (names, cells)
+        };
+        let whole = parse(1 << 20);
+        assert_eq!(whole.0, ["a", "b", "c"]);
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            whole.1,
+            [
+                s("1"),
+                s("x\r\ny, \"q\""),
+                s("3"),
+                s("4"),
+                None,
+                None,
+                s("5"),
+                s("6"),
+                s("7")
+            ]
+        );
+        assert_eq!(parse(1), whole);
+        assert_eq!(parse(2), whole);
+        assert_eq!(parse(3), whole);
+    }
+
+    #[test]
+    fn json_faults_values_keep_their_literal_text() {
+        let fields =
+            parse_json_object(r#" {"a" : "x\"y\u00e9", "b":-12.50e+1 ,"c":true,"d":null, "e":0} "#)
+                .unwrap();
+        assert_eq!(
+            fields,
+            [
+                ("a".to_string(), Some("x\"y\u{e9}".to_string())),
+                ("b".to_string(), Some("-12.50e+1".to_string())),
+                ("c".to_string(), Some("true".to_string())),
+                ("d".to_string(), None),
+                ("e".to_string(), Some("0".to_string())),
+            ]
+        );
+        assert_eq!(parse_json_object("{}").unwrap(), []);
+        for bad in [
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":tru}",
+            "{\"a\":1,}",
+            "{'a':1}",
+            "{\"a\":\"x}",
+            "{\"a\":\"\\q\"}",
+            "{\"a\":[1]}",
+            "{\"a\":1}}",
+            "5",
+        ] {
+            assert!(parse_json_object(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

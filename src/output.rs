@@ -3,8 +3,8 @@
 //! Layout (DESIGN §5): `out/tables/<table>/report_month=YYYY-MM/part-0.parquet` and
 //! `out/reports/YYYY-MM/...`. Everything is first written under a hidden staging folder
 //! inside `out/`; only when every file is complete are the month's partitions moved
-//! into place with renames on the same file system. A run that fails before that
-//! point leaves the previous outputs untouched; a rerun replaces its month whole,
+//! into place, as one journalled step ([`crate::publish`]). A run that fails before
+//! that point leaves the previous outputs untouched; a rerun replaces its month whole,
 //! including removing partitions of tables the new run no longer produces.
 //!
 //! Every table gets `report_month` (DATE, first day of the month) as its first column,
@@ -23,6 +23,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::config::Month;
 use crate::error::{IoContext, Result};
+use crate::publish::{FaultHook, Journal, Move};
 
 /// Prepend the `report_month` DATE column.
 pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatch> {
@@ -116,13 +117,14 @@ pub struct Staged {
     month: Month,
     staging: tempfile::TempDir,
     tables: Vec<String>,
+    fault_hook: FaultHook,
 }
 
 impl Staged {
     pub fn new(out: &Path, month: Month) -> Result<Staged> {
         std::fs::create_dir_all(out).at(out)?;
         let staging = tempfile::Builder::new()
-            .prefix(".revalign-staging-")
+            .prefix(crate::publish::STAGING_PREFIX)
             .tempdir_in(out)
             .at(out)?;
         Ok(Staged {
@@ -130,6 +132,7 @@ impl Staged {
             month,
             staging,
             tables: vec![],
+            fault_hook: FaultHook::None,
         })
     }
 
@@ -186,43 +189,48 @@ impl Staged {
         std::fs::write(&path, bytes).at(&path)
     }
 
-    /// Move the month's partitions and report folder into place.
+    /// Test hook: fail or abort after some steps of publishing (see [`FaultHook`]).
+    pub fn set_fault_hook(&mut self, hook: FaultHook) {
+        self.fault_hook = hook;
+    }
+
+    /// Make the month's partitions and report folder the published ones, all at once
+    /// (see [`crate::publish`]): tables this run produced replace theirs, partitions of
+    /// this month of tables it no longer produces are removed.
     pub fn publish(self) -> Result<()> {
-        let trash = self.staging.path().join("replaced");
-        std::fs::create_dir_all(&trash).at(&trash)?;
-        let replace = |from: &Path, to: &Path, n: usize| -> Result<()> {
-            if to.exists() {
-                let old = trash.join(n.to_string());
-                std::fs::rename(to, &old).at(to)?;
-            }
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).at(parent)?;
-            }
-            std::fs::rename(from, to).at(to)
-        };
-        let mut n = 0;
+        let mut journal = Journal::default();
         for table in &self.tables {
-            n += 1;
-            replace(
-                &self.partition(self.staging.path(), table),
-                &self.partition(&self.out, table),
-                n,
-            )?;
+            let partition = self.partition(Path::new(""), table);
+            journal.moves.push(Move {
+                from: partition.display().to_string(),
+                to: partition.display().to_string(),
+            });
         }
-        // Partitions of this month for tables this run did not produce are stale.
         let tables_dir = self.out.join("tables");
         if let Ok(entries) = std::fs::read_dir(&tables_dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().to_string();
-                let stale = self.partition(&self.out, &name);
-                if !self.tables.contains(&name) && stale.exists() {
-                    n += 1;
-                    std::fs::rename(&stale, trash.join(n.to_string())).at(&stale)?;
-                }
-            }
+            let mut stale: Vec<String> = entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|name| !self.tables.contains(name))
+                .map(|name| self.partition(Path::new(""), &name))
+                .filter(|p| self.out.join(p).exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            stale.sort();
+            journal.removes = stale;
         }
-        let report_to = self.out.join("reports").join(self.month.to_string());
-        replace(&self.report_dir(), &report_to, n + 1)?;
-        Ok(())
+        let report = Path::new("reports").join(self.month.to_string());
+        journal.moves.push(Move {
+            from: report.display().to_string(),
+            to: report.display().to_string(),
+        });
+        // From here on the staging folder belongs to the journal, not to this value.
+        let staging = self.staging.keep();
+        journal.staging = staging
+            .file_name()
+            .expect("staging folder name")
+            .to_string_lossy()
+            .to_string();
+        crate::publish::publish(&self.out, &journal, self.fault_hook)
     }
 }

@@ -44,18 +44,103 @@ pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 
+/// The report definition files `--reports DIR` may hold.
+pub const REPORT_FILES: [&str; 2] = ["scorecard.toml", "charts.toml"];
+
 /// A report definition file (`scorecard.toml`, `charts.toml`): `DIR/<name>` when
-/// `--reports DIR` is given and holds it, else the embedded `reports/<name>`.
+/// `--reports DIR` is given and holds it, else the embedded `reports/<name>` (a file
+/// missing from DIR falls back to the built-in one). A `DIR` that is not a folder, or
+/// holds neither file, is a usage error (a mistyped path must not silently give the
+/// built-in report).
 pub fn report_file(dir: Option<&Path>, name: &str) -> Result<(PathBuf, String)> {
-    if let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-        let text = std::fs::read_to_string(&path).at(&path)?;
-        return Ok((path, text));
+    if let Some(dir) = dir {
+        check_reports_dir(dir)?;
+        let path = dir.join(name);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).at(&path)?;
+            return Ok((path, text));
+        }
     }
     let (file, text) = embedded::REPORTS
         .iter()
         .find(|(f, _)| f.ends_with(name))
         .ok_or_else(|| Error::Usage(format!("no report definition `{name}`")))?;
     Ok((PathBuf::from(file), text.to_string()))
+}
+
+/// `--reports DIR` must be a folder holding `scorecard.toml`, `charts.toml` or both.
+pub fn check_reports_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--reports {}: folder not found",
+            dir.display()
+        )));
+    }
+    if !REPORT_FILES.iter().any(|f| dir.join(f).exists()) {
+        return Err(Error::Usage(format!(
+            "--reports {}: the folder holds neither scorecard.toml nor charts.toml",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Which catalogue file a run uses for `name`: the path in `--reports DIR`, or
+/// `built-in reports/<name>` (for the run summary).
+pub fn report_file_source(dir: Option<&Path>, name: &str) -> Result<String> {
+    let (path, _) = report_file(dir, name)?;
+    Ok(match dir {
+        Some(d) if path.starts_with(d) => path.display().to_string(),
+        _ => format!("built-in {}", path.display()),
+    })
+}
+
+/// Whether `name` is safe to become a file or folder name: `^[a-z0-9_]+$` (no path
+/// separators, no dots, no `..`). Query names, chart keys and sections and scorecard
+/// metric keys must be.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The start of the message of a refused (not read-only) statement.
+pub const READ_ONLY: &str = "SQL here is read-only";
+
+/// Plan and run user-supplied SQL read-only: one query (SELECT, WITH, VALUES, EXPLAIN)
+/// and nothing that creates, changes or writes anything (no DDL such as
+/// `CREATE EXTERNAL TABLE` or `CREATE VIEW`, no DML such as `INSERT` or
+/// `COPY ... TO 'file'`, no statements such as `SET`). Every SQL entry point a user
+/// controls goes through here (query files, chart and scorecard SQL, `revalign
+/// query`, staging SQL); revalign's own statements (views it registers) do not.
+pub async fn read_only_sql(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
+    use datafusion::error::DataFusionError;
+    let plan = ctx.state().create_logical_plan(sql).await?;
+    datafusion::prelude::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(|e| {
+            let why = match e {
+                DataFusionError::Plan(m) => m,
+                e => e.to_string(),
+            };
+            DataFusionError::Plan(format!(
+                "{READ_ONLY}: only a query (SELECT, WITH, VALUES, EXPLAIN) may run, nothing \
+                 that creates, changes or writes tables or files ({why})"
+            ))
+        })?;
+    ctx.execute_logical_plan(plan).await
+}
+
+/// Whether `e` is [`read_only_sql`] refusing a statement.
+pub fn is_read_only_refusal(e: &datafusion::error::DataFusionError) -> bool {
+    matches!(e, datafusion::error::DataFusionError::Plan(m) if m.starts_with(READ_ONLY))
 }
 
 /// A Rust model step: reads one materialised table, returns its output table.
@@ -81,6 +166,15 @@ impl Query {
             .and_then(|s| s.to_str())
             .ok_or_else(|| Error::QueryGraph(format!("{file}: bad file name")))?
             .to_string();
+        if !is_safe_name(&name) {
+            return Err(Error::Config {
+                file: PathBuf::from(file),
+                message: format!(
+                    "query name `{name}` (the file name) must match ^[a-z0-9_]+$: it names \
+                     the output table and its folder"
+                ),
+            });
+        }
         let mut query = Query {
             name,
             file: file.to_string(),
@@ -453,7 +547,9 @@ pub async fn run_queries(
                 (schema, stream)
             }
             None => {
-                let mut df = session.ctx.sql(&query.sql).await.map_err(wrap)?;
+                let mut df = read_only_sql(&session.ctx, &query.sql)
+                    .await
+                    .map_err(wrap)?;
                 if query.publish {
                     df = sorted_by_grain(df, &query.grain).map_err(wrap)?;
                 }

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::compute::kernels::aggregate::max;
-use datafusion::arrow::datatypes::{Date32Type, TimestampMicrosecondType};
+use datafusion::arrow::array::{AsArray, Date32Array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Date32Type};
 use serde::Serialize;
 
 use crate::charts::{self, ChartCatalogue};
@@ -17,7 +17,7 @@ use crate::config::{Month, Params};
 use crate::engine::{EngineOptions, Session};
 use crate::error::{Error, Result};
 use crate::generate::{self, GenerateOptions};
-use crate::load::{self, LoadedData, TableStats};
+use crate::load::{self, LoadedData, LoadedTable, TableStats};
 use crate::output::Staged;
 use crate::pipeline::{self, StageReport};
 use crate::report;
@@ -86,6 +86,10 @@ pub struct Manifest {
     pub report_month: String,
     pub data: String,
     pub data_through: Option<String>,
+    /// The row that sets `data_through` (and so the default report month).
+    pub data_through_row: Option<DatedRow>,
+    /// Things the run could do but a person should know (dates past the report).
+    pub warnings: Vec<String>,
     pub inputs: BTreeMap<String, InputEntry>,
     pub rejects_total: usize,
     pub params: Params,
@@ -117,48 +121,201 @@ pub async fn load_inputs(data: &Path, staging: Option<&Path>) -> Result<LoadedDa
     load::load(data, staged)
 }
 
-/// The latest activity in the inputs (touches, stage entries, opportunity dates).
-pub fn data_through(loaded: &LoadedData) -> Option<NaiveDate> {
-    let mut latest: Option<i64> = None;
-    for (table, column) in [
-        ("touches", "ts"),
-        ("lifecycle", "ts"),
-        ("opportunities", "created_at"),
-        ("opportunities", "closed_at"),
-    ] {
-        if let Some(t) = loaded.tables.get(table) {
-            if let Some(col) = t.batch.column_by_name(column) {
-                if let Some(v) = max(col.as_primitive::<TimestampMicrosecondType>()) {
-                    latest = Some(latest.map_or(v, |l| l.max(v)));
-                }
-            }
-        }
-    }
-    let mut latest = latest
-        .and_then(chrono::DateTime::from_timestamp_micros)
-        .map(|t| t.date_naive());
-    if let Some(t) = loaded.tables.get("subscriptions") {
-        let col = t.batch.column_by_name("start_date").expect("start_date");
-        if let Some(days) = max(col.as_primitive::<Date32Type>()) {
-            let d = crate::config::days_to_date(days);
-            latest = Some(latest.map_or(d, |l| l.max(d)));
-        }
-    }
-    latest
+/// Rows dated after the day revalign runs cannot be history (a typo, a placeholder
+/// such as 2099-01-01): the default report month ignores them and the run warns.
+/// Rows dated after the report month's end by more than this many days are reported
+/// too (they are ignored by a run for that month, which is right when re-running an
+/// old month, and a sign of a wrong `--month` otherwise).
+pub const LATE_ROWS_MARGIN_DAYS: i64 = 92;
+
+/// The activity columns whose latest date sets the default report month.
+const ACTIVITY_COLUMNS: &[(&str, &str)] = &[
+    ("touches", "ts"),
+    ("lifecycle", "ts"),
+    ("opportunities", "created_at"),
+    ("opportunities", "closed_at"),
+    ("subscriptions", "start_date"),
+];
+
+/// One dated value: where it is and which row holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatedRow {
+    #[serde(serialize_with = "iso_date")]
+    pub date: NaiveDate,
+    pub table: String,
+    pub column: String,
+    /// The row's id (primary key), or its position when the table has none.
+    pub row: String,
 }
 
-/// The last complete month of the data: the month of the latest activity when that
-/// falls on the month's last day, else the month before.
+fn iso_date<S: serde::Serializer>(date: &NaiveDate, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(date)
+}
+
+/// Rows of one date column past some day: how many, and the latest of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowsAfter {
+    pub rows: usize,
+    pub latest: DatedRow,
+}
+
+/// Call `visit` with every date and timestamp column of the loaded inputs, as days.
+fn visit_date_columns(loaded: &LoadedData, mut visit: impl FnMut(&str, &LoadedTable, &str, &Date32Array)) {
+    for (name, table) in &loaded.tables {
+        let schema = table.batch.schema();
+        for field in schema.fields() {
+            if !matches!(field.data_type(), DataType::Timestamp(_, _) | DataType::Date32) {
+                continue;
+            }
+            let column = table.batch.column_by_name(field.name()).expect("own column");
+            let Ok(days) = cast(column, &DataType::Date32) else {
+                continue;
+            };
+            visit(name, table, field.name(), days.as_primitive::<Date32Type>());
+        }
+    }
+}
+
+/// The latest day in `days` that `keep` accepts, with its first row and how many
+/// days `keep` accepts.
+fn latest_where(days: &Date32Array, keep: impl Fn(i32) -> bool) -> Option<(i32, usize, usize)> {
+    let mut best: Option<(i32, usize)> = None;
+    let mut count = 0;
+    for (row, day) in days.iter().enumerate() {
+        let Some(day) = day.filter(|d| keep(*d)) else {
+            continue;
+        };
+        count += 1;
+        if best.is_none_or(|(b, _)| day > b) {
+            best = Some((day, row));
+        }
+    }
+    best.map(|(day, row)| (day, row, count))
+}
+
+fn dated_row(table: &LoadedTable, name: &str, column: &str, day: i32, row: usize) -> DatedRow {
+    let id = table
+        .spec
+        .primary_key
+        .and_then(|pk| table.batch.column_by_name(pk))
+        .and_then(|c| c.as_string_opt::<i32>().map(|s| s.value(row).to_string()))
+        .unwrap_or_else(|| format!("row {}", row + 1));
+    DatedRow {
+        date: crate::config::days_to_date(day),
+        table: name.to_string(),
+        column: column.to_string(),
+        row: id,
+    }
+}
+
+/// Rows of every date column dated after `after` and up to `until`.
+fn rows_between(loaded: &LoadedData, after: NaiveDate, until: NaiveDate) -> Vec<RowsAfter> {
+    let (after, until) = (
+        crate::config::date_to_days(after),
+        crate::config::date_to_days(until),
+    );
+    let mut found = Vec::new();
+    visit_date_columns(loaded, |name, table, column, days| {
+        if let Some((last, row, rows)) = latest_where(days, |d| d > after && d <= until) {
+            found.push(RowsAfter {
+                rows,
+                latest: dated_row(table, name, column, last, row),
+            });
+        }
+    });
+    found
+}
+
+/// What the dates of the inputs say about the report month.
+#[derive(Debug, Clone, Default)]
+pub struct DateScan {
+    /// The latest activity dated on or before the day of the run: sets the default
+    /// month.
+    pub latest: Option<DatedRow>,
+    /// Per table and column: rows dated after the day of the run.
+    pub future: Vec<RowsAfter>,
+}
+
+impl DateScan {
+    /// Scan `loaded`; `today` is the day of the run.
+    pub fn new(loaded: &LoadedData, today: NaiveDate) -> DateScan {
+        let today_days = crate::config::date_to_days(today);
+        let mut latest: Option<DatedRow> = None;
+        visit_date_columns(loaded, |name, table, column, days| {
+            if !ACTIVITY_COLUMNS.contains(&(name, column)) {
+                return;
+            }
+            if let Some((day, row, _)) = latest_where(days, |d| d <= today_days) {
+                let candidate = dated_row(table, name, column, day, row);
+                if latest.as_ref().is_none_or(|l| candidate.date > l.date) {
+                    latest = Some(candidate);
+                }
+            }
+        });
+        DateScan {
+            latest,
+            future: rows_between(loaded, today, crate::config::MAX_DATE),
+        }
+    }
+
+    /// The default report month: the last complete month of the latest plausible
+    /// activity (the month of that date when it falls on the month's last day, else
+    /// the month before).
+    pub fn default_month(&self) -> Result<Month> {
+        let latest = self.latest.as_ref().ok_or_else(|| {
+            Error::NoData(
+                "no dated rows up to today in touches, lifecycle, opportunities or \
+                 subscriptions; pass --month"
+                    .into(),
+            )
+        })?;
+        let date = latest.date;
+        let month = Month::of(date);
+        let is_last_day = (date + chrono::Duration::days(1)).month() != date.month();
+        Ok(if is_last_day { month } else { month.prev() })
+    }
+}
+
+/// The latest plausible activity in the inputs (touches, stage entries, opportunity
+/// dates, subscription starts), ignoring rows dated after today.
+pub fn data_through(loaded: &LoadedData) -> Option<NaiveDate> {
+    DateScan::new(loaded, today()).latest.map(|l| l.date)
+}
+
+/// The last complete month of the data (see [`DateScan::default_month`]).
 pub fn last_complete_month(loaded: &LoadedData) -> Result<Month> {
-    let latest = data_through(loaded).ok_or_else(|| {
-        Error::NoData(
-            "no dated rows in touches, lifecycle, opportunities or subscriptions; pass --month"
-                .into(),
-        )
-    })?;
-    let month = Month::of(latest);
-    let is_last_day = (latest + chrono::Duration::days(1)).month() != latest.month();
-    Ok(if is_last_day { month } else { month.prev() })
+    DateScan::new(loaded, today()).default_month()
+}
+
+/// The day of the run (UTC).
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The warnings a run prints and records: rows the report cannot place in time.
+pub fn date_warnings(
+    scan: &DateScan,
+    month: Month,
+    today: NaiveDate,
+    loaded: &LoadedData,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for f in &scan.future {
+        warnings.push(format!(
+            "{}.{}: {} row(s) dated after today, latest {} ({}); they do not set the \
+             default report month",
+            f.latest.table, f.latest.column, f.rows, f.latest.date, f.latest.row
+        ));
+    }
+    let late_after = month.next().first_day() + chrono::Duration::days(LATE_ROWS_MARGIN_DAYS);
+    for l in rows_between(loaded, late_after, today) {
+        warnings.push(format!(
+            "{}.{}: {} row(s) dated more than {LATE_ROWS_MARGIN_DAYS} days after report month \
+             {month}, latest {} ({}); the {month} report ignores them",
+            l.latest.table, l.latest.column, l.rows, l.latest.date, l.latest.row
+        ));
+    }
+    warnings
 }
 
 fn progress(len: u64) -> indicatif::ProgressBar {
@@ -194,44 +351,48 @@ pub fn check_strict(loaded: &LoadedData) -> Result<()> {
 pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let total = Instant::now();
     let mut timings = BTreeMap::new();
-    let demo_dir;
+    // One run at a time per --out; settles what a killed run left there.
+    let _lock = crate::publish::lock_for_run(&job.out)?;
+    // The engine's scratch folder also holds the demo data: a killed run's leftovers
+    // are swept as one by the next run.
+    let session = Session::new(&job.engine).await?;
     let data: PathBuf = match &job.data {
         DataSource::Dir(dir) => dir.clone(),
         DataSource::Demo => {
             let started = Instant::now();
-            demo_dir = tempfile::tempdir().map_err(|source| Error::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-            demo_data(demo_dir.path())?;
+            let dir = session.scratch_dir().join("demo");
+            demo_data(&dir)?;
             timings.insert("generate_demo".to_string(), started.elapsed().as_millis());
-            demo_dir.path().to_path_buf()
+            dir
         }
     };
     let started = Instant::now();
     let mut loaded = load_inputs(&data, job.staging.as_deref()).await?;
-    let through = data_through(&loaded);
+    let today = today();
+    let dates = DateScan::new(&loaded, today);
+    let through = dates.latest.as_ref().map(|l| l.date);
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {
         check_strict(&loaded)?;
     }
     let month = match job.month {
         Some(m) => m,
-        None => last_complete_month(&loaded)?,
+        None => dates.default_month()?,
     };
+    let warnings = date_warnings(&dates, month, today, &loaded);
 
     let started = Instant::now();
     let queries = match &job.queries {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
-    let session = Session::new(&job.engine).await?;
     pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
     // The session has its own copy of the rows now; the scorecard still reads targets.
     loaded.release_rows(&["targets"]);
     // Published results are streamed into the staged output files as they are
     // computed and read from there by later queries, so they need not stay in memory.
     let mut staged = Staged::new(&job.out, month)?;
+    staged.set_fault_hook(crate::publish::FaultHook::from_env());
     let bar = progress((queries.len() + pipeline::model_steps().len()) as u64);
     let (results, stages) = pipeline::run_queries(
         &session,
@@ -331,6 +492,8 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
             DataSource::Dir(d) => d.display().to_string(),
         },
         data_through: through.map(|d| d.to_string()),
+        data_through_row: dates.latest.clone(),
+        warnings,
         inputs,
         rejects_total: loaded.rejects.len(),
         params: job.params.clone(),

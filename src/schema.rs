@@ -12,6 +12,14 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 /// Decimal type used for every money column: one currency, exact to the cent.
 pub const MONEY_PRECISION: u8 = 18;
 pub const MONEY_SCALE: i8 = 2;
+/// The largest absolute money value an input row may hold: one trillion (10^12) in
+/// the currency unit. A larger value is rejected with its row ("money value too large
+/// (over 1e12)"), so that a SUM over hundreds of millions of rows stays far inside
+/// the Decimal128(28, 2) that DataFusion sums a Decimal128(18, 2) column into (18 + 10
+/// digits): 10^12 x 10^14 rows still fits.
+pub const MONEY_MAX_ABS: i128 = 1_000_000_000_000;
+/// [`MONEY_MAX_ABS`] in cents (the unit of the stored decimal).
+pub const MONEY_MAX_ABS_CENTS: i128 = MONEY_MAX_ABS * 100;
 
 /// The type of a canonical column, with the parsing rules that go with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -130,6 +130,12 @@ impl Catalogue {
         let catalogue: Catalogue = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let mut keys = BTreeSet::new();
         for m in &catalogue.metric {
+            if !crate::pipeline::is_safe_name(&m.key) {
+                return Err(bad(format!(
+                    "metric key `{}` must match ^[a-z0-9_]+$",
+                    m.key
+                )));
+            }
             if !keys.insert(m.key.clone()) {
                 return Err(bad(format!("metric `{}` is defined twice", m.key)));
             }
@@ -266,8 +272,8 @@ pub async fn compute(
                 file: source.display().to_string(),
                 source: e,
             };
-            let batches = ctx
-                .sql(&query)
+            // Metric SQL comes from a user-editable catalogue: read-only.
+            let batches = crate::pipeline::read_only_sql(ctx, &query)
                 .await
                 .map_err(wrap)?
                 .collect()

@@ -1,8 +1,20 @@
 //! Scale-out: the monthly job's queries on Ballista (its in-process standalone
 //! cluster: a real scheduler and executor talking gRPC and Arrow Flight on loopback)
 //! give the same results as the local engine.
+//!
+//! Hygiene: Ballista 55 can stall (a scheduler error leaves a query waiting forever),
+//! so each test body runs under a timeout ([`TEST_TIMEOUT`]). And its standalone
+//! executor keeps its shuffle files in a work folder it makes in the system temp
+//! folder and never removes (ballista-executor 55.0 `standalone.rs`:
+//! `TempDir::new()?.path()`, whose guard is dropped at once; the executor then
+//! re-creates the path), and the standalone API takes no work folder. So each test runs
+//! in a child process of this test binary whose `TMPDIR` is a temporary folder,
+//! removed with everything in it when the test ends.
 
+use std::future::Future;
 use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use revalign::config::Params;
 use revalign::engine::{BallistaOptions, EngineOptions, Session};
@@ -85,8 +97,69 @@ fn rows(results: &[QueryResult], dir: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ballista_gives_the_local_results() {
+/// The longest a Ballista test may take before it fails as stalled.
+const TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Set in the child process that runs a test body.
+const CHILD: &str = "REVALIGN_BALLISTA_TEST_CHILD";
+
+/// Run `body` (the test `test` of this module) in a child process with its own
+/// `TMPDIR`, under [`TEST_TIMEOUT`]; see the module docs.
+fn in_own_temp_folder(test: &str, body: impl Future<Output = ()>) {
+    if std::env::var_os(CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(TEST_TIMEOUT, body)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "{test}: not finished within {} s: Ballista stalled? (rerun with \
+                         RUST_LOG=ballista_scheduler=error to see a scheduler error)",
+                        TEST_TIMEOUT.as_secs()
+                    )
+                })
+        });
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let name = format!(
+        "{}::{test}",
+        module_path!().split_once("::").map_or(module_path!(), |(_, m)| m)
+    );
+    let out = crate::report::output_within(
+        Command::new(std::env::current_exe().unwrap())
+            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("TMPDIR", tmp.path()),
+        // The child's own timeout fires first; this one catches a stuck process.
+        TEST_TIMEOUT + Duration::from_secs(60),
+        &name,
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{name} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{name} did not run:\n{stdout}");
+    eprintln!(
+        "{name}: left in its temp folder (now removed): {} files",
+        list_files(tmp.path()).len()
+    );
+}
+
+#[test]
+fn ballista_gives_the_local_results() {
+    in_own_temp_folder(
+        "ballista_gives_the_local_results",
+        ballista_gives_the_local_results_body(),
+    );
+}
+
+async fn ballista_gives_the_local_results_body() {
     let data = medium_generated_data();
     let scratch = tempfile::tempdir().unwrap();
     let exchange = tempfile::tempdir().unwrap();
@@ -133,8 +206,15 @@ async fn ballista_gives_the_local_results() {
 
 /// The whole monthly job in one Ballista session (standalone cluster): every output
 /// table and the scorecard as on the local engine.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_whole_ballista_run_equals_the_local_run() {
+#[test]
+fn a_whole_ballista_run_equals_the_local_run() {
+    in_own_temp_folder(
+        "a_whole_ballista_run_equals_the_local_run",
+        a_whole_ballista_run_equals_the_local_run_body(),
+    );
+}
+
+async fn a_whole_ballista_run_equals_the_local_run_body() {
     let data = medium_generated_data();
     let local = tempfile::tempdir().unwrap();
     run::run(&job(data.path(), local.path(), "2026-10"))

@@ -3,7 +3,8 @@
 //! the page loads in headless Chromium with no console errors and every chart present.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use revalign::run;
 
@@ -128,23 +129,88 @@ fn headless(browser: &Path, profile: &Path) -> Command {
     c
 }
 
+/// Run `command` to completion, as `Command::output`, but kill it (and its process
+/// group: a browser starts helpers) and fail the test when it takes longer than
+/// `limit`, so a hung program fails the test instead of hanging CI.
+pub(crate) fn output_within(command: &mut Command, limit: Duration, what: &str) -> Output {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            // The whole group: the child was made its leader above.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: no result within {} s; killed", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// How long one headless Chromium invocation may take: 60 s, or
+/// `REVALIGN_BROWSER_TIMEOUT_SECS` (the tests below use a short one).
+fn browser_timeout() -> Duration {
+    let secs = std::env::var("REVALIGN_BROWSER_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// `REVALIGN_SKIP_BROWSER` set (to anything but empty or `0`) skips the browser test.
+fn skip_browser() -> bool {
+    std::env::var_os("REVALIGN_SKIP_BROWSER").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 #[tokio::test]
 async fn the_report_loads_in_chromium_with_every_chart() {
+    if skip_browser() {
+        eprintln!(
+            "skipped: the_report_loads_in_chromium_with_every_chart (REVALIGN_SKIP_BROWSER is set)"
+        );
+        return;
+    }
     let Some(browser) = chromium() else {
-        if std::env::var_os("REVALIGN_SKIP_BROWSER").is_some() {
-            return;
-        }
         panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
     };
     let dir = demo_report().await;
     let page = dir.join("index.html");
     let url = format!("file://{}", page.display());
     let profile = tempfile::tempdir().unwrap();
-    let dom = headless(&browser, profile.path())
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
+    let dom = output_within(
+        headless(&browser, profile.path())
+            .arg("--dump-dom")
+            .arg(&url),
+        browser_timeout(),
+        "chromium --dump-dom",
+    );
     assert!(
         dom.status.success(),
         "{}",
@@ -174,13 +240,15 @@ async fn the_report_loads_in_chromium_with_every_chart() {
     let shot = repo_path("target/report-screenshot.png");
     let _ = std::fs::remove_file(&shot);
     let profile = tempfile::tempdir().unwrap();
-    let status = headless(&browser, profile.path())
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1280,2400")
-        .arg("--hide-scrollbars")
-        .arg(&url)
-        .output()
-        .unwrap();
+    let status = output_within(
+        headless(&browser, profile.path())
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg("--window-size=1280,2400")
+            .arg("--hide-scrollbars")
+            .arg(&url),
+        browser_timeout(),
+        "chromium --screenshot",
+    );
     assert!(
         status.status.success(),
         "{}",
@@ -238,4 +306,71 @@ how_to_read = "MQLs entering in the month by lead-source channel."
     .unwrap();
     let err = run::run(&j).await.unwrap_err().to_string();
     assert!(err.contains("chart `broken`"), "{err}");
+}
+
+/// Run the browser test in a child process of this test binary, with a fake
+/// `chromium` (a shell script) first on the PATH and the given environment.
+fn browser_test_with_fake_chromium(script: &str, env: &[(&str, Option<&str>)]) -> Output {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("chromium");
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let test = format!(
+        "{}::the_report_loads_in_chromium_with_every_chart",
+        module_path!().split_once("::").map_or(module_path!(), |(_, m)| m)
+    );
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child
+        .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env("PATH", path);
+    for (key, value) in env {
+        match value {
+            Some(v) => child.env(key, v),
+            None => child.env_remove(key),
+        };
+    }
+    output_within(&mut child, Duration::from_secs(300), "the browser test")
+}
+
+#[test]
+fn skip_browser_is_honoured_even_when_chromium_is_installed() {
+    let out = browser_test_with_fake_chromium(
+        "#!/bin/sh\necho 'the fake chromium was started' >&2\nexit 1\n",
+        &[("REVALIGN_SKIP_BROWSER", Some("1"))],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the test ran: {stdout}");
+    assert!(
+        stderr.contains("skipped: the_report_loads_in_chromium_with_every_chart"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("the fake chromium was started"), "{stderr}");
+}
+
+#[test]
+fn a_hung_browser_fails_the_test_instead_of_hanging() {
+    let started = Instant::now();
+    let out = browser_test_with_fake_chromium(
+        "#!/bin/sh\nexec sleep 600\n",
+        &[
+            ("REVALIGN_SKIP_BROWSER", None),
+            ("REVALIGN_BROWSER_TIMEOUT_SECS", Some("2")),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("chromium --dump-dom: no result within 2 s; killed"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(240));
 }

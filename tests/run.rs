@@ -390,3 +390,89 @@ async fn outputs_use_types_every_parquet_reader_maps_the_same_way() {
     }
     assert!(checked > 100, "{checked} columns checked");
 }
+
+/// One touch dated 2099 (a placeholder or a typo) must not move the default report
+/// month to 2098-12; the run says which row it ignored.
+#[tokio::test]
+async fn future_dated_rows_do_not_move_the_default_month() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    let touches = data.path().join("touches.csv");
+    let mut text = std::fs::read_to_string(&touches).unwrap();
+    text.push_str("T99,C1,2099-01-15 10:00:00,email,marketing,email_click,\n");
+    std::fs::write(&touches, text).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut j = job(data.path(), out.path(), "2026-03");
+    j.month = None;
+    let summary = run::run(&j).await.unwrap();
+    let m = &summary.manifest;
+    // The latest plausible activity is C2's SQL stage entry on 2026-04-10 (lifecycle
+    // data row 8): March is the last complete month, as without the 2099 touch.
+    assert_eq!(m.report_month, "2026-03");
+    assert_eq!(m.data_through.as_deref(), Some("2026-04-10"));
+    let through = m.data_through_row.as_ref().unwrap();
+    assert_eq!(
+        (through.table.as_str(), through.column.as_str(), through.row.as_str()),
+        ("lifecycle", "ts", "row 8")
+    );
+    let future: Vec<&String> = m.warnings.iter().filter(|w| w.contains("after today")).collect();
+    assert_eq!(future.len(), 1, "{:?}", m.warnings);
+    assert!(
+        future[0].starts_with("touches.ts: 1 row(s) dated after today, latest 2099-01-15 (T99)"),
+        "{}",
+        future[0]
+    );
+    assert!(
+        !list_files(out.path()).iter().any(|f| f.contains("2098-12")),
+        "nothing written for 2098-12"
+    );
+    // Rows more than 92 days after the report month are reported too. After March
+    // (up to 2026-07-02) there are none but the 2099 touch, said already.
+    assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+    // For 2025-10 the margin ends on 2026-02-01: after it come 4 stage entries (the
+    // latest row 8), 3 touches (T08, T10, T09; the 2099 one is said as future), 2
+    // opportunities created (O3, O2) and 2 closed (O1, O3).
+    let m = run::run(&job(data.path(), out.path(), "2025-10"))
+        .await
+        .unwrap()
+        .manifest;
+    let late: Vec<&str> = m
+        .warnings
+        .iter()
+        .filter(|w| w.contains("after report month"))
+        .map(|w| w.split(';').next().unwrap())
+        .collect();
+    let after = "dated more than 92 days after report month 2025-10";
+    assert_eq!(
+        late,
+        [
+            format!("lifecycle.ts: 4 row(s) {after}, latest 2026-04-10 (row 8)"),
+            format!("opportunities.created_at: 2 row(s) {after}, latest 2026-03-06 (O2)"),
+            format!("opportunities.closed_at: 2 row(s) {after}, latest 2026-04-05 (O3)"),
+            format!("touches.ts: 3 row(s) {after}, latest 2026-04-02 (T09)"),
+        ]
+    );
+}
+
+/// A killed run leaves its scratch folder (scratch Parquet, spill files, demo data) in
+/// the temp or spill folder; the next run there removes it, but not a live one's.
+#[tokio::test]
+async fn scratch_of_killed_runs_is_swept() {
+    let spill = tempfile::tempdir().unwrap();
+    let dead = spill.path().join("revalign-exchange-dead01");
+    std::fs::create_dir_all(dead.join("spill")).unwrap();
+    std::fs::write(dead.join(".lock"), b"").unwrap();
+    std::fs::write(dead.join("0000-touches.parquet"), b"scratch").unwrap();
+    let engine = revalign::engine::EngineOptions {
+        spill_dir: Some(spill.path().to_path_buf()),
+        ..Default::default()
+    };
+    let live = revalign::engine::Session::new(&engine).await.unwrap();
+    assert!(!dead.exists(), "the dead run's scratch is removed");
+    let second = revalign::engine::Session::new(&engine).await.unwrap();
+    assert!(live.scratch_dir().exists(), "a live session's scratch is kept");
+    let live_dir = live.scratch_dir().to_path_buf();
+    drop(live);
+    drop(second);
+    assert!(!live_dir.exists(), "a session removes its own scratch at the end");
+}

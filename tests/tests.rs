@@ -6,9 +6,12 @@ mod abm;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod cli;
+mod faults;
 mod generator;
 mod loader;
+mod publish;
 mod report;
 mod run;
+mod safety;
 mod scale;
 mod sql;

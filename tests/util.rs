@@ -189,3 +189,12 @@ pub fn assert_same_outputs(expected: &Path, actual: &Path, how: &str) {
         }
     }
 }
+
+/// Copy the folder `from` into `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for file in list_files(from) {
+        let target = to.join(&file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&file), target).unwrap();
+    }
+}
