@@ -98,11 +98,10 @@ impl ChartCatalogue {
     /// `DIR/charts.toml` when given and present, else the embedded catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, ChartCatalogue)> {
         let (path, text) = crate::pipeline::report_file(dir, "charts.toml")?;
-        let mut catalogue: ChartCatalogue =
-            toml::from_str(&text).map_err(|e| Error::Config {
-                file: path.clone(),
-                message: e.to_string(),
-            })?;
+        let mut catalogue: ChartCatalogue = toml::from_str(&text).map_err(|e| Error::Config {
+            file: path.clone(),
+            message: e.to_string(),
+        })?;
         catalogue.source = path.clone();
         let mut seen = std::collections::BTreeSet::new();
         for c in &catalogue.charts {

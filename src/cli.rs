@@ -459,7 +459,12 @@ impl QueryArgs {
                     .and_then(|n| n.to_str())
                     .unwrap_or_default()
                     .to_string();
-                if name.starts_with('.') {
+                // A table folder without partitions (left by an older version) has
+                // no schema to read: skip it rather than fail every query.
+                let has_partitions = std::fs::read_dir(&dir)
+                    .map(|mut e| e.any(|e| e.is_ok_and(|e| e.path().is_dir())))
+                    .unwrap_or(false);
+                if name.starts_with('.') || !has_partitions {
                     continue;
                 }
                 let url = format!("{}/", dir.display());
@@ -527,7 +532,10 @@ pub fn csv_safe(batch: &RecordBatch) -> Result<RecordBatch> {
     let is_text = |t: &DataType| match t {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
         DataType::Dictionary(_, v) => {
-            matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            matches!(
+                **v,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
         }
         _ => false,
     };
@@ -557,7 +565,11 @@ pub fn csv_safe(batch: &RecordBatch) -> Result<RecordBatch> {
                 })
             })
             .collect();
-        fields.push(Field::new(field.name(), DataType::Utf8, field.is_nullable()));
+        fields.push(Field::new(
+            field.name(),
+            DataType::Utf8,
+            field.is_nullable(),
+        ));
         columns.push(std::sync::Arc::new(escaped) as datafusion::arrow::array::ArrayRef);
     }
     Ok(RecordBatch::try_new(

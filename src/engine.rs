@@ -131,7 +131,11 @@ fn sweep_scratch(parent: &std::path::Path) {
         return;
     };
     for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with(SCRATCH_PREFIX) {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(SCRATCH_PREFIX)
+        {
             continue;
         }
         let dir = entry.path();
@@ -145,7 +149,10 @@ fn sweep_scratch(parent: &std::path::Path) {
                 .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
         };
         if abandoned {
-            log::info!("removing the scratch folder of a killed run: {}", dir.display());
+            log::info!(
+                "removing the scratch folder of a killed run: {}",
+                dir.display()
+            );
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -255,7 +262,7 @@ impl Session {
             .fields()
             .iter()
             .filter(|f| f.name() != "report_month")
-            .map(|f| format!("\"{}\"", f.name()))
+            .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
             .collect();
         let view = self
             .ctx

@@ -111,6 +111,18 @@ fn portable(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
+/// Every name that becomes part of an output path is `[a-z0-9_]+` (catalogues and
+/// query files are checked when read; this is the last line of defence).
+fn check_safe(name: &str, path: &str) -> Result<()> {
+    if crate::pipeline::is_safe_name(name) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Report(format!(
+            "refusing to write {path:?}: output names must be [a-z0-9_]+"
+        )))
+    }
+}
+
 /// A run's outputs being assembled in a staging folder.
 pub struct Staged {
     out: PathBuf,
@@ -164,6 +176,7 @@ impl Staged {
     /// Stream table `name` (columns `schema`, `report_month` is added) into its staged
     /// file, so a large output need not be held in memory whole.
     pub fn table_writer(&mut self, name: &str, schema: SchemaRef) -> Result<TableWriter> {
+        check_safe(name, name)?;
         let path = self
             .partition(self.staging.path(), name)
             .join("part-0.parquet");
@@ -181,7 +194,13 @@ impl Staged {
         })
     }
 
+    /// Write a report file; `relative` is `name.ext` or `folder/name.ext` with safe
+    /// names (`[a-z0-9_]+`).
     pub fn add_report_file(&self, relative: &str, bytes: &[u8]) -> Result<()> {
+        for part in relative.split('/') {
+            let stem = part.split_once('.').map_or(part, |(stem, _)| stem);
+            check_safe(stem, relative)?;
+        }
         let path = self.report_dir().join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).at(parent)?;

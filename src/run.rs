@@ -93,6 +93,8 @@ pub struct Manifest {
     pub inputs: BTreeMap<String, InputEntry>,
     pub rejects_total: usize,
     pub params: Params,
+    /// Which scorecard and chart catalogues the run used (a file or `built-in ...`).
+    pub catalogues: BTreeMap<String, String>,
     pub stages: Vec<StageReport>,
     pub outputs: Vec<OutputEntry>,
     pub skipped: Vec<SkippedEntry>,
@@ -160,14 +162,23 @@ pub struct RowsAfter {
 }
 
 /// Call `visit` with every date and timestamp column of the loaded inputs, as days.
-fn visit_date_columns(loaded: &LoadedData, mut visit: impl FnMut(&str, &LoadedTable, &str, &Date32Array)) {
+fn visit_date_columns(
+    loaded: &LoadedData,
+    mut visit: impl FnMut(&str, &LoadedTable, &str, &Date32Array),
+) {
     for (name, table) in &loaded.tables {
         let schema = table.batch.schema();
         for field in schema.fields() {
-            if !matches!(field.data_type(), DataType::Timestamp(_, _) | DataType::Date32) {
+            if !matches!(
+                field.data_type(),
+                DataType::Timestamp(_, _) | DataType::Date32
+            ) {
                 continue;
             }
-            let column = table.batch.column_by_name(field.name()).expect("own column");
+            let column = table
+                .batch
+                .column_by_name(field.name())
+                .expect("own column");
             let Ok(days) = cast(column, &DataType::Date32) else {
                 continue;
             };
@@ -497,6 +508,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         inputs,
         rejects_total: loaded.rejects.len(),
         params: job.params.clone(),
+        catalogues: ["scorecard.toml", "charts.toml"]
+            .iter()
+            .map(|f| {
+                let source = pipeline::report_file_source(job.reports.as_deref(), f)?;
+                Ok((f.to_string(), source))
+            })
+            .collect::<Result<_>>()?,
         stages,
         outputs,
         skipped,

@@ -128,7 +128,9 @@ fn in_own_temp_folder(test: &str, body: impl Future<Output = ()>) {
     let tmp = tempfile::tempdir().unwrap();
     let name = format!(
         "{}::{test}",
-        module_path!().split_once("::").map_or(module_path!(), |(_, m)| m)
+        module_path!()
+            .split_once("::")
+            .map_or(module_path!(), |(_, m)| m)
     );
     let out = crate::report::output_within(
         Command::new(std::env::current_exe().unwrap())

@@ -649,7 +649,7 @@ fn jsonl_syntax_error_names_its_line() {
     for (bad, expected) in [
         (
             "{\"opportunity_id\":\"O0000005\",\"contact_id\":\"C0000005\",\"role\":\"champion\"\n",
-            "expected `,` or `}`",
+            "EOF while parsing an object",
         ),
         (
             "{\"opportunity_id\":\"O0000005\",\"contact_id\":{\"id\":\"C0000005\"},\"role\":\"x\"}\n",

@@ -72,7 +72,9 @@ fn a_publish_that_fails_at_any_step_leaves_the_previous_outputs() {
     };
     assert!(expected_new.contains_key("tables/d/report_month=2026-10/part-0.parquet"));
     assert!(
-        !expected_new.keys().any(|f| f.starts_with("tables/c/report_month=2026-10")),
+        !expected_new
+            .keys()
+            .any(|f| f.starts_with("tables/c/report_month=2026-10")),
         "the stale partition is removed: {:?}",
         expected_new.keys()
     );
@@ -125,7 +127,10 @@ fn a_second_run_into_the_same_out_fails_at_once() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("another revalign run"))
-        .stderr(predicates::str::contains(format!("pid {}", std::process::id())));
+        .stderr(predicates::str::contains(format!(
+            "pid {}",
+            std::process::id()
+        )));
     assert!(started.elapsed().as_secs() < 60, "it did not wait");
     assert!(
         !out.path().join("tables").exists(),
@@ -140,7 +145,10 @@ fn leftovers_of_killed_runs_are_cleaned_by_the_next_run() {
     std::fs::create_dir_all(abandoned.join("tables/x")).unwrap();
     std::fs::write(abandoned.join("tables/x/part-0.parquet"), b"half").unwrap();
     drop(revalign::publish::lock_for_run(out.path()).unwrap());
-    assert!(!abandoned.exists(), "the abandoned staging folder is removed");
+    assert!(
+        !abandoned.exists(),
+        "the abandoned staging folder is removed"
+    );
 }
 
 /// Run the binary; `abort_after` makes it abort after that many publish steps.
@@ -237,5 +245,8 @@ fn a_run_killed_at_any_step_of_publishing_leaves_the_old_or_the_new_outputs() {
             break;
         }
     }
-    assert!(saw_old && saw_new, "kills before and after the commit were tried");
+    assert!(
+        saw_old && saw_new,
+        "kills before and after the commit were tried"
+    );
 }

@@ -323,7 +323,9 @@ fn browser_test_with_fake_chromium(script: &str, env: &[(&str, Option<&str>)]) -
     );
     let test = format!(
         "{}::the_report_loads_in_chromium_with_every_chart",
-        module_path!().split_once("::").map_or(module_path!(), |(_, m)| m)
+        module_path!()
+            .split_once("::")
+            .map_or(module_path!(), |(_, m)| m)
     );
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
@@ -352,7 +354,10 @@ fn skip_browser_is_honoured_even_when_chromium_is_installed() {
         stderr.contains("skipped: the_report_loads_in_chromium_with_every_chart"),
         "{stderr}"
     );
-    assert!(!stderr.contains("the fake chromium was started"), "{stderr}");
+    assert!(
+        !stderr.contains("the fake chromium was started"),
+        "{stderr}"
+    );
 }
 
 #[test]

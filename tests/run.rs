@@ -412,10 +412,18 @@ async fn future_dated_rows_do_not_move_the_default_month() {
     assert_eq!(m.data_through.as_deref(), Some("2026-04-10"));
     let through = m.data_through_row.as_ref().unwrap();
     assert_eq!(
-        (through.table.as_str(), through.column.as_str(), through.row.as_str()),
+        (
+            through.table.as_str(),
+            through.column.as_str(),
+            through.row.as_str()
+        ),
         ("lifecycle", "ts", "row 8")
     );
-    let future: Vec<&String> = m.warnings.iter().filter(|w| w.contains("after today")).collect();
+    let future: Vec<&String> = m
+        .warnings
+        .iter()
+        .filter(|w| w.contains("after today"))
+        .collect();
     assert_eq!(future.len(), 1, "{:?}", m.warnings);
     assert!(
         future[0].starts_with("touches.ts: 1 row(s) dated after today, latest 2099-01-15 (T99)"),
@@ -470,9 +478,39 @@ async fn scratch_of_killed_runs_is_swept() {
     let live = revalign::engine::Session::new(&engine).await.unwrap();
     assert!(!dead.exists(), "the dead run's scratch is removed");
     let second = revalign::engine::Session::new(&engine).await.unwrap();
-    assert!(live.scratch_dir().exists(), "a live session's scratch is kept");
+    assert!(
+        live.scratch_dir().exists(),
+        "a live session's scratch is kept"
+    );
     let live_dir = live.scratch_dir().to_path_buf();
     drop(live);
     drop(second);
-    assert!(!live_dir.exists(), "a session removes its own scratch at the end");
+    assert!(
+        !live_dir.exists(),
+        "a session removes its own scratch at the end"
+    );
+}
+
+/// One core is enough: `--threads 1` (a one-vCPU container) runs the whole job and
+/// gives the same rows as the default (DataFusion 55 mis-plans attribution_journey
+/// with one partition, so queries are always planned with two, run on one thread).
+#[test]
+fn one_thread_runs_the_whole_job() {
+    let data = crate::util::medium_generated_data();
+    let out_one = tempfile::tempdir().unwrap();
+    let out_default = tempfile::tempdir().unwrap();
+    for (out, threads) in [(&out_one, Some("1")), (&out_default, None)] {
+        let mut cmd = assert_cmd::Command::cargo_bin("revalign").unwrap();
+        cmd.args(["run", "--month", "2026-10", "--data"])
+            .arg(data.path())
+            .arg("--out")
+            .arg(out.path());
+        if let Some(t) = threads {
+            // Also what a one-CPU container's default would be.
+            cmd.args(["--threads", t])
+                .env("DATAFUSION_EXECUTION_TARGET_PARTITIONS", "1");
+        }
+        cmd.assert().success();
+    }
+    crate::util::assert_same_outputs(out_default.path(), out_one.path(), "with --threads 1");
 }

@@ -81,10 +81,7 @@ async fn read_only_sql_refuses_ddl_dml_and_statements() {
             Err(e) => Err(e),
         };
         let err = result.expect_err(&sql);
-        assert!(
-            err.to_string().contains("read-only"),
-            "{sql}: {err}"
-        );
+        assert!(err.to_string().contains("read-only"), "{sql}: {err}");
         if let Some(file) = file {
             assert!(!file.exists(), "{sql} wrote {}", file.display());
         }
@@ -242,7 +239,10 @@ fn staging_sql_is_read_only() {
     let target = staging.path().join("written_by_staging.csv");
     std::fs::write(
         staging.path().join("accounts.sql"),
-        format!("COPY (SELECT * FROM crm_accounts) TO '{}'", target.display()),
+        format!(
+            "COPY (SELECT * FROM crm_accounts) TO '{}'",
+            target.display()
+        ),
     )
     .unwrap();
     revalign()
@@ -266,7 +266,9 @@ fn safe_names() {
     for ok in ["funnel_monthly", "a", "x9", "icp_2"] {
         assert!(pipeline::is_safe_name(ok), "{ok}");
     }
-    for bad in ["", "..", ".", "a/b", "../x", "A", "a-b", "a.b", "a b", "é", "a\\b"] {
+    for bad in [
+        "", "..", ".", "a/b", "../x", "A", "a-b", "a.b", "a b", "é", "a\\b",
+    ] {
         assert!(!pipeline::is_safe_name(bad), "{bad:?}");
     }
 }
@@ -330,7 +332,11 @@ fn chart_keys_and_sections_must_be_safe_before_anything_runs() {
                 predicate::str::contains("charts.toml")
                     .and(predicate::str::contains(format!("`{named}`"))),
             );
-        assert_eq!(list_files(root.path()), ["reports/charts.toml"], "{key} {section}");
+        assert_eq!(
+            list_files(root.path()),
+            ["reports/charts.toml"],
+            "{key} {section}"
+        );
     }
 }
 
@@ -348,7 +354,10 @@ fn scorecard_metric_keys_must_be_safe() {
     let err = revalign::scorecard::Catalogue::load(Some(&reports))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("scorecard.toml") && err.contains("`../x`"), "{err}");
+    assert!(
+        err.contains("scorecard.toml") && err.contains("`../x`"),
+        "{err}"
+    );
     let out = root.path().join("out");
     run_funnel(&out)
         .arg("--reports")
@@ -364,7 +373,12 @@ fn scorecard_metric_keys_must_be_safe() {
 
 #[test]
 fn parameters_must_be_finite() {
-    for set in ["sla_hours=inf", "sla_hours=-inf", "half_life_days=nan", "gross_margin=nan"] {
+    for set in [
+        "sla_hours=inf",
+        "sla_hours=-inf",
+        "half_life_days=nan",
+        "gross_margin=nan",
+    ] {
         let err = apply_overrides(Params::default(), &[set.to_string()]).unwrap_err();
         assert!(
             matches!(err, revalign::Error::Usage(_)) && err.to_string().contains("finite"),
@@ -382,14 +396,29 @@ fn parameters_must_be_finite() {
     let err = revalign::config::load_params(Some(&config))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("revalign.toml") && err.contains("finite"), "{err}");
+    assert!(
+        err.contains("revalign.toml") && err.contains("finite"),
+        "{err}"
+    );
 }
 
 #[test]
 fn months_are_exactly_yyyy_mm_within_the_supported_range() {
     for bad in [
-        "+202-10", "-202-10", "2026-1", "2026-001", "20261-01", " 2026-10", "2026-10 ",
-        "2026/10", "2026-13", "2026-00", "1899-12", "2200-01", "2263-01", "٢٠٢٦-١٠",
+        "+202-10",
+        "-202-10",
+        "2026-1",
+        "2026-001",
+        "20261-01",
+        " 2026-10",
+        "2026-10 ",
+        "2026/10",
+        "2026-13",
+        "2026-00",
+        "1899-12",
+        "2200-01",
+        "2263-01",
+        "٢٠٢٦-١٠",
     ] {
         assert!(bad.parse::<Month>().is_err(), "{bad:?} parsed");
     }
@@ -403,7 +432,13 @@ fn months_are_exactly_yyyy_mm_within_the_supported_range() {
             .code(2)
             .stderr(predicate::str::contains(bad));
         revalign()
-            .args(["generate", "--out", "/nonexistent/never-written", "--end", bad])
+            .args([
+                "generate",
+                "--out",
+                "/nonexistent/never-written",
+                "--end",
+                bad,
+            ])
             .assert()
             .code(2);
     }
@@ -421,17 +456,19 @@ fn missing_folders_are_usage_errors() {
         &["query", "--data", "/nonexistent/data", "SELECT 1"],
         &["run", "--queries", "/nonexistent/queries"],
         &["run", "--staging", "/nonexistent/staging", "--data", "."],
-        &["validate", "--staging", "/nonexistent/staging", "--data", "."],
+        &[
+            "validate",
+            "--staging",
+            "/nonexistent/staging",
+            "--data",
+            ".",
+        ],
         &["run", "--reports", "/nonexistent/reports"],
     ] {
-        revalign()
-            .args(args)
-            .assert()
-            .code(2)
-            .stderr(
-                predicate::str::contains("/nonexistent/")
-                    .and(predicate::str::contains("folder not found")),
-            );
+        revalign().args(args).assert().code(2).stderr(
+            predicate::str::contains("/nonexistent/")
+                .and(predicate::str::contains("folder not found")),
+        );
     }
 }
 
@@ -444,7 +481,9 @@ fn reports_folder_must_exist_and_hold_a_catalogue() {
         .arg(empty.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("neither scorecard.toml nor charts.toml"));
+        .stderr(predicate::str::contains(
+            "neither scorecard.toml nor charts.toml",
+        ));
     assert!(list_files(out.path()).is_empty());
     // A folder with one of the two: that one is used, the other falls back to the
     // built-in one, and the summary says which.
@@ -491,8 +530,7 @@ fn csv_output_escapes_formula_cells() {
     );
     let row = text.split_once('\n').unwrap().1;
     assert_eq!(
-        row,
-        "'=cmd|' /C calc'!A0,'+1,'-2,'@SUM(A1),'\ttab,\"'\rcr\",plain,-3,-1.5,'=x,'-y,'@z,\n",
+        row, "'=cmd|' /C calc'!A0,'+1,'-2,'@SUM(A1),'\ttab,\"'\rcr\",plain,-3,-1.5,'=x,'-y,'@z,\n",
         "{text:?}"
     );
     // JSON is not a spreadsheet format: values as they are.
