@@ -272,9 +272,13 @@ impl Params {
                 self.lookback_days
             ));
         }
-        if !(self.half_life_days > 0.0) {
+        // A touch weighs 2^(-days / half-life): beyond 2^-1000 the weights underflow
+        // to zero and an opportunity's time-decay credit would be 0/0.
+        let shortest_half_life = (self.lookback_days as f64 / 1000.0).max(f64::MIN_POSITIVE);
+        if !(self.half_life_days >= shortest_half_life) {
             return Err(format!(
-                "half_life_days must be > 0, got {}",
+                "half_life_days must be at least lookback_days / 1000 = {shortest_half_life} \
+                 (shorter half-lives underflow the time-decay weights to zero), got {}",
                 self.half_life_days
             ));
         }

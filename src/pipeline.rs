@@ -159,6 +159,9 @@ pub struct Query {
     pub model: Option<ModelFn>,
 }
 
+/// Tables the run itself registers or publishes; no query may take their names.
+pub const RESERVED_NAMES: &[&str] = &["params", "rejects", "scorecard"];
+
 impl Query {
     pub fn parse(file: &str, text: &str) -> Result<Query> {
         let name = Path::new(file)
@@ -172,6 +175,15 @@ impl Query {
                 message: format!(
                     "query name `{name}` (the file name) must match ^[a-z0-9_]+$: it names \
                      the output table and its folder"
+                ),
+            });
+        }
+        if RESERVED_NAMES.contains(&name.as_str()) || crate::schema::table(&name).is_some() {
+            return Err(Error::Config {
+                file: PathBuf::from(file),
+                message: format!(
+                    "query name `{name}` is taken by an input table or by the run itself \
+                     (params, rejects, scorecard): name the query after what it computes"
                 ),
             });
         }

@@ -109,13 +109,7 @@ pub struct RunLock {
 pub fn lock_for_run(out: &Path) -> Result<RunLock> {
     std::fs::create_dir_all(out).at(out)?;
     let path = out.join(RUN_LOCK);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .at(&path)?;
+    let mut file = open_lock_file(&path)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -145,6 +139,35 @@ pub fn lock_for_run(out: &Path) -> Result<RunLock> {
     Ok(lock)
 }
 
+/// Open (creating) a lock file. A lock file that is a symbolic link is refused, never
+/// followed: whoever can write to a shared `--out` must not be able to make a run
+/// overwrite another file.
+fn open_lock_file(path: &Path) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path).map_err(|source| {
+        let symlink = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
+        if symlink {
+            Error::Publish(format!(
+                "{} is a symbolic link; revalign's lock files must be plain files: remove it",
+                path.display()
+            ))
+        } else {
+            Error::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}
+
 /// Held while a journal is written and carried out (exclusive) or while outputs are
 /// read (shared).
 #[derive(Debug)]
@@ -155,14 +178,7 @@ pub struct PublishLock {
 impl PublishLock {
     fn open(out: &Path) -> Result<(File, PathBuf)> {
         let path = out.join(PUBLISH_LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .at(&path)?;
-        Ok((file, path))
+        Ok((open_lock_file(&path)?, path))
     }
 
     /// Wait for the exclusive lock.
@@ -176,8 +192,8 @@ impl PublishLock {
     /// lock so no publish starts while they read. `None` when `out` does not exist or
     /// cannot be written (a read-only copy of outputs is read as it is).
     pub fn for_reading(out: &Path) -> Result<Option<PublishLock>> {
-        if !out.is_dir() {
-            return Ok(None);
+        if !out.join("tables").is_dir() && !out.join(JOURNAL).exists() {
+            return Ok(None); // no outputs here: nothing to settle, no lock file to leave
         }
         let Ok((file, path)) = Self::open(out) else {
             return Ok(None);
@@ -369,7 +385,13 @@ fn remove_journal(out: &Path) -> Result<()> {
 /// after a crash.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut file = File::create(&tmp).at(&tmp)?;
+    // Created anew (O_EXCL does not follow a symbolic link planted in its place).
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .at(&tmp)?;
     file.write_all(bytes).at(&tmp)?;
     file.sync_all().at(&tmp)?;
     std::fs::rename(&tmp, path).at(path)?;

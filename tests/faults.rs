@@ -234,6 +234,29 @@ fn csv_stray_quote_pair_cannot_merge_records() {
         ],
     );
 
+    // The same on adjacent rows: the merged record has exactly six fields and no line
+    // inside the quote looks like a record, but the quoted value holds five commas
+    // across a line break (C0000006 vanished silently before).
+    write(
+        dir.path(),
+        "contacts.csv",
+        &contacts(&|i| match i {
+            5 => "\"Head of Growth",
+            6 => "Analyst\"",
+            _ => "Analyst",
+        }),
+    );
+    let err = load_err(dir.path());
+    assert_mentions(
+        &err,
+        &[
+            "contacts.csv",
+            "line 6",
+            "data row 5",
+            "runs to line 7 and holds 5 commas",
+        ],
+    );
+
     // A quoted word followed by more text: the reader dropped the quotes silently.
     write(
         dir.path(),

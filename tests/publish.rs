@@ -250,3 +250,17 @@ fn a_run_killed_at_any_step_of_publishing_leaves_the_old_or_the_new_outputs() {
         "kills before and after the commit were tried"
     );
 }
+
+/// A lock file planted as a symbolic link is refused, never followed (a shared --out
+/// must not let anyone make a run overwrite another file).
+#[cfg(unix)]
+#[test]
+fn lock_files_that_are_symlinks_are_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let victim = out.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, out.path().join(".revalign.lock")).unwrap();
+    let err = revalign::publish::lock_for_run(out.path()).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}

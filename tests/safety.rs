@@ -573,3 +573,54 @@ async fn threads_are_bounded() {
     .expect("refused");
     assert!(matches!(err, revalign::Error::Usage(_)), "{err}");
 }
+
+/// A query may not take the name of an input table or of a table the run itself
+/// publishes: `rejects.sql` once made the manifest list `rejects` twice and dropped the
+/// query's rows; `touches.sql` silently replaced the input.
+#[test]
+fn query_names_taken_by_the_run_are_refused() {
+    for file in ["rejects.sql", "scorecard.sql", "params.sql", "touches.sql"] {
+        let root = tempfile::tempdir().unwrap();
+        let queries = root.path().join("queries");
+        std::fs::create_dir(&queries).unwrap();
+        std::fs::write(queries.join(file), "SELECT 1 AS a").unwrap();
+        let out = root.path().join("out");
+        run_funnel(&out)
+            .arg("--queries")
+            .arg(&queries)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(file).and(predicate::str::contains("is taken")));
+        assert!(!out.exists(), "{file}: nothing written");
+    }
+}
+
+/// A half-life so short that the time-decay weights underflow to zero made credits 0/0
+/// (17 of 118 opportunities lost all time-decay credit at 0.01 days): refused.
+#[test]
+fn half_lives_that_underflow_the_weights_are_refused() {
+    let out = tempfile::tempdir().unwrap();
+    run_funnel(out.path())
+        .args(["--set", "half_life_days=0.01"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("lookback_days / 1000"));
+    // The shortest allowed for the default 180-day window still gives every
+    // opportunity its whole credit.
+    run_funnel(out.path())
+        .args(["--set", "half_life_days=0.18"])
+        .assert()
+        .success();
+    revalign()
+        .args(["query", "--format", "csv", "--out"])
+        .arg(out.path())
+        .arg(
+            "SELECT COUNT(*) AS opportunities, \
+                    SUM(CASE WHEN abs(s - 1) < 1e-9 THEN 1 ELSE 0 END) AS whole \
+             FROM (SELECT opportunity_id, SUM(credit) AS s FROM attribution_credit \
+                   WHERE model = 'time_decay' GROUP BY opportunity_id)",
+        )
+        .assert()
+        .success()
+        .stdout("opportunities,whole\n3,3\n");
+}

@@ -225,15 +225,34 @@ fn check_quotes(
         Closed,
     }
     let (mut state, mut quote_line, mut commas, mut prev_cr) = (S::FieldStart, line, 0, false);
+    // Commas in the whole quoted value: one that spans lines and holds a record's worth
+    // of them is two records merged by stray quotes in the same column of adjacent rows
+    // (no single line inside it looks like a record then).
+    let mut value_commas = 0;
+    let merged = |line: usize, quote_line: usize, value_commas: usize| {
+        if line > quote_line && width.is_some_and(|w| value_commas + 1 >= w) {
+            return Err((quote_line, format!("a quoted value opens here ({label}), runs to line {line} and holds {value_commas} commas, as many as a whole record: two records merged by stray quotes? (a real value with line breaks and that many commas: load this table as Parquet or JSON lines)")));
+        }
+        Ok(())
+    };
     for &b in raw {
         let crlf = b == b'\n' && prev_cr;
         prev_cr = b == b'\r';
         if state != S::Quoted && is_break(b) {
+            if state == S::Closed {
+                merged(line, quote_line, value_commas)?;
+            }
             return Ok(()); // the end of the record
         }
         match (&state, b) {
-            (S::FieldStart, b'"') => (state, quote_line, commas) = (S::Quoted, line, 0),
-            (S::FieldStart | S::Field | S::Closed, b',') => state = S::FieldStart,
+            (S::FieldStart, b'"') => {
+                (state, quote_line, commas, value_commas) = (S::Quoted, line, 0, 0)
+            }
+            (S::Closed, b',') => {
+                merged(line, quote_line, value_commas)?;
+                state = S::FieldStart;
+            }
+            (S::FieldStart | S::Field, b',') => state = S::FieldStart,
             (S::FieldStart | S::Field, _) => state = S::Field,
             (S::Closed, b'"') => state = S::Quoted, // a doubled quote
             (S::Closed, _) => {
@@ -241,6 +260,9 @@ fn check_quotes(
             }
             (S::Quoted, b'"') => state = S::Closed,
             (S::Quoted, b'\n' | b'\r' | b',') => {
+                if b == b',' {
+                    value_commas += 1;
+                }
                 if is_break(b) && !crlf {
                     (line, commas) = (line + 1, 0);
                 } else if b == b',' && line > quote_line {
@@ -254,6 +276,9 @@ fn check_quotes(
             }
             (S::Quoted, _) => {}
         }
+    }
+    if state == S::Closed {
+        merged(line, quote_line, value_commas)?;
     }
     if state == S::Quoted {
         return Err((

@@ -30,7 +30,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Array, Date32Builder,
     Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringArray, StringBuilder,
@@ -744,8 +744,17 @@ fn parse_bool(v: &str) -> std::result::Result<bool, String> {
 
 /// RFC 3339, or `YYYY-MM-DD[ HH:MM:SS[.fff]]` (also with `T`), read as UTC.
 pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
+    let t = parse_timestamp(v).ok_or_else(|| "unparseable timestamp".to_string())?;
+    // A leap second (`23:59:60`) stays in its day and month: the last microsecond of
+    // the minute, not the next day's midnight.
+    let leap = t.time().nanosecond() >= 1_000_000_000;
+    Ok(t.and_utc().timestamp_micros() - i64::from(leap))
+}
+
+/// The UTC time `v` denotes, in any of the forms [`parse_timestamp_micros`] accepts.
+fn parse_timestamp(v: &str) -> Option<NaiveDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(t.timestamp_micros());
+        return Some(t.naive_utc());
     }
     for format in [
         "%Y-%m-%d %H:%M:%S%.f",
@@ -754,7 +763,7 @@ pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
-            return Ok(t.and_utc().timestamp_micros());
+            return Some(t);
         }
     }
     for format in [
@@ -763,20 +772,15 @@ pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
         "%Y-%m-%d %H:%M:%S%.fZ",
     ] {
         if let Ok(t) = DateTime::parse_from_str(v, format) {
-            return Ok(t.timestamp_micros());
+            return Some(t.naive_utc());
         }
         if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
-            return Ok(t.and_utc().timestamp_micros());
+            return Some(t);
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            .timestamp_micros());
-    }
-    Err("unparseable timestamp".into())
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
 }
 
 /// `YYYY-MM-DD` (or `YYYY-MM` for the first day of a month) as days since the epoch.
@@ -1060,6 +1064,11 @@ mod tests {
     #[test]
     fn timestamps_in_the_documented_forms_are_utc() {
         let midnight = parse_timestamp_micros("2026-10-01").unwrap();
+        // A leap second stays in September (the last microsecond before midnight).
+        assert_eq!(
+            parse_timestamp_micros("2026-09-30T23:59:60Z").unwrap(),
+            midnight - 1
+        );
         assert_eq!(
             parse_timestamp_micros("2026-10-01 00:00:00").unwrap(),
             midnight
