@@ -6,10 +6,15 @@ use std::path::Path;
 
 fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
     println!("cargo:rerun-if-changed={dir}");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    // The manifest folder of this build (read when the script runs: `env!` would bake
+    // in the folder the script was compiled for, which a shared target folder can reuse
+    // for another checkout), and a missing folder is an error, never an empty embed.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let root = Path::new(&manifest_dir).join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&root)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == ext));
     files.sort();
     writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();

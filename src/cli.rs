@@ -389,7 +389,7 @@ impl ValidateArgs {
                 );
             }
         }
-        let dates = run::DateScan::new(&loaded, run::today());
+        let dates = crate::dates::DateScan::new(&loaded, crate::dates::today());
         if let Some(through) = &dates.latest {
             let month = dates.default_month()?;
             let _ = writeln!(
@@ -397,7 +397,9 @@ impl ValidateArgs {
                 "\ndata through {} ({}.{} {}); default report month {month}",
                 through.date, through.table, through.column, through.row
             );
-            for warning in run::date_warnings(&dates, month, run::today(), &loaded) {
+            for warning in
+                crate::dates::date_warnings(&dates, month, crate::dates::today(), &loaded)
+            {
                 let _ = writeln!(out, "warning: {warning}");
             }
         }

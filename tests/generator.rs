@@ -75,7 +75,7 @@ async fn demo_data_is_clean_and_tells_the_story() {
     let loaded = revalign::load::load(dir.path(), Default::default()).unwrap();
     assert!(loaded.rejects.is_empty(), "demo data produces no rejects");
     assert_eq!(
-        revalign::run::last_complete_month(&loaded)
+        revalign::dates::last_complete_month(&loaded)
             .unwrap()
             .to_string(),
         "2026-10"
