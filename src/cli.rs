@@ -397,9 +397,7 @@ impl ValidateArgs {
                 "\ndata through {} ({}.{} {}); default report month {month}",
                 through.date, through.table, through.column, through.row
             );
-            for warning in
-                crate::dates::date_warnings(&dates, month, crate::dates::today(), &loaded)
-            {
+            for warning in crate::dates::date_warnings(&dates, month, &loaded) {
                 let _ = writeln!(out, "warning: {warning}");
             }
         }

@@ -109,22 +109,19 @@ fn dated_row(table: &LoadedTable, name: &str, column: &str, day: i32, row: usize
     }
 }
 
-/// Rows of every date column dated after `after` and up to `until`.
-fn rows_between(loaded: &LoadedData, after: NaiveDate, until: NaiveDate) -> Vec<RowsAfter> {
-    let (after, until) = (
-        crate::config::date_to_days(after),
-        crate::config::date_to_days(until),
-    );
-    let mut found = Vec::new();
-    visit_date_columns(loaded, |name, table, column, days| {
-        if let Some((last, row, rows)) = latest_where(days, |d| d > after && d <= until) {
-            found.push(RowsAfter {
-                rows,
-                latest: dated_row(table, name, column, last, row),
-            });
-        }
-    });
-    found
+/// The rows of one date column dated after `after` and up to `until` (days).
+fn rows_between(
+    table: &LoadedTable,
+    name: &str,
+    column: &str,
+    days: &Date32Array,
+    (after, until): (i32, i32),
+) -> Option<RowsAfter> {
+    let (last, row, rows) = latest_where(days, |d| d > after && d <= until)?;
+    Some(RowsAfter {
+        rows,
+        latest: dated_row(table, name, column, last, row),
+    })
 }
 
 /// What the dates of the inputs say about the report month.
@@ -135,28 +132,36 @@ pub struct DateScan {
     pub latest: Option<DatedRow>,
     /// Per table and column: rows dated after the day of the run.
     pub future: Vec<RowsAfter>,
+    /// The day of the run.
+    pub today: NaiveDate,
 }
 
 impl DateScan {
     /// Scan `loaded`; `today` is the day of the run.
     pub fn new(loaded: &LoadedData, today: NaiveDate) -> DateScan {
         let today_days = crate::config::date_to_days(today);
-        let mut latest: Option<DatedRow> = None;
+        let after_today = (
+            today_days,
+            crate::config::date_to_days(crate::config::MAX_DATE),
+        );
+        let mut scan = DateScan {
+            today,
+            ..DateScan::default()
+        };
         visit_date_columns(loaded, |name, table, column, days| {
+            scan.future
+                .extend(rows_between(table, name, column, days, after_today));
             if !ACTIVITY_COLUMNS.contains(&(name, column)) {
                 return;
             }
             if let Some((day, row, _)) = latest_where(days, |d| d <= today_days) {
                 let candidate = dated_row(table, name, column, day, row);
-                if latest.as_ref().is_none_or(|l| candidate.date > l.date) {
-                    latest = Some(candidate);
+                if scan.latest.as_ref().is_none_or(|l| candidate.date > l.date) {
+                    scan.latest = Some(candidate);
                 }
             }
         });
-        DateScan {
-            latest,
-            future: rows_between(loaded, today, crate::config::MAX_DATE),
-        }
+        scan
     }
 
     /// The default report month: the last complete month of the latest plausible
@@ -177,29 +182,13 @@ impl DateScan {
     }
 }
 
-/// The latest plausible activity in the inputs (touches, stage entries, opportunity
-/// dates, subscription starts), ignoring rows dated after today.
-pub fn data_through(loaded: &LoadedData) -> Option<NaiveDate> {
-    DateScan::new(loaded, today()).latest.map(|l| l.date)
-}
-
-/// The last complete month of the data (see [`DateScan::default_month`]).
-pub fn last_complete_month(loaded: &LoadedData) -> Result<Month> {
-    DateScan::new(loaded, today()).default_month()
-}
-
 /// The day of the run (UTC).
 pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
 /// The warnings a run prints and records: rows the report cannot place in time.
-pub fn date_warnings(
-    scan: &DateScan,
-    month: Month,
-    today: NaiveDate,
-    loaded: &LoadedData,
-) -> Vec<String> {
+pub fn date_warnings(scan: &DateScan, month: Month, loaded: &LoadedData) -> Vec<String> {
     let mut warnings = Vec::new();
     for f in &scan.future {
         warnings.push(format!(
@@ -209,7 +198,15 @@ pub fn date_warnings(
         ));
     }
     let late_after = month.next().first_day() + chrono::Duration::days(LATE_ROWS_MARGIN_DAYS);
-    for l in rows_between(loaded, late_after, today) {
+    let late_window = (
+        crate::config::date_to_days(late_after),
+        crate::config::date_to_days(scan.today),
+    );
+    let mut late = Vec::new();
+    visit_date_columns(loaded, |name, table, column, days| {
+        late.extend(rows_between(table, name, column, days, late_window));
+    });
+    for l in late {
         warnings.push(format!(
             "{}.{}: {} row(s) dated more than {LATE_ROWS_MARGIN_DAYS} days after report month \
              {month}, latest {} ({}); the {month} report ignores them",

@@ -23,7 +23,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::config::Month;
 use crate::error::{IoContext, Result};
-use crate::publish::{FaultHook, Journal, Move};
+use crate::publish::{FaultHook, Journal};
 
 /// Prepend the `report_month` DATE column.
 pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatch> {
@@ -220,10 +220,7 @@ impl Staged {
         let mut journal = Journal::default();
         for table in &self.tables {
             let partition = self.partition(Path::new(""), table);
-            journal.moves.push(Move {
-                from: partition.display().to_string(),
-                to: partition.display().to_string(),
-            });
+            journal.moves.push(partition.display().to_string());
         }
         let tables_dir = self.out.join("tables");
         if let Ok(entries) = std::fs::read_dir(&tables_dir) {
@@ -239,10 +236,7 @@ impl Staged {
             journal.removes = stale;
         }
         let report = Path::new("reports").join(self.month.to_string());
-        journal.moves.push(Move {
-            from: report.display().to_string(),
-            to: report.display().to_string(),
-        });
+        journal.moves.push(report.display().to_string());
         // From here on the staging folder belongs to the journal, not to this value.
         let staging = self.staging.keep();
         journal.staging = staging

@@ -39,22 +39,17 @@ pub const STAGING_PREFIX: &str = ".revalign-staging-";
 /// Where a journal keeps what it replaced, inside the staging folder.
 const TRASH: &str = "replaced";
 
-/// The steps of one publish, paths relative to `--out` (`from` relative to the
-/// staging folder).
+/// The steps of one publish.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Journal {
     /// The staging folder's name inside `--out`.
     pub staging: String,
-    /// Staged folder -> its published place.
-    pub moves: Vec<Move>,
-    /// Published folders this run does not produce any more (stale partitions).
+    /// Folders moved from the staging folder to the same relative path in `--out`
+    /// (partitions, the month's report folder).
+    pub moves: Vec<String>,
+    /// Published folders this run does not produce any more (stale partitions),
+    /// relative to `--out`.
     pub removes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Move {
-    pub from: String,
-    pub to: String,
 }
 
 /// Simulated failures for the publish tests: after this many file-system steps of a
@@ -297,8 +292,7 @@ fn roll_forward(out: &Path, journal: &Journal, steps: &mut Steps) -> Result<()> 
     let trash = staging.join(TRASH);
     std::fs::create_dir_all(&trash).at(&trash)?;
     for (i, m) in journal.moves.iter().enumerate() {
-        let from = staging.join(&m.from);
-        let to = out.join(&m.to);
+        let (from, to) = (staging.join(m), out.join(m));
         if !from.exists() {
             continue; // moved already
         }
@@ -338,8 +332,7 @@ fn roll_back(out: &Path, journal: &Journal) -> Result<()> {
         }
     }
     for (i, m) in journal.moves.iter().enumerate().rev() {
-        let from = staging.join(&m.from);
-        let to = out.join(&m.to);
+        let (from, to) = (staging.join(m), out.join(m));
         let old = trash_of_move(&staging, i);
         if !from.exists() && to.exists() {
             if let Some(parent) = from.parent() {

@@ -170,8 +170,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     };
     let started = Instant::now();
     let mut loaded = load_inputs(&data, job.staging.as_deref()).await?;
-    let today = today();
-    let dates = DateScan::new(&loaded, today);
+    let dates = DateScan::new(&loaded, today());
     let through = dates.latest.as_ref().map(|l| l.date);
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {
@@ -181,7 +180,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(m) => m,
         None => dates.default_month()?,
     };
-    let warnings = date_warnings(&dates, month, today, &loaded);
+    let warnings = date_warnings(&dates, month, &loaded);
 
     let started = Instant::now();
     let queries = match &job.queries {

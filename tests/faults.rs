@@ -50,6 +50,14 @@ fn fixture_text(name: &str) -> String {
     std::fs::read_to_string(crate::util::fixture("faults").join(name)).unwrap()
 }
 
+/// Write fixture `name` into `dir` with its line `index` (0 = the header) replaced.
+fn write_fixture_with_line(dir: &Path, name: &str, index: usize, line: &str) {
+    let text = fixture_text(name);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[index] = line;
+    write(dir, name, &(lines.join("\n") + "\n"));
+}
+
 /// Load `dir`; every table has rows read = loaded + rejected, and its rejects are the
 /// ones listed.
 fn load_ok(dir: &Path) -> LoadedData {
@@ -155,15 +163,13 @@ fn amounts(l: &LoadedData) -> Vec<(String, i128)> {
 #[test]
 fn csv_unterminated_quote_names_file_table_and_line() {
     let dir = data();
-    let oc = fixture_text("opportunity_contacts.csv");
-    let mut lines: Vec<&str> = oc.lines().collect();
     // Data row 10 (line 11) opens a quote that never closes: the arrow reader took the
     // two records after it into the role of row 10 and loaded the file.
-    lines[10] = "O0000005,C0000030,\"champion";
-    write(
+    write_fixture_with_line(
         dir.path(),
         "opportunity_contacts.csv",
-        &(lines.join("\n") + "\n"),
+        10,
+        "O0000005,C0000030,\"champion",
     );
     let err = load_err(dir.path());
     assert_mentions(
@@ -178,12 +184,11 @@ fn csv_unterminated_quote_names_file_table_and_line() {
     );
 
     // The last record's quote never closes (nothing after it looks like a record).
-    let mut lines: Vec<&str> = oc.lines().collect();
-    lines[12] = "O0000007,C0000013,\"economic_buyer";
-    write(
+    write_fixture_with_line(
         dir.path(),
         "opportunity_contacts.csv",
-        &(lines.join("\n") + "\n"),
+        12,
+        "O0000007,C0000013,\"economic_buyer",
     );
     let err = load_err(dir.path());
     assert_mentions(
@@ -1057,13 +1062,11 @@ fn raw_value_is_the_text_in_the_file() {
 #[test]
 fn validate_exits_1_naming_the_line_of_an_unterminated_quote() {
     let dir = data();
-    let oc = fixture_text("opportunity_contacts.csv");
-    let mut lines: Vec<&str> = oc.lines().collect();
-    lines[12] = "O0000007,C0000013,\"economic_buyer";
-    write(
+    write_fixture_with_line(
         dir.path(),
         "opportunity_contacts.csv",
-        &(lines.join("\n") + "\n"),
+        12,
+        "O0000007,C0000013,\"economic_buyer",
     );
     assert_cmd::Command::cargo_bin("revalign")
         .unwrap()

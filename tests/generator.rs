@@ -75,7 +75,8 @@ async fn demo_data_is_clean_and_tells_the_story() {
     let loaded = revalign::load::load(dir.path(), Default::default()).unwrap();
     assert!(loaded.rejects.is_empty(), "demo data produces no rejects");
     assert_eq!(
-        revalign::dates::last_complete_month(&loaded)
+        revalign::dates::DateScan::new(&loaded, revalign::dates::today())
+            .default_month()
             .unwrap()
             .to_string(),
         "2026-10"

@@ -31,6 +31,16 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Staging folders and journals (temporary files too) left in `out`.
+fn publish_leftovers(out: &Path) -> Vec<String> {
+    std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.contains("staging") || f.contains("journal"))
+        .collect()
+}
+
 fn batch(value: i64) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
     RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![value]))]).unwrap()
@@ -88,12 +98,7 @@ fn a_publish_that_fails_at_any_step_leaves_the_previous_outputs() {
         staged.set_fault_hook(FaultHook::ErrorAfter(n));
         let result = staged.publish();
         let after = snapshot(dir.path());
-        let leftovers: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with(".revalign-staging-") || n.contains("journal"))
-            .collect();
+        let leftovers = publish_leftovers(dir.path());
         assert!(leftovers.is_empty(), "step {n}: left {leftovers:?}");
         match result {
             Err(e) => {
@@ -235,12 +240,7 @@ fn a_run_killed_at_any_step_of_publishing_leaves_the_old_or_the_new_outputs() {
         }
         if status.success() {
             // Past the last step: a whole publish leaves nothing behind.
-            let names: Vec<String> = std::fs::read_dir(out.path())
-                .unwrap()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().to_string())
-                .filter(|f| f.contains("staging") || f.contains("journal"))
-                .collect();
+            let names = publish_leftovers(out.path());
             assert!(names.is_empty(), "{names:?}");
             break;
         }
