@@ -73,8 +73,11 @@ SELECT
     COALESCE(cm.engagement, 0.0) AS engagement,
     CAST(COALESCE(cm.touches, 0) AS BIGINT) AS touches_in_window,
     CAST(COALESCE(cm.roles_covered, 0) AS BIGINT) AS roles_covered,
-    COALESCE(cm.roles_covered, 0) / 5.0 AS committee_coverage,
-    CAST(COALESCE(cm.roles_engaged, 0) AS BIGINT) AS roles_engaged,
+    -- NULL when no contact has a committee role at all (coverage: contact_roles).
+    CASE WHEN (SELECT available FROM coverage WHERE fact = 'contact_roles')
+         THEN COALESCE(cm.roles_covered, 0) / 5.0 END AS committee_coverage,
+    CASE WHEN (SELECT available FROM coverage WHERE fact = 'contact_roles')
+         THEN CAST(COALESCE(cm.roles_engaged, 0) AS BIGINT) END AS roles_engaged,
     concat_ws(';',
         CASE WHEN COALESCE(cm.economic_buyer, 0) = 0 THEN 'economic_buyer' END,
         CASE WHEN COALESCE(cm.technical_buyer, 0) = 0 THEN 'technical_buyer' END,

@@ -6,7 +6,8 @@
 --   pipeline_per_spend = pipeline / spend.
 -- markov rows: each opportunity's credit is split over the distinct channels of its
 -- window journey in proportion to their Markov removal effects (equally when those are
--- all zero), so they too sum to 1 per opportunity and reconcile with bookings.
+-- all zero), so they too sum to 1 per opportunity and reconcile with bookings; none
+-- when the inputs hold no lost opportunities.
 -- grain: month, channel, model
 WITH models AS (
     SELECT * FROM (VALUES ('first_touch'), ('lead_creation'), ('last_touch'), ('linear'),
@@ -39,6 +40,9 @@ markov_rows AS (
         CASE WHEN o.status = 'won' THEN COALESCE(s.credit, 1.0) * CAST(o.amount AS DOUBLE) ELSE 0.0 END AS revenue_credit
     FROM opportunities o
     LEFT JOIN markov_split s ON s.opportunity_id = o.opportunity_id
+    -- A Markov chain fitted on converting journeys only has nothing to remove: without
+    -- lost opportunities there are no markov rows (coverage: lost_opportunities).
+    WHERE (SELECT available FROM coverage WHERE fact = 'lost_opportunities')
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, model,

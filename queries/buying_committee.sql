@@ -6,6 +6,7 @@
 --   win_rate = won / closed; avg_deal = average amount of the won ones;
 --   avg_days_to_close = average days from creation to close over the closed ones.
 -- grain: roles_covered
+-- needs: buying_roles, lost_new_business
 WITH closed AS (
     SELECT
         o.opportunity_id,

@@ -44,29 +44,66 @@ counts AS (
     JOIN icp_levels v ON v.account_id = l.account_id
     GROUP BY l.train_set, v.feature, v.level
 ),
-moments AS (
-    SELECT
-        c.train_set,
-        c.feature,
-        o.p0,
-        COUNT(*) AS k,
-        SUM(c.opportunities) AS n_total,
-        SUM(c.opportunities * (CAST(c.won AS DOUBLE) / c.opportunities - o.p0)
-                            * (CAST(c.won AS DOUBLE) / c.opportunities - o.p0)) AS s
-    FROM counts c
-    JOIN overall o ON o.train_set = c.train_set
-    GROUP BY c.train_set, c.feature, o.p0
-),
-priors AS (
+-- The prior is estimated from the levels' own spread. One-way ANOVA of the 0/1
+-- outcomes by level (Fleiss 1981 ch. 13; Ridout, Demetrio & Firth 1999): the pooled
+-- rate p_bar of the levels is estimated from the same data, so the between-level sum
+-- of squares has K - 1 degrees of freedom and is set against the within-level one:
+--   BSS = sum n_i (r_i - p_bar)^2, WSS = sum n_i r_i (1 - r_i),
+--   MSB = BSS / (K - 1), MSW = WSS / (N - K), n0 = (N - sum n_i^2 / N) / (K - 1),
+--   rho = (MSB - MSW) / (MSB + (n0 - 1) MSW)   (at most 1).
+-- Undefined (K < 2, N = K, or no variance at all) or rho <= 1e-6: rho = 1e-6, so the
+-- levels are pooled to p0 (m = 999999); rho >= 0.999: rho = 0.999 (m = 0.001001), so
+-- a level won or lost throughout keeps a finite weight.
+level_totals AS (
     SELECT
         train_set,
         feature,
-        p0,
-        CASE
-            WHEN p0 <= 0 OR p0 >= 1 OR n_total <= k THEN 1e6
-            ELSE 1.0 / GREATEST(LEAST((s / (p0 * (1 - p0)) - k) / (n_total - k), 0.999), 1e-6) - 1.0
-        END AS prior_strength
+        COUNT(*) AS k,
+        SUM(opportunities) AS n_total,
+        CAST(SUM(won) AS DOUBLE) / SUM(opportunities) AS p_bar,
+        CAST(SUM(opportunities * opportunities) AS DOUBLE) / SUM(opportunities) AS n_sq_over_n,
+        SUM(CAST(won AS DOUBLE) * (opportunities - won) / opportunities) AS wss
+    FROM counts
+    GROUP BY train_set, feature
+),
+moments AS (
+    SELECT
+        t.train_set,
+        t.feature,
+        t.k,
+        t.n_total,
+        t.wss,
+        t.n_sq_over_n,
+        SUM(c.opportunities * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar)
+                            * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar)) AS bss
+    FROM level_totals t
+    JOIN counts c ON c.train_set = t.train_set AND c.feature = t.feature
+    GROUP BY t.train_set, t.feature, t.k, t.n_total, t.wss, t.n_sq_over_n
+),
+mean_squares AS (
+    SELECT
+        train_set,
+        feature,
+        bss / NULLIF(k - 1, 0) AS msb,
+        wss / NULLIF(n_total - k, 0) AS msw,
+        (n_total - n_sq_over_n) / NULLIF(k - 1, 0) AS n0
     FROM moments
+),
+intraclass AS (
+    SELECT
+        train_set,
+        feature,
+        (msb - msw) / NULLIF(msb + (n0 - 1.0) * msw, 0.0) AS rho
+    FROM mean_squares
+),
+priors AS (
+    SELECT
+        i.train_set,
+        i.feature,
+        o.p0,
+        1.0 / GREATEST(LEAST(COALESCE(i.rho, 1e-6), 0.999), 1e-6) - 1.0 AS prior_strength
+    FROM intraclass i
+    JOIN overall o ON o.train_set = i.train_set
 ),
 smoothed AS (
     SELECT

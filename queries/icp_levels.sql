@@ -2,6 +2,7 @@
 -- industry, size_band, region, segment (industry / size_band / region) and one row
 -- per technology (firmographics). Helper of icp_feature_weights and icp_account_fit.
 -- grain: account_id, feature, level
+-- needs: won_new_business, lost_new_business, firmographic_variety
 -- publish: false
 SELECT id AS account_id, 'industry' AS feature, industry AS level FROM firmographics WHERE source = 'account'
 UNION ALL

@@ -13,6 +13,7 @@
 --        Tiers are the holdout model's (A top 10% of accounts by score, B next 20%,
 --        C next 30%, D the rest).
 -- grain: tier
+-- needs: closed_before_icp_cutoff
 WITH closed AS (
     SELECT o.account_id, CASE WHEN o.status = 'won' THEN 1 ELSE 0 END AS won, o.closed_at
     FROM opportunities o

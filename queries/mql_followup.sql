@@ -9,6 +9,7 @@
 --   followup_window_complete: every MQL of the row has had its full follow-up window
 --     before the report end (recent months are still in flight).
 -- grain: month, channel
+-- needs: stage_mql, sales_touches
 -- requires: lifecycle, touches
 WITH mql_entries AS (
     SELECT

@@ -1,11 +1,15 @@
 -- opportunity_roles: when each buying-committee role became covered on each
 -- opportunity. The committee is the five roles economic_buyer, technical_buyer,
--- procurement, influencer and champion (contacts.role; end_user and unknown do not
--- count). A role is covered by a contact of the opportunity's account with that role
---   - listed on the opportunity in opportunity_contacts: covered from its creation;
+-- procurement, influencer and champion (end_user and unknown do not count). A role is
+-- covered by a contact of the opportunity's account with that role
+--   - listed on the opportunity in opportunity_contacts: covered from its creation. The
+--     role is the opportunity contact role when it is given (Salesforce
+--     OpportunityContactRole.Role, lower-cased, spaces as underscores; 'Decision Maker'
+--     counts as economic_buyer, 'Executive Sponsor' as champion, 'Evaluator' as
+--     technical_buyer, 'Business User' as end_user), else contacts.role;
 --   - or engaged: a touch (marketing or sales) from lookback_days before the
---     opportunity's creation up to its close (or the report end): covered from the
---     first such touch.
+--     opportunity's creation up to its close (or the report end), with contacts.role:
+--     covered from the first such touch.
 -- covered_at is the earliest of these; a role is covered "by" a date when
 -- covered_at <= that date.
 -- grain: opportunity_id, role
@@ -15,11 +19,24 @@ WITH committee_contacts AS (
     FROM contacts
     WHERE role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
 ),
-on_opportunity AS (
-    SELECT oc.opportunity_id, c.role, o.created_at AS covered_at
+listed AS (
+    SELECT oc.opportunity_id, o.created_at,
+           CASE WHEN oc.role IS NULL OR trim(oc.role) = '' THEN c.role
+                ELSE CASE replace(lower(trim(oc.role)), ' ', '_')
+                         WHEN 'decision_maker' THEN 'economic_buyer'
+                         WHEN 'executive_sponsor' THEN 'champion'
+                         WHEN 'evaluator' THEN 'technical_buyer'
+                         WHEN 'business_user' THEN 'end_user'
+                         ELSE replace(lower(trim(oc.role)), ' ', '_') END
+           END AS role
     FROM opportunity_contacts oc
-    JOIN committee_contacts c ON c.contact_id = oc.contact_id
+    JOIN contacts c ON c.contact_id = oc.contact_id
     JOIN opportunities o ON o.opportunity_id = oc.opportunity_id
+),
+on_opportunity AS (
+    SELECT opportunity_id, role, created_at AS covered_at
+    FROM listed
+    WHERE role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
 ),
 engaged AS (
     SELECT o.opportunity_id, c.role, MIN(t.ts) AS covered_at

@@ -1,5 +1,7 @@
 -- pipeline_sourcing: marketing-sourced versus marketing-influenced pipeline, by month of
--- opportunity creation. Definitions: docs/attribution.md#pipeline_sourcing.
+-- opportunity creation. Definitions: docs/attribution.md#pipeline_sourcing. Every
+-- column counts new-business opportunities, except expansion_renewal_opportunities and
+-- expansion_renewal_pipeline (the expansion and renewal deals created in the month).
 --   marketing_sourced: the opportunity's first marketing touch in its lookback window
 --     (at or before created_at) comes before its first sales touch in that window, or
 --     there is no sales touch (touch evidence, whatever the CRM says);
@@ -25,6 +27,7 @@ classified AS (
     SELECT
         CAST(date_trunc('month', o.created_at) AS DATE) AS month,
         o.amount,
+        o.type = 'new_business' AS new_business,
         o.source = 'marketing' AS recorded_marketing,
         fm.ts IS NOT NULL AS influenced,
         fm.ts IS NOT NULL AND (fs.ts IS NULL OR fm.ts < fs.ts) AS marketing_sourced
@@ -34,14 +37,16 @@ classified AS (
 )
 SELECT
     month,
-    COUNT(*) AS opportunities,
-    CAST(SUM(amount) AS DECIMAL(18, 2)) AS pipeline,
-    CAST(SUM(CASE WHEN marketing_sourced THEN 1 ELSE 0 END) AS BIGINT) AS marketing_sourced_opportunities,
-    CAST(SUM(CASE WHEN marketing_sourced THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS marketing_sourced_pipeline,
-    CAST(SUM(CASE WHEN recorded_marketing THEN 1 ELSE 0 END) AS BIGINT) AS recorded_marketing_opportunities,
-    CAST(SUM(CASE WHEN recorded_marketing THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS recorded_marketing_pipeline,
-    CAST(SUM(CASE WHEN influenced THEN 1 ELSE 0 END) AS BIGINT) AS influenced_opportunities,
-    CAST(SUM(CASE WHEN influenced THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS influenced_pipeline
+    CAST(SUM(CASE WHEN new_business THEN 1 ELSE 0 END) AS BIGINT) AS opportunities,
+    CAST(SUM(CASE WHEN new_business THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS pipeline,
+    CAST(SUM(CASE WHEN new_business AND marketing_sourced THEN 1 ELSE 0 END) AS BIGINT) AS marketing_sourced_opportunities,
+    CAST(SUM(CASE WHEN new_business AND marketing_sourced THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS marketing_sourced_pipeline,
+    CAST(SUM(CASE WHEN new_business AND recorded_marketing THEN 1 ELSE 0 END) AS BIGINT) AS recorded_marketing_opportunities,
+    CAST(SUM(CASE WHEN new_business AND recorded_marketing THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS recorded_marketing_pipeline,
+    CAST(SUM(CASE WHEN new_business AND influenced THEN 1 ELSE 0 END) AS BIGINT) AS influenced_opportunities,
+    CAST(SUM(CASE WHEN new_business AND influenced THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS influenced_pipeline,
+    CAST(SUM(CASE WHEN new_business THEN 0 ELSE 1 END) AS BIGINT) AS expansion_renewal_opportunities,
+    CAST(SUM(CASE WHEN new_business THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS expansion_renewal_pipeline
 FROM classified
 GROUP BY month
 ORDER BY month

@@ -1,7 +1,7 @@
 -- target_list_health: is the ABM target list being worked? Per month, from the month
 -- of the first opportunity to the report month. Target accounts are the accounts with
 -- is_target (the list as it stands; accounts created after the month end are left
--- out of that month).
+-- out of that month, from the denominator and from every count alike).
 --   engaged_target_accounts: target accounts with a touch (marketing or sales) of any
 --        contact in the month; engaged_share = engaged / target accounts;
 --   target_accounts_with_mql: with a contact entering the mql stage in the month;
@@ -11,8 +11,10 @@
 --        month (as pipeline_sourcing.pipeline) from target / other accounts;
 --   open_opportunities: new-business opportunities open at the month end;
 --   open_committee_coverage: their average committee coverage by the month end
---        (roles covered by then / 5, opportunity_roles).
+--        (roles covered by then / 5, opportunity_roles); NULL when the inputs hold no
+--        buying roles at all (coverage fact buying_roles).
 -- grain: month
+-- needs: target_accounts
 WITH months AS (
     SELECT CAST(unnest(generate_series(
                CAST(date_trunc('month', MIN(o.created_at)) AS DATE),
@@ -35,19 +37,22 @@ target_counts AS (
     GROUP BY me.month
 ),
 engaged AS (
-    SELECT CAST(date_trunc('month', tc.ts) AS DATE) AS month, COUNT(DISTINCT c.account_id) AS engaged
+    SELECT me.month, COUNT(DISTINCT c.account_id) AS engaged
     FROM touches tc
     JOIN contacts c ON c.contact_id = tc.contact_id
     JOIN targets t ON t.account_id = c.account_id
-    GROUP BY 1
+    JOIN month_ends me ON me.month = CAST(date_trunc('month', tc.ts) AS DATE)
+    WHERE t.created_at IS NULL OR t.created_at < me.month_end
+    GROUP BY me.month
 ),
 with_mql AS (
-    SELECT CAST(date_trunc('month', l.ts) AS DATE) AS month, COUNT(DISTINCT c.account_id) AS with_mql
+    SELECT me.month, COUNT(DISTINCT c.account_id) AS with_mql
     FROM lifecycle l
     JOIN contacts c ON c.contact_id = l.contact_id
     JOIN targets t ON t.account_id = c.account_id
-    WHERE l.stage = 'mql'
-    GROUP BY 1
+    JOIN month_ends me ON me.month = CAST(date_trunc('month', l.ts) AS DATE)
+    WHERE l.stage = 'mql' AND (t.created_at IS NULL OR t.created_at < me.month_end)
+    GROUP BY me.month
 ),
 open_at_end AS (
     SELECT me.month, o.opportunity_id, o.account_id, o.type, me.month_end
@@ -59,6 +64,7 @@ open_targets AS (
     SELECT oe.month, COUNT(DISTINCT oe.account_id) AS with_open
     FROM open_at_end oe
     JOIN targets t ON t.account_id = oe.account_id
+    WHERE t.created_at IS NULL OR t.created_at < oe.month_end
     GROUP BY oe.month
 ),
 open_coverage AS (
@@ -92,7 +98,8 @@ SELECT
     COALESCE(pl.pipeline_target, CAST(0 AS DECIMAL(18, 2))) AS pipeline_target,
     COALESCE(pl.pipeline_non_target, CAST(0 AS DECIMAL(18, 2))) AS pipeline_non_target,
     COALESCE(oc.open_opportunities, 0) AS open_opportunities,
-    oc.open_committee_coverage
+    CASE WHEN (SELECT available FROM coverage WHERE fact = 'buying_roles')
+         THEN oc.open_committee_coverage END AS open_committee_coverage
 FROM target_counts tc
 LEFT JOIN engaged e ON e.month = tc.month
 LEFT JOIN with_mql m ON m.month = tc.month

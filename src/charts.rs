@@ -74,6 +74,9 @@ pub struct ChartSpec {
     /// `lines`: x values to mark with a vertical guide.
     #[serde(default)]
     pub marks: Vec<String>,
+    /// Facts of `coverage` the chart needs; unmet, it shows why instead of data.
+    #[serde(default)]
+    pub needs: Vec<String>,
     pub how_to_read: String,
 }
 
@@ -127,6 +130,10 @@ impl ChartCatalogue {
                     ),
                 });
             }
+            crate::coverage::check_needs(&c.needs).map_err(|m| Error::Config {
+                file: path.clone(),
+                message: format!("chart `{}`: {m}", c.key),
+            })?;
             if !seen.insert(c.key.as_str()) {
                 return Err(Error::Config {
                     file: path.clone(),
@@ -169,22 +176,28 @@ fn register_font() {
     });
 }
 
-/// Run every chart's SQL in `ctx` and draw it. `skipped` maps skipped tables to their
-/// missing inputs: a chart reading one shows why it has no data.
+/// Run every chart's SQL in `ctx` and draw it. A chart whose needs `coverage` does not
+/// meet, or that reads a table in `skipped` (table -> why it was skipped), shows why
+/// it has no data instead.
 pub async fn render_all(
     ctx: &SessionContext,
     catalogue: &ChartCatalogue,
+    coverage: &crate::coverage::Coverage,
     skipped: &BTreeMap<String, Vec<String>>,
 ) -> Result<Vec<Rendered>> {
     register_font();
     let mut out = Vec::with_capacity(catalogue.charts.len());
     for spec in &catalogue.charts {
-        let missing: Vec<String> = sql_identifiers(&spec.sql)
+        let mut missing = coverage.unmet(&spec.needs);
+        for why in sql_identifiers(&spec.sql)
             .iter()
             .filter_map(|t| skipped.get(t.as_str()))
             .flatten()
-            .cloned()
-            .collect();
+        {
+            if !missing.contains(why) {
+                missing.push(why.clone());
+            }
+        }
         let data = if missing.is_empty() {
             // Chart SQL comes from a user-editable catalogue: read-only.
             let sql_error = |e: datafusion::error::DataFusionError| {
@@ -210,7 +223,7 @@ pub async fn render_all(
             None
         };
         let no_data = match &data {
-            None => Some(format!("no data: missing input {}", missing.join(", "))),
+            None => Some(crate::coverage::not_measurable(&missing)),
             Some(b) if b.num_rows() == 0 => Some("no data for this month".to_string()),
             Some(_) => None,
         };

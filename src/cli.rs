@@ -239,9 +239,9 @@ impl RunArgs {
         for s in &m.skipped {
             let _ = writeln!(
                 out,
-                "  {:<24} skipped: missing {}",
+                "  {:<24} skipped: {}",
                 s.table,
-                s.missing.join(", ")
+                crate::coverage::not_measurable(&s.not_measurable)
             );
         }
         let _ = writeln!(

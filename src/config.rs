@@ -183,6 +183,9 @@ pub struct Params {
     pub sla_hours: f64,
     /// Days after an MQL entry in which sales touches are counted for follow-up depth.
     pub followup_window_days: i64,
+    /// Days after a stage entry in which the next stage counts as a conversion (MQL to
+    /// SQL, SQL to opportunity): a cohort is matured once its window has closed.
+    pub conversion_window_days: i64,
     /// Gross margin used for LTV and payback.
     pub gross_margin: f64,
     /// Annual discount rate for discounted lifetime value.
@@ -191,7 +194,8 @@ pub struct Params {
     pub sbg_min_customers: i64,
     /// Order of the Markov attribution chain (states = the last k channels).
     pub markov_order: i64,
-    /// Attribution model used by roi_maturation and headline ROAS.
+    /// Attribution model used by roi_maturation and headline ROAS: a rule model (not
+    /// markov, whose credit is per channel, not per touch).
     pub attribution_model: String,
     /// Path transform applied to window journeys before the models: none, exposure,
     /// first or frequency (docs/attribution.md).
@@ -220,6 +224,7 @@ impl Default for Params {
             include_sales_touches: false,
             sla_hours: 24.0,
             followup_window_days: 30,
+            conversion_window_days: 90,
             gross_margin: 0.8,
             annual_discount_rate: 0.10,
             sbg_min_customers: 20,
@@ -288,6 +293,12 @@ impl Params {
         if self.followup_window_days <= 0 {
             return Err("followup_window_days must be > 0".into());
         }
+        if !(1..=3650).contains(&self.conversion_window_days) {
+            return Err(format!(
+                "conversion_window_days must be between 1 and 3650, got {}",
+                self.conversion_window_days
+            ));
+        }
         let pos = self.position_first + self.position_middle + self.position_last;
         if (pos - 1.0).abs() > 1e-9 {
             return Err(format!("position weights must sum to 1, got {pos}"));
@@ -306,6 +317,15 @@ impl Params {
                 "markov_order must be between 1 and 4, got {}",
                 self.markov_order
             ));
+        }
+        if self.attribution_model == "markov" {
+            return Err(
+                "attribution_model = \"markov\" cannot drive roi_maturation and the scorecard's \
+                 ROAS: they date credit by touch and opportunity type, and the Markov model gives \
+                 each channel a share of an opportunity, not of a touch (attribution_channel and \
+                 attribution_markov still report it beside the rule models); choose a rule model"
+                    .into(),
+            );
         }
         if !ATTRIBUTION_MODELS.contains(&self.attribution_model.as_str()) {
             return Err(format!(
@@ -353,6 +373,7 @@ impl Params {
             Field::new("icp_cutoff", ts(), false),
             Field::new("lookback_days", DataType::Int64, false),
             Field::new("followup_window_days", DataType::Int64, false),
+            Field::new("conversion_window_days", DataType::Int64, false),
             Field::new("include_sales_touches", DataType::Boolean, false),
             Field::new("sbg_min_customers", DataType::Int64, false),
             Field::new("markov_order", DataType::Int64, false),
@@ -376,6 +397,7 @@ impl Params {
             ),
             Arc::new(Int64Array::from(vec![self.lookback_days])),
             Arc::new(Int64Array::from(vec![self.followup_window_days])),
+            Arc::new(Int64Array::from(vec![self.conversion_window_days])),
             Arc::new(BooleanArray::from(vec![self.include_sales_touches])),
             Arc::new(Int64Array::from(vec![self.sbg_min_customers])),
             Arc::new(Int64Array::from(vec![self.markov_order])),

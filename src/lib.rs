@@ -19,6 +19,7 @@
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod dates;
 pub mod engine;
 pub mod error;

@@ -8,13 +8,15 @@
 //! -- funnel_monthly: what the table means ...
 //! -- grain: month, channel
 //! -- requires: lifecycle, touches      (optional input tables it needs)
+//! -- needs: sales_touches              (facts of `coverage` it needs, see schema.rs)
 //! -- publish: false                    (helper table, not written out)
 //! ```
 //!
 //! Dependencies between queries are derived from the table names a query mentions, so
 //! the run order needs no upkeep. Each result is materialised once and registered under
-//! its name for the queries after it. A query whose required inputs are absent is
-//! skipped, with the missing tables named, and so is every query that reads it.
+//! its name for the queries after it. A query whose required inputs are absent, or whose
+//! needs the inputs do not meet, is skipped with the reason ("no sales touches"), and so
+//! is every query that reads it.
 //!
 //! Inputs are seen "as of" the end of the report month: the canonical table names are
 //! views over the loaded tables that drop later rows and reopen deals closed later
@@ -154,13 +156,15 @@ pub struct Query {
     /// The SQL; for a model step, the name of its input table.
     pub sql: String,
     pub requires: Vec<String>,
+    /// Facts of `coverage` the query needs (`-- needs:`).
+    pub needs: Vec<String>,
     pub publish: bool,
     pub grain: Vec<String>,
     pub model: Option<ModelFn>,
 }
 
 /// Tables the run itself registers or publishes; no query may take their names.
-pub const RESERVED_NAMES: &[&str] = &["params", "rejects", "scorecard"];
+pub const RESERVED_NAMES: &[&str] = &["params", "rejects", "scorecard", "coverage"];
 
 impl Query {
     pub fn parse(file: &str, text: &str) -> Result<Query> {
@@ -183,7 +187,7 @@ impl Query {
                 file: PathBuf::from(file),
                 message: format!(
                     "query name `{name}` is taken by an input table or by the run itself \
-                     (params, rejects, scorecard): name the query after what it computes"
+                     (params, rejects, scorecard, coverage): name the query after what it computes"
                 ),
             });
         }
@@ -192,6 +196,7 @@ impl Query {
             file: file.to_string(),
             sql: text.to_string(),
             requires: vec![],
+            needs: vec![],
             publish: true,
             grain: vec![],
             model: None,
@@ -217,6 +222,10 @@ impl Query {
                         )));
                     }
                 }
+            } else if let Some(v) = line.strip_prefix("needs:") {
+                query.needs = list(v);
+                crate::coverage::check_needs(&query.needs)
+                    .map_err(|m| Error::QueryGraph(format!("{file}: {m}")))?;
             } else if let Some(v) = line.strip_prefix("publish:") {
                 query.publish = !matches!(v.trim(), "false" | "no");
             } else if let Some(v) = line.strip_prefix("grain:") {
@@ -253,6 +262,7 @@ pub fn model_steps() -> Vec<Query> {
         file: format!("src/models (reads {input})"),
         sql: input.into(),
         requires: vec![],
+        needs: vec![],
         publish,
         grain: vec![],
         model: Some(model),
@@ -391,12 +401,13 @@ fn as_of_sql(table: &str) -> Option<&'static str> {
 }
 
 /// Register the loaded tables. With `as_of`, the canonical names are as-of views for
-/// the report month and `params` is registered; without, the tables are seen whole.
+/// the report month, `params` is registered, and so is `coverage` (returned: what
+/// these inputs can support); without, the tables are seen whole.
 pub async fn register_inputs(
     session: &Session,
     loaded: &LoadedData,
     as_of: Option<(Month, &Params)>,
-) -> Result<()> {
+) -> Result<crate::coverage::Coverage> {
     if let Some((month, params)) = as_of {
         let batch = params.to_batch(month)?;
         session
@@ -437,7 +448,15 @@ pub async fn register_inputs(
             _ => session.register(name, batch.schema(), vec![batch]).await?,
         }
     }
-    Ok(())
+    if as_of.is_none() {
+        return Ok(crate::coverage::Coverage::default());
+    }
+    let coverage = crate::coverage::Coverage::compute(&session.ctx, &loaded.absent).await?;
+    let batch = coverage.to_batch()?;
+    session
+        .register("coverage", batch.schema(), vec![batch])
+        .await?;
+    Ok(coverage)
 }
 
 /// What happened to one query.
@@ -451,6 +470,9 @@ pub struct StageReport {
     pub millis: u128,
     /// Input tables whose absence skipped this query.
     pub skipped_for_missing: Vec<String>,
+    /// Why the query was skipped ("no `spend` input", "no sales touches"); empty when
+    /// it ran.
+    pub not_measurable: Vec<String>,
 }
 
 /// A query result.
@@ -471,11 +493,13 @@ pub enum Helpers {
     Keep,
 }
 
-/// Run the queries in dependency order; `absent` are the input tables not present.
+/// Run the queries in dependency order; `absent` are the input tables not present and
+/// `coverage` the facts of the inputs (a query whose needs are unmet is skipped).
 pub async fn run_queries(
     session: &Session,
     mut queries: Vec<Query>,
     absent: &[&str],
+    coverage: &crate::coverage::Coverage,
     params: &Params,
     helpers: Helpers,
     mut outputs: Option<&mut Staged>,
@@ -497,7 +521,8 @@ pub async fn run_queries(
     for d in deps.values().flatten() {
         *readers_left.entry(d.as_str()).or_default() += 1;
     }
-    let mut missing_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Skipped queries: the input tables they missed and the reasons.
+    let mut skipped_of: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
     let mut results: Vec<QueryResult> = Vec::new();
     let mut reports = Vec::new();
     for query in queries {
@@ -517,19 +542,29 @@ pub async fn run_queries(
             .filter(|t| absent.contains(&t.as_str()))
             .cloned()
             .collect();
+        let mut reasons: Vec<String> = missing
+            .iter()
+            .map(|t| crate::coverage::Coverage::absent_reason(t))
+            .collect();
+        reasons.extend(coverage.unmet(&query.needs));
         for dep in &deps[&query.name] {
-            missing.extend(missing_of.get(dep).into_iter().flatten().cloned());
+            if let Some((tables, why)) = skipped_of.get(dep) {
+                missing.extend(tables.iter().cloned());
+                reasons.extend(why.iter().cloned());
+            }
         }
-        if !missing.is_empty() {
-            let missing: Vec<String> = missing.into_iter().collect();
-            missing_of.insert(query.name.clone(), missing.clone());
+        let mut seen = BTreeSet::new();
+        reasons.retain(|r| seen.insert(r.clone()));
+        if !reasons.is_empty() {
+            skipped_of.insert(query.name.clone(), (missing.clone(), reasons.clone()));
             reports.push(StageReport {
                 table: query.name.clone(),
                 file: query.file.clone(),
                 published: query.publish,
                 rows: None,
                 millis: 0,
-                skipped_for_missing: missing,
+                skipped_for_missing: missing.into_iter().collect(),
+                not_measurable: reasons,
             });
             drop_helpers(session, &mut results, &done_with)?;
             progress.inc(1);
@@ -603,6 +638,7 @@ pub async fn run_queries(
             rows: Some(rows),
             millis: started.elapsed().as_millis(),
             skipped_for_missing: vec![],
+            not_measurable: vec![],
         });
         results.push(QueryResult { query, rows, batch });
         drop_helpers(session, &mut results, &done_with)?;

@@ -82,8 +82,8 @@ th,td{border-bottom:1px solid var(--line);padding:.38rem .55rem;text-align:right
 th{background:#f1f3f5;font-weight:600} th.l,td.l{text-align:left;white-space:normal}
 .wide{overflow-x:auto}
 .rag{display:inline-block;min-width:4.6em;text-align:center;border-radius:3px;padding:.05em .4em;color:#fff;font-weight:600;font-size:.78rem}
-.green{background:var(--green)} .amber{background:var(--amber)} .red{background:var(--red)} .none{background:var(--grey)}
-.kpi.green,.kpi.amber,.kpi.red,.kpi.none{background:#fff}
+.green{background:var(--green)} .amber{background:var(--amber)} .red{background:var(--red)} .none,.na{background:var(--grey)}
+.kpi.green,.kpi.amber,.kpi.red,.kpi.none,.kpi.na{background:#fff}
 .owner{font-size:.75rem;color:var(--muted);text-transform:capitalize}
 .bad{color:#b42318;font-weight:600} .ok{color:#067647}
 .note{color:var(--muted);font-size:.8rem}
@@ -121,6 +121,7 @@ pub fn run_page(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) ->
     h.push_str("<section id=\"scorecard\">");
     h.push_str(&scorecard_html(card));
     h.push_str("</section>");
+    h.push_str(&coverage_html(manifest, card, charts));
     for (key, name) in SECTIONS {
         let mine: Vec<&Rendered> = charts.iter().filter(|c| c.spec.section == *key).collect();
         if mine.is_empty() {
@@ -183,13 +184,13 @@ pub fn run_page(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) ->
     }
     h.push_str("</tbody></table></div>");
     if !manifest.skipped.is_empty() {
-        h.push_str("<h3>Skipped outputs</h3><table><thead><tr><th class=\"l\">table</th><th class=\"l\">missing inputs</th></tr></thead><tbody>");
+        h.push_str("<h3>Skipped outputs</h3><table><thead><tr><th class=\"l\">table</th><th class=\"l\">why</th></tr></thead><tbody>");
         for s in &manifest.skipped {
             let _ = write!(
                 h,
                 "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
                 esc(&s.table),
-                esc(&s.missing.join(", "))
+                esc(&crate::coverage::not_measurable(&s.not_measurable))
             );
         }
         h.push_str("</tbody></table>");
@@ -205,6 +206,57 @@ fn strip_xml_prolog(svg: &str) -> &str {
     }
 }
 
+/// "What these inputs can and cannot tell": the date range of each input, what the
+/// run could not measure and why, and the warnings.
+fn coverage_html(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) -> String {
+    let mut h = String::from(
+        "<section id=\"coverage\"><h2>What these inputs can and cannot tell</h2><p>Inputs as of the end of the report month: ",
+    );
+    let ranges: Vec<String> = manifest
+        .coverage
+        .iter()
+        .filter(|f| f.available && crate::schema::table(&f.fact).is_some())
+        .map(|f| match (&f.first_date, &f.last_date) {
+            (Some(a), Some(b)) => format!("{} {} rows, {a} to {b}", f.fact, f.rows),
+            _ => format!("{} {} rows", f.fact, f.rows),
+        })
+        .collect();
+    h.push_str(&esc(&ranges.join("; ")));
+    h.push_str(".</p>");
+    let mut cannot: Vec<String> = Vec::new();
+    let status = card.column_by_name("status").expect("status").as_string::<i32>();
+    let note = card.column_by_name("note").expect("note").as_string::<i32>();
+    let label = card.column_by_name("label").expect("label").as_string::<i32>();
+    for r in 0..card.num_rows() {
+        if status.is_valid(r) && status.value(r) == "n/a" {
+            cannot.push(format!("Scorecard · {}: {}", label.value(r), note.value(r)));
+        }
+    }
+    for c in charts {
+        if let Some(why) = c.no_data.as_ref().filter(|w| w.starts_with(crate::coverage::NOT_MEASURABLE)) {
+            cannot.push(format!("Chart · {}: {why}", c.spec.title));
+        }
+    }
+    if cannot.is_empty() {
+        h.push_str("<p>Every scorecard metric and chart is measurable from these inputs.</p>");
+    } else {
+        h.push_str("<ul class=\"cannot\">");
+        for c in &cannot {
+            let _ = write!(h, "<li>{}</li>", esc(c));
+        }
+        h.push_str("</ul>");
+    }
+    if !manifest.warnings.is_empty() {
+        h.push_str("<ul class=\"warnings\">");
+        for w in &manifest.warnings {
+            let _ = write!(h, "<li>Warning: {}</li>", esc(w));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>");
+    h
+}
+
 fn headline_html(card: &RecordBatch) -> String {
     let rows = scorecard_rows(card);
     let mut h = String::from("<div class=\"kpis\">");
@@ -212,10 +264,10 @@ fn headline_html(card: &RecordBatch) -> String {
         let Some(row) = rows.iter().find(|r| r[9] == *key) else {
             continue;
         };
-        let status = if row[5].is_empty() {
-            "none"
-        } else {
-            row[5].as_str()
+        let status = match row[5].as_str() {
+            "" => "none",
+            "n/a" => "na",
+            s => s,
         };
         let target = if row[3] == "–" {
             "no target".to_string()
@@ -267,10 +319,11 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
                 let sign = if c > 0.0 { "+" } else { "" };
                 format!("{sign}{}", crate::scorecard::format_value(c, &unit))
             });
+            let not_measurable = text("status", r) == "n/a";
             [
                 text("label", r),
                 text("owner", r).replace('_', " "),
-                fmt(num("actual", r)),
+                if not_measurable { "n/a".into() } else { fmt(num("actual", r)) },
                 fmt(num("target", r)),
                 num("attainment", r)
                     .map(|a| format!("{:.0}%", a * 100.0))
@@ -288,10 +341,10 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
 fn scorecard_html(card: &RecordBatch) -> String {
     let mut h = String::from("<h2>Scorecard</h2><div class=\"wide\"><table><thead><tr><th class=\"l\">metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
     for row in scorecard_rows(card) {
-        let status = if row[5].is_empty() {
-            "none"
-        } else {
-            row[5].as_str()
+        let status = match row[5].as_str() {
+            "" => "none",
+            "n/a" => "na",
+            s => s,
         };
         let label = if row[5].is_empty() {
             "no target"

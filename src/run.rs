@@ -62,7 +62,10 @@ pub struct OutputEntry {
 #[derive(Debug, Clone, Serialize)]
 pub struct SkippedEntry {
     pub table: String,
+    /// Input tables whose absence skipped it.
     pub missing: Vec<String>,
+    /// Why it cannot be computed from these inputs.
+    pub not_measurable: Vec<String>,
 }
 
 /// One chart of the report; `no_data` says why it shows an empty panel, if it does.
@@ -95,6 +98,8 @@ pub struct Manifest {
     pub stages: Vec<StageReport>,
     pub outputs: Vec<OutputEntry>,
     pub skipped: Vec<SkippedEntry>,
+    /// What these inputs can and cannot support (the `coverage` output).
+    pub coverage: Vec<crate::coverage::FactRow>,
     pub charts: Vec<ChartEntry>,
     pub timings_ms: BTreeMap<String, u128>,
 }
@@ -187,7 +192,10 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
-    pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
+    let coverage =
+        pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
+    let mut warnings = warnings;
+    warnings.extend(coverage.warnings(month));
     // The session has its own copy of the rows now; the scorecard still reads targets.
     loaded.release_rows(&["targets"]);
     // Published results are streamed into the staged output files as they are
@@ -199,6 +207,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         &session,
         queries,
         &loaded.absent,
+        &coverage,
         &job.params,
         pipeline::Helpers::Drop,
         Some(&mut staged),
@@ -213,7 +222,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let skipped_tables: BTreeMap<String, Vec<String>> = stages
         .iter()
         .filter(|s| s.rows.is_none())
-        .map(|s| (s.table.clone(), s.skipped_for_missing.clone()))
+        .map(|s| (s.table.clone(), s.not_measurable.clone()))
         .collect();
     let targets = loaded.tables.get("targets").map(|t| &t.batch);
     let scorecard = scorecard::compute(
@@ -221,6 +230,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         &catalogue,
         &catalogue_file,
         month,
+        &coverage,
         &skipped_tables,
         targets,
     )
@@ -232,7 +242,8 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         .register("scorecard", scorecard.schema(), vec![scorecard.clone()])
         .await?;
     let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
-    let charts = charts::render_all(&session.ctx, &chart_catalogue, &skipped_tables).await?;
+    let charts =
+        charts::render_all(&session.ctx, &chart_catalogue, &coverage, &skipped_tables).await?;
     timings.insert("charts".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
@@ -250,6 +261,13 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         rows: scorecard.num_rows(),
         path: staged.table_path("scorecard").display().to_string(),
     });
+    let coverage_batch = coverage.to_batch()?;
+    staged.add_table("coverage", &coverage_batch)?;
+    outputs.push(OutputEntry {
+        table: "coverage".into(),
+        rows: coverage_batch.num_rows(),
+        path: staged.table_path("coverage").display().to_string(),
+    });
     let rejects = loaded.rejects_batch()?;
     staged.add_table("rejects", &rejects)?;
     outputs.push(OutputEntry {
@@ -263,6 +281,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         .map(|s| SkippedEntry {
             table: s.table.clone(),
             missing: s.skipped_for_missing.clone(),
+            not_measurable: s.not_measurable.clone(),
         })
         .collect();
     let mut inputs = BTreeMap::new();
@@ -308,6 +327,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         stages,
         outputs,
         skipped,
+        coverage: coverage.facts.clone(),
         charts: charts
             .iter()
             .map(|c| ChartEntry {

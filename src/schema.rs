@@ -376,6 +376,140 @@ pub fn table(name: &str) -> Option<&'static TableSpec> {
     TABLES.iter().find(|t| t.name == name)
 }
 
+/// A fact about the inputs that decides what can be measured, one row of the
+/// `coverage` output. Outputs, scorecard metrics and charts name the facts they need
+/// (`-- needs:` in a query header, `needs = [...]` in `reports/*.toml`); an unmet need
+/// makes them "not measurable from these inputs" with the fact's reason.
+#[derive(Debug, Clone, Copy)]
+pub struct Fact {
+    pub key: &'static str,
+    /// What the fact counts, for people ("lost opportunities"): the reason when it is
+    /// missing reads "no <what>".
+    pub what: &'static str,
+    /// The table whose rows (as of the report month) are counted.
+    pub table: &'static str,
+    /// SQL predicate over the table's columns: the rows that count.
+    pub filter: &'static str,
+    /// Column whose range gives the fact's first and last dates.
+    pub date: Option<&'static str>,
+    /// A whole query instead of `filter`, returning one row (rows BIGINT).
+    pub sql: Option<&'static str>,
+}
+
+const fn fact(
+    key: &'static str,
+    what: &'static str,
+    table: &'static str,
+    filter: &'static str,
+    date: Option<&'static str>,
+) -> Fact {
+    Fact {
+        key,
+        what,
+        table,
+        filter,
+        date,
+        sql: None,
+    }
+}
+
+/// The facts derived from rows (besides one fact per input table, named after it).
+pub const DERIVED_FACTS: &[Fact] = &[
+    fact("marketing_touches", "marketing touches (touches.kind = 'marketing')", "touches", "kind = 'marketing'", Some("ts")),
+    fact("sales_touches", "sales touches (touches.kind = 'sales')", "touches", "kind = 'sales'", Some("ts")),
+    fact("won_opportunities", "won opportunities", "opportunities", "status = 'won'", Some("closed_at")),
+    fact("lost_opportunities", "lost opportunities", "opportunities", "status = 'lost'", Some("closed_at")),
+    fact("open_opportunities", "open opportunities", "opportunities", "status = 'open'", Some("created_at")),
+    fact("new_business_opportunities", "new-business opportunities", "opportunities", "type = 'new_business'", Some("created_at")),
+    fact("won_new_business", "won new-business opportunities", "opportunities", "type = 'new_business' AND status = 'won'", Some("closed_at")),
+    fact("lost_new_business", "lost new-business opportunities", "opportunities", "type = 'new_business' AND status = 'lost'", Some("closed_at")),
+    fact("lost_expansion_renewal", "lost expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal') AND status = 'lost'", Some("closed_at")),
+    fact("expansion_renewal_opportunities", "expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal')", Some("created_at")),
+    fact("contact_roles", "contact roles (contacts.role other than unknown)", "contacts", "role <> 'unknown'", None),
+    fact("opportunity_contact_roles", "opportunity contact roles", "opportunity_contacts", "role IS NOT NULL AND trim(role) <> ''", None),
+    Fact {
+        key: "buying_roles",
+        what: "buying roles (opportunity_contacts.role or contacts.role)",
+        table: "contacts",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT (SELECT COUNT(*) FROM contacts WHERE role <> 'unknown')
+                  + (SELECT COUNT(*) FROM opportunity_contacts WHERE role IS NOT NULL AND trim(role) <> '') AS rows",
+        ),
+    },
+    fact("target_accounts", "target accounts (accounts.is_target)", "accounts", "is_target", Some("created_at")),
+    Fact {
+        key: "firmographic_variety",
+        what: "variety in firmographics (accounts differ in industry, employees or region)",
+        table: "accounts",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT CASE WHEN COUNT(DISTINCT industry) > 1 OR COUNT(DISTINCT employees) > 1
+                          OR COUNT(DISTINCT region) > 1 THEN COUNT(*) ELSE 0 END AS rows
+             FROM accounts",
+        ),
+    },
+    Fact {
+        key: "revenue_history_12m",
+        what: "subscriptions started 12 months before the report month (for 12-month retention)",
+        table: "subscriptions",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT COUNT(*) AS rows FROM subscriptions s CROSS JOIN params p
+             WHERE s.start_date < CAST(p.report_month - INTERVAL '11 months' AS DATE)",
+        ),
+    },
+    Fact {
+        key: "closed_before_icp_cutoff",
+        what: "new-business opportunities closed before the ICP holdout cut-off (params.icp_cutoff)",
+        table: "opportunities",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT COUNT(*) AS rows FROM opportunities o CROSS JOIN params p
+             WHERE o.type = 'new_business' AND o.status IN ('won', 'lost')
+               AND o.closed_at < p.icp_cutoff",
+        ),
+    },
+    fact("stage_lead", "lead stage entries (lifecycle.stage = 'lead')", "lifecycle", "stage = 'lead'", Some("ts")),
+    fact("stage_mql", "MQL stage entries (lifecycle.stage = 'mql')", "lifecycle", "stage = 'mql'", Some("ts")),
+    fact("stage_sal", "SAL stage entries (lifecycle.stage = 'sal')", "lifecycle", "stage = 'sal'", Some("ts")),
+    fact("stage_sql", "SQL stage entries (lifecycle.stage = 'sql')", "lifecycle", "stage = 'sql'", Some("ts")),
+    fact("stage_opportunity", "opportunity stage entries (lifecycle.stage = 'opportunity')", "lifecycle", "stage = 'opportunity'", Some("ts")),
+];
+
+/// The table a fact counts rows of (a table's own fact: the table).
+pub fn fact_table(key: &str) -> &'static str {
+    TABLES
+        .iter()
+        .find(|t| t.name == key)
+        .map(|t| t.name)
+        .or_else(|| DERIVED_FACTS.iter().find(|f| f.key == key).map(|f| f.table))
+        .unwrap_or("")
+}
+
+/// Every fact key: one per input table, then [`DERIVED_FACTS`].
+pub fn fact_keys() -> impl Iterator<Item = &'static str> {
+    TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(DERIVED_FACTS.iter().map(|f| f.key))
+}
+
+impl TableSpec {
+    /// The column giving the table's date range in `coverage`: its first date or
+    /// timestamp column.
+    pub fn date_column(&self) -> Option<&'static str> {
+        self.columns
+            .iter()
+            .find(|c| matches!(c.kind, Kind::Date | Kind::Timestamp))
+            .map(|c| c.name)
+    }
+}
+
 /// Schema of the `rejects` output (without `report_month`).
 pub fn rejects_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![

@@ -4,14 +4,19 @@
 //! last month's value and the change.
 //!
 //! A metric is SQL over the run's tables, so a RevOps analyst adds one by editing TOML.
-//! A metric whose table was skipped (its inputs are absent) stays on the scorecard with
-//! no value and a note naming what is missing, rather than vanishing.
+//! A metric the inputs cannot support (a fact it `needs` is missing from `coverage`, or
+//! a table it reads was skipped) stays on the scorecard with status `n/a` and a note
+//! saying why, never a number. A cohort metric (`matures_after_days`) is read on the
+//! latest cohort whose window has closed by the end of the report month; the report
+//! month's own value is shown beside it as provisional.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Schema};
 use datafusion::prelude::SessionContext;
@@ -96,6 +101,16 @@ pub struct MetricDef {
     pub direction: Direction,
     pub green: Option<f64>,
     pub amber: Option<f64>,
+    /// Facts of `coverage` the metric needs.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// A month with no rows reads 0 (counts and sums: zero bookings is a value), not
+    /// "no value".
+    #[serde(default)]
+    pub zero_when_no_rows: bool,
+    /// A cohort metric: SQL expression over `params` giving the days after a cohort
+    /// month's end until its last member's window closes (e.g. `sla_hours / 24.0`).
+    pub matures_after_days: Option<String>,
 }
 
 impl MetricDef {
@@ -136,6 +151,8 @@ impl Catalogue {
                     m.key
                 )));
             }
+            crate::coverage::check_needs(&m.needs)
+                .map_err(|e| bad(format!("metric `{}`: {e}", m.key)))?;
             if !keys.insert(m.key.clone()) {
                 return Err(bad(format!("metric `{}` is defined twice", m.key)));
             }
@@ -209,10 +226,6 @@ pub fn attainment(actual: f64, target: f64, direction: Direction) -> Option<f64>
     (den != 0.0).then(|| num / den)
 }
 
-fn days(month: Month) -> i32 {
-    crate::config::date_to_days(month.first_day())
-}
-
 /// Targets of the month: metric key -> target (rows without a segment).
 fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
@@ -233,7 +246,7 @@ fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<St
     let segment = t.column_by_name("segment").expect("segment");
     for r in 0..t.num_rows() {
         if months.is_valid(r)
-            && months.value(r) == days(month)
+            && months.value(r) == days_of(month)
             && segment.is_null(r)
             && target.is_valid(r)
         {
@@ -243,96 +256,203 @@ fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<St
     Ok(out)
 }
 
-/// Compute the scorecard. `skipped` maps skipped tables to their missing inputs.
+/// One metric's values by month (days since the epoch), from its query.
+async fn values_by_month(
+    ctx: &SessionContext,
+    m: &MetricDef,
+    source: &Path,
+) -> Result<BTreeMap<i32, f64>> {
+    let wrap = |e| Error::Query {
+        query: format!("scorecard metric {}", m.key),
+        file: source.display().to_string(),
+        source: e,
+    };
+    // Metric SQL comes from a user-editable catalogue: read-only.
+    let batches = crate::pipeline::read_only_sql(ctx, &m.query())
+        .await
+        .map_err(wrap)?
+        .collect()
+        .await
+        .map_err(wrap)?;
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let months = b.column(0).as_primitive::<Date32Type>();
+        let values = b.column(1).as_primitive::<Float64Type>();
+        for r in 0..b.num_rows() {
+            if months.is_valid(r) && values.is_valid(r) && values.value(r).is_finite() {
+                out.insert(months.value(r), values.value(r));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Days after a cohort month's end until its window closes: the metric's
+/// `matures_after_days` expression over `params`.
+async fn maturity_days(ctx: &SessionContext, m: &MetricDef, expr: &str, source: &Path) -> Result<f64> {
+    let wrap = |e| Error::Query {
+        query: format!("scorecard metric {} (matures_after_days)", m.key),
+        file: source.display().to_string(),
+        source: e,
+    };
+    let sql = format!("SELECT CAST({expr} AS DOUBLE) AS days FROM params");
+    let batches = crate::pipeline::read_only_sql(ctx, &sql)
+        .await
+        .map_err(wrap)?
+        .collect()
+        .await
+        .map_err(wrap)?;
+    let days = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| b.column(0).as_primitive::<Float64Type>())
+        .filter(|c| c.is_valid(0))
+        .map(|c| c.value(0));
+    match days {
+        Some(d) if d.is_finite() && d >= 0.0 => Ok(d),
+        _ => Err(Error::Config {
+            file: source.to_path_buf(),
+            message: format!(
+                "metric `{}`: matures_after_days `{expr}` must give a number of days >= 0",
+                m.key
+            ),
+        }),
+    }
+}
+
+/// The latest cohort month, at or before `month`, whose window (`days` after the
+/// cohort month's end) has closed by the end of `month`.
+pub fn latest_matured(month: Month, days: f64) -> Month {
+    let end = days_of(month.next());
+    let mut m = month;
+    // Bounded: a window longer than the calendar stops at the earliest month.
+    for _ in 0..12 * 400 {
+        if f64::from(end - days_of(m.next())) >= days {
+            break;
+        }
+        m = m.prev();
+    }
+    m
+}
+
+fn days_of(month: Month) -> i32 {
+    crate::config::date_to_days(month.first_day())
+}
+
+/// One computed row of the scorecard.
+#[derive(Default)]
+struct Row {
+    actual: Option<f64>,
+    actual_month: Option<Month>,
+    previous: Option<f64>,
+    provisional: Option<f64>,
+    status: Option<String>,
+    note: Option<String>,
+}
+
+/// Compute the scorecard. `skipped` maps skipped tables to why they were skipped.
 pub async fn compute(
     ctx: &SessionContext,
     catalogue: &Catalogue,
     source: &Path,
     month: Month,
+    coverage: &crate::coverage::Coverage,
     skipped: &BTreeMap<String, Vec<String>>,
     targets: Option<&RecordBatch>,
 ) -> Result<RecordBatch> {
     let targets = targets_of(targets, month)?;
-    let (this, prev) = (days(month), days(month.prev()));
     let mut rows: Vec<[Option<String>; 7]> = Vec::new();
-    let mut nums: Vec<[Option<f64>; 5]> = Vec::new();
+    let mut nums: Vec<[Option<f64>; 6]> = Vec::new();
+    let mut actual_months: Vec<Option<i32>> = Vec::new();
     for m in &catalogue.metric {
-        let query = m.query();
-        let words = crate::pipeline::sql_identifiers(&query);
-        let missing: BTreeSet<&String> = skipped
-            .iter()
-            .filter(|(t, _)| words.contains(*t))
-            .flat_map(|(_, m)| m)
-            .collect();
-        let target = targets.get(&m.key).copied();
-        let (mut actual, mut previous, mut note) = (None, None, None);
-        if missing.is_empty() {
-            let wrap = |e| Error::Query {
-                query: format!("scorecard metric {}", m.key),
-                file: source.display().to_string(),
-                source: e,
-            };
-            // Metric SQL comes from a user-editable catalogue: read-only.
-            let batches = crate::pipeline::read_only_sql(ctx, &query)
-                .await
-                .map_err(wrap)?
-                .collect()
-                .await
-                .map_err(wrap)?;
-            for b in &batches {
-                let months = b.column(0).as_primitive::<Date32Type>();
-                let values = b.column(1).as_primitive::<Float64Type>();
-                for r in 0..b.num_rows() {
-                    if months.is_null(r) || values.is_null(r) || !values.value(r).is_finite() {
-                        continue;
-                    }
-                    if months.value(r) == this {
-                        actual = Some(values.value(r));
-                    } else if months.value(r) == prev {
-                        previous = Some(values.value(r));
-                    }
+        let words = crate::pipeline::sql_identifiers(&m.query());
+        let mut reasons = coverage.unmet(&m.needs);
+        reasons.extend(coverage.ended_before(&m.needs, month));
+        for (_, why) in skipped.iter().filter(|(t, _)| words.contains(*t)) {
+            for r in why {
+                if !reasons.contains(r) {
+                    reasons.push(r.clone());
                 }
             }
-            if actual.is_none() {
-                note = Some("no value this month".to_string());
-            } else if target.is_none() {
-                note = Some("no target".to_string());
+        }
+        let target = targets.get(&m.key).copied();
+        let mut row = Row::default();
+        if reasons.is_empty() {
+            let values = values_by_month(ctx, m, source).await?;
+            let read_month = match &m.matures_after_days {
+                Some(expr) => latest_matured(month, maturity_days(ctx, m, expr, source).await?),
+                None => month,
+            };
+            let value_of = |mo: Month| {
+                values
+                    .get(&days_of(mo))
+                    .copied()
+                    .or(m.zero_when_no_rows.then_some(0.0))
+            };
+            row.actual = value_of(read_month);
+            row.actual_month = Some(read_month);
+            row.previous = value_of(read_month.prev());
+            if read_month != month {
+                row.provisional = value_of(month);
+                let open = match row.provisional {
+                    Some(v) => format!("{month} so far {} (provisional)", format_value(v, m.unit.as_str())),
+                    None => format!("{month} has no value yet"),
+                };
+                row.note = Some(format!(
+                    "cohort of {read_month}, the latest whose window has closed; {open}"
+                ));
+            }
+            if row.actual.is_none() {
+                row.note = Some(match read_month == month {
+                    true => "no value this month".to_string(),
+                    false => format!("no value for the cohort of {read_month}"),
+                });
+            } else if target.is_none() && row.note.is_none() {
+                row.note = Some("no target".to_string());
             }
         } else {
-            let missing: Vec<&str> = missing.into_iter().map(String::as_str).collect();
-            note = Some(format!("skipped: missing {}", missing.join(", ")));
+            row.status = Some("n/a".to_string());
+            row.note = Some(crate::coverage::not_measurable(&reasons));
         }
-        let att = match (actual, target) {
+        let att = match (row.actual, target) {
             (Some(a), Some(t)) => attainment(a, t, m.direction),
             _ => None,
         };
-        let st = match (actual, target) {
-            (Some(a), Some(_)) if att.is_none() && m.direction == Direction::Lower && a == 0.0 => {
-                Some("green")
-            }
-            _ => att.map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9))),
-        };
+        if row.status.is_none() {
+            row.status = match (row.actual, target) {
+                (Some(a), Some(_)) if att.is_none() && m.direction == Direction::Lower && a == 0.0 => {
+                    Some("green".to_string())
+                }
+                _ => att.map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9)).to_string()),
+            };
+        }
         rows.push([
             Some(m.key.clone()),
             Some(m.label.clone()),
             Some(m.owner.as_str().to_string()),
             Some(m.unit.as_str().to_string()),
             Some(m.direction.as_str().to_string()),
-            st.map(str::to_string),
-            note,
+            row.status,
+            row.note,
         ]);
         nums.push([
-            actual,
+            row.actual,
             target,
             att,
-            previous,
-            actual.zip(previous).map(|(a, p)| a - p),
+            row.previous,
+            row.actual.zip(row.previous).map(|(a, p)| a - p),
+            row.provisional,
         ]);
+        actual_months.push(row.actual.and(row.actual_month).map(days_of));
     }
-    build(rows, nums)
+    build(rows, nums, actual_months)
 }
 
-fn build(rows: Vec<[Option<String>; 7]>, nums: Vec<[Option<f64>; 5]>) -> Result<RecordBatch> {
+fn build(
+    rows: Vec<[Option<String>; 7]>,
+    nums: Vec<[Option<f64>; 6]>,
+    actual_months: Vec<Option<i32>>,
+) -> Result<RecordBatch> {
     let text = |i: usize| -> ArrayRef {
         Arc::new(StringArray::from(
             rows.iter().map(|r| r[i].clone()).collect::<Vec<_>>(),
@@ -356,6 +476,8 @@ fn build(rows: Vec<[Option<String>; 7]>, nums: Vec<[Option<f64>; 5]>) -> Result<
         Field::new("previous", DataType::Float64, true),
         Field::new("change", DataType::Float64, true),
         Field::new("note", DataType::Utf8, true),
+        Field::new("actual_month", DataType::Date32, true),
+        Field::new("provisional", DataType::Float64, true),
     ]));
     Ok(RecordBatch::try_new(
         schema,
@@ -372,6 +494,8 @@ fn build(rows: Vec<[Option<String>; 7]>, nums: Vec<[Option<f64>; 5]>) -> Result<
             num(3),
             num(4),
             text(6),
+            Arc::new(Date32Array::from(actual_months)),
+            num(5),
         ],
     )?)
 }
@@ -400,5 +524,20 @@ mod tests {
         assert_eq!(format_value(0.4567, "ratio"), "45.7%");
         assert_eq!(format_value(2.184, "multiple"), "2.18x");
         assert_eq!(format_value(16.24, "months"), "16.2 months");
+    }
+
+    #[test]
+    fn the_latest_matured_cohort() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        // A one-day window: last month's cohort has closed by the end of this one.
+        assert_eq!(latest_matured(m("2026-11"), 1.0), m("2026-10"));
+        // No window: this month's cohort is complete at its end.
+        assert_eq!(latest_matured(m("2026-11"), 0.0), m("2026-11"));
+        // 30 days: October (ends 11-01) closes 12-01 = the end of November.
+        assert_eq!(latest_matured(m("2026-11"), 30.0), m("2026-10"));
+        // 30 days after a February: the January cohort closes 03-03, after the end of
+        // February (03-01); December's cohort is the latest closed.
+        assert_eq!(latest_matured(m("2026-02"), 30.0), m("2025-12"));
+        assert_eq!(latest_matured(m("2026-11"), 90.0), m("2026-08"));
     }
 }

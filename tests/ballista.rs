@@ -59,7 +59,7 @@ async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec
     let loaded = run::load_inputs(data, None).await.unwrap();
     let session = Session::new(engine).await.unwrap();
     let params = Params::default();
-    pipeline::register_inputs(&session, &loaded, Some((month("2026-10"), &params)))
+    let coverage = pipeline::register_inputs(&session, &loaded, Some((month("2026-10"), &params)))
         .await
         .unwrap();
     let queries = pipeline::embedded_queries()
@@ -71,6 +71,7 @@ async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec
         &session,
         queries,
         &loaded.absent,
+        &coverage,
         &params,
         Helpers::Keep,
         None,

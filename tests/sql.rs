@@ -97,6 +97,11 @@ async fn run_slt(name: &str) {
 }
 
 #[tokio::test]
+async fn slt_revenue_13m() {
+    run_slt("revenue_13m.slt").await;
+}
+
+#[tokio::test]
 async fn slt_funnel_monthly() {
     run_slt("funnel_monthly.slt").await;
 }

@@ -78,7 +78,7 @@ pub async fn session_after_queries(
 ) -> datafusion::prelude::SessionContext {
     let loaded = revalign::run::load_inputs(data, None).await.unwrap();
     let session = Session::new(&EngineOptions::default()).await.unwrap();
-    pipeline::register_inputs(&session, &loaded, Some((month(m), params)))
+    let coverage = pipeline::register_inputs(&session, &loaded, Some((month(m), params)))
         .await
         .unwrap();
     let queries = pipeline::embedded_queries().unwrap();
@@ -86,6 +86,7 @@ pub async fn session_after_queries(
         &session,
         queries,
         &loaded.absent,
+        &coverage,
         params,
         pipeline::Helpers::Keep,
         None,

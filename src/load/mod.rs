@@ -974,6 +974,28 @@ fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, fault
             }
         }
     }
+    // A stage entry given twice (same contact, stage and time) is one entry: the copy
+    // is rejected, so every output counts it once.
+    if spec.name == "lifecycle" {
+        let contacts = strings(batch, "contact_id").expect("contact_id");
+        let stages = strings(batch, "stage").expect("stage");
+        let ts = ts_col(batch, "ts");
+        let mut seen: HashSet<(&str, &str, i64)> = HashSet::with_capacity(batch.num_rows());
+        for row in 0..batch.num_rows() {
+            if faults.contains_key(&row) || contacts.is_null(row) || stages.is_null(row) || ts.is_null(row) {
+                continue;
+            }
+            if !seen.insert((contacts.value(row), stages.value(row), ts.value(row))) {
+                let raw = format!(
+                    "{} {} {}",
+                    contacts.value(row),
+                    stages.value(row),
+                    format_micros(ts.value(row))
+                );
+                fault(faults, row, "ts", "duplicate stage entry (same contact, stage and time)", &raw);
+            }
+        }
+    }
 }
 
 fn ts_col(batch: &RecordBatch, name: &str) -> TimestampMicrosecondArray {
