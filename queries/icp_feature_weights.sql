@@ -6,13 +6,16 @@
 --   train_set 'all': opportunities closed by the report end (the model behind
 --        account_scores); 'holdout': closed before params.icp_cutoff (the model that
 --        icp_model_quality tests on the later closes).
---   Smoothing (empirical Bayes, beta-binomial): per train_set and feature, with p0 the
---        overall win rate, K the levels with closed opportunities, N their total and
---        S = sum n_i (r_i - p0)^2, the intra-level correlation is estimated by moments
---        (Kleinman 1973) as rho = (S / (p0 (1 - p0)) - K) / (N - K), clamped to
---        [1e-6, 0.999]; the prior Beta(m p0, m (1 - p0)) has strength m = 1/rho - 1
---        pseudo-opportunities and smoothed_win_rate = (won + m p0) / (n + m). Levels
---        that differ no more than chance get m large and shrink to p0.
+--   Smoothing (empirical Bayes, beta-binomial): per train_set and feature, the
+--        intra-level correlation rho of won/lost outcomes is estimated by the one-way
+--        ANOVA estimator for binary data (Fleiss 1981; Ridout, Demetrio & Firth 1999),
+--        which stays unbiased though the pooled rate is estimated from the same data:
+--        over the K levels with closes (n_i closes, rate r_i, N = sum n_i, pooled rate
+--        p_bar), MSB = sum n_i (r_i - p_bar)^2 / (K - 1), MSW = sum n_i r_i (1 - r_i) /
+--        (N - K), n0 = (N - sum n_i^2 / N) / (K - 1), rho = (MSB - MSW) / (MSB + (n0 - 1)
+--        MSW); undefined or <= 1e-6 -> 1e-6 (levels pooled to p0), >= 0.999 -> 0.999.
+--        The prior Beta(m p0, m (1 - p0)) has strength m = 1/rho - 1 pseudo-opportunities
+--        and smoothed_win_rate = (won + m p0) / (n + m). docs/metrics.md has the details.
 --   weight = logit(smoothed_win_rate) - logit(p0) (0 when p0 is 0 or 1).
 -- grain: train_set, feature, level
 WITH closed AS (
@@ -45,7 +48,7 @@ counts AS (
     GROUP BY l.train_set, v.feature, v.level
 ),
 -- The prior is estimated from the levels' own spread. One-way ANOVA of the 0/1
--- outcomes by level (Fleiss 1981 ch. 13; Ridout, Demetrio & Firth 1999): the pooled
+-- outcomes by level (Fleiss 1981; Ridout, Demetrio & Firth 1999): the pooled
 -- rate p_bar of the levels is estimated from the same data, so the between-level sum
 -- of squares has K - 1 degrees of freedom and is set against the within-level one:
 --   BSS = sum n_i (r_i - p_bar)^2, WSS = sum n_i r_i (1 - r_i),

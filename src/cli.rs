@@ -400,9 +400,41 @@ impl ValidateArgs {
             for warning in crate::dates::date_warnings(&dates, month, &loaded) {
                 let _ = writeln!(out, "warning: {warning}");
             }
+            // What these inputs can and cannot support, as of the default month.
+            let session = Session::new(&EngineOptions::default()).await?;
+            let params = crate::config::Params::default();
+            let coverage =
+                pipeline::register_inputs(&session, &loaded, Some((month, &params))).await?;
+            let _ = writeln!(out, "\ncoverage as of {month}:");
+            for f in &coverage.facts {
+                match (&f.reason, &f.first_date, &f.last_date) {
+                    (Some(reason), _, _) => {
+                        let _ = writeln!(out, "  {:<32} cannot measure: {reason}", f.fact);
+                    }
+                    (None, Some(first), Some(last)) => {
+                        let _ = writeln!(out, "  {:<32} {:>9} rows, {first} to {last}", f.fact, f.rows);
+                    }
+                    (None, _, _) => {
+                        let _ = writeln!(out, "  {:<32} {:>9} rows", f.fact, f.rows);
+                    }
+                }
+            }
+            for warning in coverage.warnings(month) {
+                let _ = writeln!(out, "warning: {warning}");
+            }
         }
         if self.strict {
             run::check_strict(&loaded)?;
+        }
+        // A table whose every row is rejected is a mapping fault, not bad rows.
+        let all_rejected: Vec<&str> = loaded
+            .tables
+            .iter()
+            .filter(|(_, t)| t.stats.rows_read > 0 && t.stats.loaded == 0)
+            .map(|(name, _)| *name)
+            .collect();
+        if !all_rejected.is_empty() {
+            return Err(Error::AllRejected(all_rejected.join(", ")));
         }
         Ok(())
     }
@@ -439,6 +471,11 @@ impl QueryArgs {
         existing_dir("--staging", self.staging.as_deref())?;
         let session = Session::new(&EngineOptions::default()).await?;
         if let Some(data) = &self.data {
+            // With staging SQL, the raw files are there too under the names the staging
+            // SQL reads them by (the canonical tables take precedence on a clash).
+            if self.staging.is_some() {
+                crate::load::register_raw(&session.ctx, data).await?;
+            }
             let loaded = run::load_inputs(data, self.staging.as_deref()).await?;
             pipeline::register_inputs(&session, &loaded, None).await?;
         }

@@ -46,6 +46,9 @@ pub enum Error {
         raw: String,
     },
 
+    #[error("every row of {0} was rejected: check the mapping (staging SQL or column names) against the rejects listed above")]
+    AllRejected(String),
+
     #[error("staging query {file}: {message}")]
     Staging { file: PathBuf, message: String },
 

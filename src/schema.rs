@@ -519,6 +519,7 @@ pub fn rejects_schema() -> SchemaRef {
         Field::new("column", DataType::Utf8, true),
         Field::new("reason", DataType::Utf8, false),
         Field::new("raw_value", DataType::Utf8, true),
+        Field::new("record_key", DataType::Utf8, true),
     ]))
 }
 

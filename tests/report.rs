@@ -87,13 +87,13 @@ async fn charts_of_empty_or_skipped_tables_say_no_data() {
         .unwrap();
     let svg = std::fs::read_to_string(summary.report_dir.join("charts/mrr_bridge.svg")).unwrap();
     assert!(
-        svg.contains("no data: missing input subscriptions"),
+        svg.contains("not measurable from these inputs: no `subscriptions` input"),
         "{svg}"
     );
     assert!(png_variance(&summary.report_dir.join("charts/mrr_bridge.png")) > 10.0);
     let svg =
         std::fs::read_to_string(summary.report_dir.join("charts/roi_maturation.svg")).unwrap();
-    assert!(svg.contains("no data"), "no spend month is 12 months old");
+    assert!(svg.contains("no `spend` input"), "the funnel fixture has no spend");
     for key in chart_keys() {
         let svg =
             std::fs::read_to_string(summary.report_dir.join(format!("charts/{key}.svg"))).unwrap();

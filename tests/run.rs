@@ -77,8 +77,9 @@ async fn rerun_of_the_same_month_is_identical_and_other_months_are_kept() {
     let first = march(out.path());
     assert_eq!(
         first.len(),
-        16,
-        "funnel x2, attribution x6, ABM x6 (no companies: no lookalikes), scorecard, rejects"
+        10,
+        "funnel_monthly, attribution x6, coverage, scorecard, rejects (no MQL entries: no \
+         mql_followup; no won or lost new business: no ABM tables)"
     );
     run::run(&job(&data, out.path(), "2026-02")).await.unwrap();
     run::run(&job(&data, out.path(), "2026-03")).await.unwrap();
@@ -218,8 +219,10 @@ async fn partial_data_skips_outputs_and_says_why() {
     );
     assert_eq!(
         m["skipped"].as_array().unwrap().len(),
-        6,
-        "funnel x2, mrr_movements, retention_cohorts, unit_economics, lookalikes"
+        12,
+        "funnel x2, mrr_movements, retention_cohorts, unit_economics, lookalikes; no lost \
+         new business: buying_committee, icp_feature_weights, icp_segments, account_scores, \
+         icp_model_quality; no target accounts: target_list_health"
     );
 }
 
@@ -309,13 +312,14 @@ async fn scorecard_statuses_from_a_custom_catalogue() {
         rows,
         [
             // 4 / 4.4 = 0.909: amber (>= 0.9); the segment target is not the headline target.
-            "2026-06-01|customers|Customers|customer_success|count|higher|4.0|4.4|0.9090909090909091|amber|5.0|-1.0|NULL",
+            "2026-06-01|customers|Customers|customer_success|count|higher|4.0|4.4|0.9090909090909091|amber|5.0|-1.0|NULL|2026-06-01|NULL",
             // lower is better: 0.25 / 0.2 = 1.25: green.
-            "2026-06-01|logo_churn_rate|Logo churn|customer_success|ratio|lower|0.2|0.25|1.25|green|0.0|0.2|NULL",
+            "2026-06-01|logo_churn_rate|Logo churn|customer_success|ratio|lower|0.2|0.25|1.25|green|0.0|0.2|NULL|2026-06-01|NULL",
             // 620 / 600 = 1.033: amber under this metric's own thresholds (green 1.1, amber 1.0).
-            "2026-06-01|ending_mrr|MRR|shared|currency|higher|620.0|600.0|1.0333333333333334|amber|680.0|-60.0|NULL",
-            "2026-06-01|nrr|NRR|customer_success|ratio|higher|NULL|1.0|NULL|NULL|NULL|NULL|no value this month",
-            "2026-06-01|mqls|MQLs|marketing|count|higher|NULL|NULL|NULL|NULL|NULL|NULL|skipped: missing lifecycle",
+            "2026-06-01|ending_mrr|MRR|shared|currency|higher|620.0|600.0|1.0333333333333334|amber|680.0|-60.0|NULL|2026-06-01|NULL",
+            "2026-06-01|nrr|NRR|customer_success|ratio|higher|NULL|1.0|NULL|NULL|NULL|NULL|no value this month|NULL|NULL",
+            // Not measurable: status n/a with the reason, no numbers.
+            "2026-06-01|mqls|MQLs|marketing|count|higher|NULL|NULL|NULL|n/a|NULL|NULL|not measurable from these inputs: no `lifecycle` input|NULL|NULL",
         ]
     );
     let md = std::fs::read_to_string(out.path().join("reports/2026-06/scorecard.md")).unwrap();

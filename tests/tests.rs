@@ -8,6 +8,7 @@ mod ballista;
 mod cli;
 mod faults;
 mod generator;
+mod honesty;
 mod loader;
 mod publish;
 mod report;

@@ -79,6 +79,9 @@ pub struct Reject {
     pub column: String,
     pub reason: String,
     pub raw_value: String,
+    /// The record's key (its id, or for tables without one the first reference such
+    /// as lifecycle's contact_id), to find the record in the source system.
+    pub record_key: Option<String>,
 }
 
 /// What happened to one table.
@@ -138,6 +141,9 @@ impl LoadedData {
                 Arc::new(StringArray::from_iter_values(r.iter().map(|x| &x.reason))),
                 Arc::new(StringArray::from_iter_values(
                     r.iter().map(|x| &x.raw_value),
+                )),
+                Arc::new(StringArray::from(
+                    r.iter().map(|x| x.record_key.clone()).collect::<Vec<_>>(),
                 )),
             ],
         )?)
@@ -211,10 +217,9 @@ fn raw_part(
     })
 }
 
-/// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
-/// under its file stem, then each `<table>.sql` in `staging` yields canonical `table`.
-pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPart>> {
-    let ctx = SessionContext::new();
+/// Register every CSV and Parquet file of `data` in `ctx` under its file name without
+/// extension, as raw staging SQL reads them (`revalign query --staging` shows them too).
+pub async fn register_raw(ctx: &SessionContext, data: &Path) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(data)
         .at(data)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -241,6 +246,18 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
             message: e.to_string(),
         })?;
     }
+    Ok(())
+}
+
+/// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
+/// under its file stem, then each `<table>.sql` in `staging` yields canonical `table`.
+pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPart>> {
+    // One partition: the staged rows come out in one fixed order, so a reject's row
+    // number is the same on every run.
+    let ctx = SessionContext::new_with_config(
+        datafusion::prelude::SessionConfig::new().with_target_partitions(1),
+    );
+    register_raw(&ctx, data).await?;
     let scripts = crate::pipeline::sql_files(staging, "--staging")?;
     let mut out = BTreeMap::new();
     for script in scripts {
@@ -393,6 +410,10 @@ pub fn validate_table(
     };
     let mut rejects = Vec::new();
     let mut keep = vec![true; batch.num_rows()];
+    let key_column = spec
+        .primary_key
+        .or(spec.foreign_keys.first().map(|k| k.column))
+        .and_then(|k| strings(&batch, k));
     for (row, f) in faults {
         keep[row] = false;
         {
@@ -408,6 +429,9 @@ pub fn validate_table(
                 column: f.column.into(),
                 reason: f.reason,
                 raw_value: f.raw,
+                record_key: key_column
+                    .filter(|k| k.is_valid(row))
+                    .map(|k| k.value(row).to_string()),
             });
         }
     }

@@ -1,0 +1,329 @@
+//! Honest numbers on partial exports: what the inputs cannot support is `n/a` with its
+//! reason (scorecard Parquet, scorecard.md, HTML, charts), never 0% or 100%.
+//!
+//! The fixtures `partial_*` were written from the public field references of the
+//! systems users export from (Salesforce Lead/Contact/Opportunity/OpportunityContactRole
+//! and CampaignMember, HubSpot contacts with lifecycle stages and deals), mapped to the
+//! canonical tables; not from our generator. Expected values were computed by hand (a
+//! separate Python computation from the CSVs and docs/metrics.md).
+
+use std::path::Path;
+
+use revalign::run;
+
+use crate::util::{fixture, job, read_parquet_rows};
+
+/// (metric, actual, status, a piece of the note) for every row of the shipped scorecard.
+type Expected<'a> = [(&'a str, &'a str, &'a str, &'a str)];
+
+async fn run_fixture(name: &str, month: &str) -> (tempfile::TempDir, run::RunSummary) {
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(&fixture(name), out.path(), month)).await.unwrap();
+    (out, summary)
+}
+
+fn scorecard_rows(out: &Path, month: &str) -> Vec<Vec<String>> {
+    read_parquet_rows(
+        &out.join(format!("tables/scorecard/report_month={month}/part-0.parquet")),
+    )
+    .iter()
+    .map(|r| r.split('|').map(str::to_string).collect())
+    .collect()
+}
+
+fn check_scorecard(out: &Path, month: &str, expected: &Expected<'_>) {
+    let rows = scorecard_rows(out, month);
+    let (_, catalogue) = revalign::scorecard::Catalogue::load(None).unwrap();
+    assert_eq!(
+        expected.len(),
+        catalogue.metric.len(),
+        "every shipped metric is pinned"
+    );
+    for (key, actual, status, note) in expected {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == *key)
+            .unwrap_or_else(|| panic!("no scorecard row {key}"));
+        let context = format!("{key}: {row:?}");
+        match (actual.parse::<f64>(), row[6].parse::<f64>()) {
+            (Ok(want), Ok(got)) => assert!(
+                (want - got).abs() <= 1e-6 * want.abs().max(1.0),
+                "actual of {context}: want {want}"
+            ),
+            _ => assert_eq!(row[6], *actual, "actual of {context}"),
+        }
+        assert_eq!(row[9], *status, "status of {context}");
+        assert!(row[12].contains(note), "note of {context}");
+        if *status == "n/a" {
+            assert!(row[12].starts_with("not measurable from these inputs: "), "{context}");
+            for numeric in [6, 7, 8, 10, 11, 14] {
+                assert_eq!(row[numeric], "NULL", "an n/a row has no numbers: {context}");
+            }
+        }
+    }
+}
+
+const NO_SUBSCRIPTIONS: &str = "no `subscriptions` input";
+
+#[tokio::test]
+async fn a_lead_list_with_won_deals_only_claims_nothing_it_cannot_know() {
+    let (out, summary) = run_fixture("partial_leads_won", "2026-03").await;
+    let o = out.path();
+    let lifecycle_ended = "`lifecycle` ends 2025-12-11, before the report month 2026-03";
+    let opportunities_ended = "`opportunities` ends 2026-02-26, before the report month 2026-03";
+    check_scorecard(
+        o,
+        "2026-03",
+        &[
+            ("mqls", "NULL", "n/a", lifecycle_ended),
+            ("mql_sla_rate", "NULL", "n/a", "no sales touches"),
+            ("never_touched_share", "NULL", "n/a", "no sales touches"),
+            ("mql_to_sql_rate", "NULL", "n/a", lifecycle_ended),
+            ("marketing_sourced_pipeline", "NULL", "n/a", "`touches` ends 2025-12-17"),
+            ("pipeline_created", "NULL", "n/a", opportunities_ended),
+            ("expansion_renewal_pipeline", "NULL", "n/a", opportunities_ended),
+            ("win_rate", "NULL", "n/a", "no lost new-business opportunities"),
+            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            ("bookings", "NULL", "n/a", opportunities_ended),
+            ("avg_sales_cycle_days", "NULL", "n/a", opportunities_ended),
+            ("roas", "NULL", "n/a", "no `spend` input"),
+            ("cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("ltv_to_cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("cac_payback_months", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("target_account_engagement", "NULL", "n/a", "no target accounts"),
+            ("open_committee_coverage", "NULL", "n/a", "no buying roles"),
+        ],
+    );
+    // The follow-up table would read "never touched 100%": it is not written at all.
+    let m = &summary.manifest;
+    let skipped = |t: &str| m.skipped.iter().find(|s| s.table == t).map(|s| s.not_measurable.join("; "));
+    assert_eq!(skipped("mql_followup").unwrap(), "no sales touches (touches.kind = 'sales')");
+    assert!(skipped("buying_committee").unwrap().contains("no buying roles"));
+    assert!(skipped("icp_segments").unwrap().contains("no lost new-business opportunities"));
+    assert!(!o.join("tables/mql_followup").exists());
+    // Where only a column cannot be measured, it is NULL (never 0% or 100%): every
+    // funnel month's SQL-to-opportunity and won rate (no `opportunity` stage entries,
+    // no lost deals), while the counts and the MQL-to-SQL cohort rate are there.
+    let funnel = read_parquet_rows(&o.join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    let all: Vec<&String> = funnel.iter().filter(|r| r.contains("|all|")).collect();
+    let october: Vec<&str> = all
+        .iter()
+        .find(|r| r.starts_with("2026-03-01|2025-10-01"))
+        .unwrap()
+        .split('|')
+        .collect();
+    // report_month|month|channel|leads|mqls|sals|sqls|opportunities|won|mql_to_sql_rate|
+    // sql_to_opp_rate|opp_to_won_rate|median_days|mql_cohort|sql_cohort|
+    // expansion_renewal_opportunities|expansion_renewal_won|cohort_matured:
+    // October 2025: 8 leads, 8 MQLs, 4 SQLs, 2 new-business deals created, 2 won (and
+    // one expansion won), 4 of the 8 MQL contacts reached SQL within 90 days.
+    assert_eq!(october[3..9], ["8", "8", "0", "4", "2", "2"]);
+    assert_eq!(october[9..12], ["0.5", "NULL", "NULL"]);
+    assert_eq!(october[13..], ["8", "4", "0", "1", "true"]);
+    for row in &all {
+        let cells: Vec<&str> = row.split('|').collect();
+        assert_eq!((cells[10], cells[11]), ("NULL", "NULL"), "{row}");
+    }
+    // Coverage says why, in the Parquet and the manifest.
+    let coverage = read_parquet_rows(&o.join("tables/coverage/report_month=2026-03/part-0.parquet"));
+    assert!(coverage.iter().any(|r| r.starts_with("2026-03-01|lost_opportunities|lost opportunities|false|0|NULL|NULL|no lost opportunities")), "{coverage:#?}");
+    assert!(coverage.iter().any(|r| r.starts_with("2026-03-01|touches|rows of the `touches` input|true|138|2025-05-10|2025-12-17|NULL")), "{coverage:#?}");
+    let facts = &m.coverage;
+    assert!(facts.iter().any(|f| f.fact == "sales_touches" && !f.available));
+    assert!(m.warnings.iter().any(|w| w.contains("touches end 2025-12-17, 3 months before the report month 2026-03")), "{:?}", m.warnings);
+    // Charts name the reason in their panel.
+    let chart = |k: &str| m.charts.iter().find(|c| c.key == k).unwrap().no_data.clone();
+    assert_eq!(chart("mql_followup").unwrap(), "not measurable from these inputs: no sales touches (touches.kind = 'sales')");
+    assert_eq!(chart("roi_maturation").unwrap(), "not measurable from these inputs: no `spend` input");
+    assert_eq!(chart("markov_removal").unwrap(), "not measurable from these inputs: no lost opportunities");
+    // scorecard.md and the HTML say n/a with the reason.
+    let md = std::fs::read_to_string(o.join("reports/2026-03/scorecard.md")).unwrap();
+    assert!(md.contains("| Win rate, new business (closed in month) | sales | n/a | – | – | n/a | – | – | not measurable from these inputs: no lost new-business opportunities"), "{md}");
+    let html = std::fs::read_to_string(o.join("reports/2026-03/index.html")).unwrap();
+    assert!(html.contains("What these inputs can and cannot tell"));
+    assert!(html.contains("<li>Scorecard · Win rate, new business (closed in month): not measurable from these inputs: no lost new-business opportunities"), "win rate reason in the HTML");
+    assert!(html.contains("<span class=\"rag na\">n/a</span>"));
+}
+
+#[tokio::test]
+async fn a_crm_only_export_measures_deals_and_nothing_from_marketing() {
+    let (out, _) = run_fixture("partial_crm_only", "2026-03").await;
+    let no_lifecycle = "no `lifecycle` input";
+    check_scorecard(
+        out.path(),
+        "2026-03",
+        &[
+            ("mqls", "NULL", "n/a", no_lifecycle),
+            ("mql_sla_rate", "NULL", "n/a", no_lifecycle),
+            ("never_touched_share", "NULL", "n/a", no_lifecycle),
+            ("mql_to_sql_rate", "NULL", "n/a", no_lifecycle),
+            ("marketing_sourced_pipeline", "NULL", "n/a", "no `touches` input"),
+            // New business created in March 2026: 274,000 (355,500 with expansion and
+            // renewal, 81,500); February 21,500 and 14,600.
+            ("pipeline_created", "274000.0", "NULL", "no target"),
+            ("expansion_renewal_pipeline", "81500.0", "NULL", "no target"),
+            // New business closed in March: 2 won of 3 (February 0 of 1).
+            ("win_rate", "0.6666666666666666", "NULL", "no target"),
+            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            ("bookings", "107650.75", "NULL", "no target"),
+            ("avg_sales_cycle_days", "67.47616319444444", "NULL", "no target"),
+            ("roas", "NULL", "n/a", "no `spend` input"),
+            ("cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("ltv_to_cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("cac_payback_months", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("target_account_engagement", "NULL", "n/a", "no `touches` input"),
+            ("open_committee_coverage", "NULL", "n/a", "no buying roles"),
+        ],
+    );
+    let rows = scorecard_rows(out.path(), "2026-03");
+    let row = |k: &str| rows.iter().find(|r| r[1] == k).unwrap().clone();
+    assert_eq!((row("pipeline_created")[10].as_str(), row("win_rate")[10].as_str()), ("21500.0", "0.0"));
+}
+
+#[tokio::test]
+async fn touches_and_deals_without_roles_or_targets() {
+    let (out, summary) = run_fixture("partial_touches_opps", "2026-03").await;
+    check_scorecard(
+        out.path(),
+        "2026-03",
+        &[
+            ("mqls", "2.0", "NULL", "no target"),
+            // Cohorts: SLA (24 h) and follow-up (30 days) read on February, MQL to SQL
+            // (90 days) on December; March is provisional.
+            ("mql_sla_rate", "0.0", "NULL", "cohort of 2026-02"),
+            ("never_touched_share", "1.0", "NULL", "cohort of 2026-02"),
+            ("mql_to_sql_rate", "0.5", "NULL", "cohort of 2025-12"),
+            // No opportunity created in March, and the export covers March: zero.
+            ("marketing_sourced_pipeline", "0.0", "NULL", "no target"),
+            ("pipeline_created", "0.0", "NULL", "no target"),
+            ("expansion_renewal_pipeline", "0.0", "NULL", "no target"),
+            ("win_rate", "0.5", "NULL", "no target"),
+            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            ("bookings", "31200.0", "NULL", "no target"),
+            ("avg_sales_cycle_days", "65.16680555555556", "NULL", "no target"),
+            ("roas", "NULL", "n/a", "no `spend` input"),
+            ("cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("ltv_to_cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("cac_payback_months", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
+            ("target_account_engagement", "NULL", "n/a", "no target accounts"),
+            ("open_committee_coverage", "NULL", "n/a", "no target accounts"),
+        ],
+    );
+    let rows = scorecard_rows(out.path(), "2026-03");
+    let sla = rows.iter().find(|r| r[1] == "mql_sla_rate").unwrap();
+    // actual_month and the March value beside it.
+    assert_eq!((sla[13].as_str(), sla[14].as_str()), ("2026-02-01", "0.5"));
+    let m = &summary.manifest;
+    let skipped: Vec<&str> = m.skipped.iter().map(|s| s.table.as_str()).collect();
+    assert!(skipped.contains(&"buying_committee") && skipped.contains(&"target_list_health"));
+    // No roles: account_scores' committee columns are NULL, not 0.
+    let coverage = &m.coverage;
+    assert!(coverage.iter().any(|f| f.fact == "contact_roles" && !f.available));
+}
+
+/// No output of the demo or of any fixture holds NaN or infinity in a float column.
+#[tokio::test]
+async fn no_output_holds_nan_or_infinity() {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Float64Type};
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (fixture("funnel"), "2026-03"),
+        (fixture("attribution"), "2026-03"),
+        (fixture("abm"), "2026-03"),
+        (fixture("revenue"), "2026-06"),
+        (fixture("revenue13"), "2026-03"),
+        (fixture("transforms"), "2026-03"),
+        (fixture("partial_leads_won"), "2026-03"),
+        (fixture("partial_crm_only"), "2026-03"),
+        (fixture("partial_touches_opps"), "2026-03"),
+    ];
+    let demo = tempfile::tempdir().unwrap();
+    run::demo_data(demo.path()).unwrap();
+    let mut cases = cases;
+    cases.push((demo.path().to_path_buf(), "2026-10"));
+    let mut scanned = 0;
+    for (data, month) in cases {
+        let out = tempfile::tempdir().unwrap();
+        run::run(&job(&data, out.path(), month)).await.unwrap();
+        for file in crate::util::list_files(&out.path().join("tables")) {
+            if !file.ends_with(".parquet") {
+                continue;
+            }
+            let path = out.path().join("tables").join(&file);
+            let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(&path).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                for (i, field) in batch.schema().fields().iter().enumerate() {
+                    if field.data_type() != &DataType::Float64 {
+                        continue;
+                    }
+                    let col = batch.column(i).as_primitive::<Float64Type>();
+                    for r in 0..col.len() {
+                        scanned += 1;
+                        assert!(
+                            col.is_null(r) || col.value(r).is_finite(),
+                            "{} {file} column {} row {r}: {}",
+                            data.display(),
+                            field.name(),
+                            col.value(r)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(scanned > 100_000, "scanned {scanned} float cells");
+}
+
+/// On the demo: the MQL-to-SQL actual is the latest matured cohort's (90-day window,
+/// report month 2026-10: July), the report month's open value is provisional, and the
+/// attribution model moves ROAS.
+#[tokio::test]
+async fn demo_reads_matured_cohorts_and_roas_follows_the_model() {
+    let demo = tempfile::tempdir().unwrap();
+    run::demo_data(demo.path()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    run::run(&job(demo.path(), out.path(), "2026-10")).await.unwrap();
+    let rows = scorecard_rows(out.path(), "2026-10");
+    let row = |rows: &[Vec<String>], k: &str| rows.iter().find(|r| r[1] == k).unwrap().clone();
+    let conversion = row(&rows, "mql_to_sql_rate");
+    assert_eq!(conversion[13], "2026-07-01", "{conversion:?}");
+    let funnel = read_parquet_rows(
+        &out.path().join("tables/funnel_monthly/report_month=2026-10/part-0.parquet"),
+    );
+    let rate = |month: &str| -> String {
+        let r = funnel
+            .iter()
+            .find(|r| r.starts_with(&format!("2026-10-01|{month}|all|")))
+            .unwrap();
+        r.split('|').nth(9).unwrap().to_string()
+    };
+    assert_eq!(conversion[6], rate("2026-07-01"));
+    assert_eq!(conversion[10], rate("2026-06-01"), "previous is the cohort before");
+    assert_eq!(conversion[14], rate("2026-10-01"), "the open cohort is provisional");
+    assert!(conversion[12].contains("cohort of 2026-07"));
+    let sla = row(&rows, "mql_sla_rate");
+    assert_eq!(sla[13], "2026-09-01", "24 hours: last month's cohort");
+
+    let first_touch = tempfile::tempdir().unwrap();
+    let mut j = job(demo.path(), first_touch.path(), "2026-10");
+    j.params.attribution_model = "first_touch".into();
+    run::run(&j).await.unwrap();
+    let other = scorecard_rows(first_touch.path(), "2026-10");
+    let (w_shaped, first) = (row(&rows, "roas")[6].clone(), row(&other, "roas")[6].clone());
+    assert!(w_shaped != "NULL" && first != "NULL" && w_shaped != first, "{w_shaped} vs {first}");
+}
