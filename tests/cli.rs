@@ -155,3 +155,45 @@ fn validate_prints_a_per_table_summary() {
         .assert()
         .code(1);
 }
+
+/// A table whose every row is rejected is a mapping fault: validate says so and exits 1;
+/// the rejects carry the record's key; duplicate stage entries count once.
+#[test]
+fn validate_fails_when_every_row_of_a_table_is_rejected() {
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("funnel", data.path());
+    std::fs::write(
+        data.path().join("touches.csv"),
+        "touch_id,contact_id,ts,channel,kind\nT1,C1,not a date,email,marketing\nT2,C2,2026-13-01,email,marketing\n",
+    )
+    .unwrap();
+    let lifecycle = std::fs::read_to_string(data.path().join("lifecycle.csv")).unwrap();
+    let first_entry = lifecycle.lines().nth(1).unwrap().to_string();
+    std::fs::write(
+        data.path().join("lifecycle.csv"),
+        format!("{}\n{first_entry}\n", lifecycle.trim_end()),
+    )
+    .unwrap();
+    revalign()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("every row of touches was rejected"))
+        .stdout(
+            predicate::str::contains("duplicate stage entry (same contact, stage and time): 1")
+                .and(predicate::str::contains("cannot measure: no sales touches")),
+        );
+    let loaded = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(revalign::run::load_inputs(data.path(), None))
+        .unwrap();
+    let keys: Vec<(&str, Option<&str>)> = loaded
+        .rejects
+        .iter()
+        .map(|r| (r.table.as_str(), r.record_key.as_deref()))
+        .collect();
+    assert!(keys.contains(&("touches", Some("T1"))) && keys.contains(&("touches", Some("T2"))), "{keys:?}");
+    let contact = first_entry.split(',').next().unwrap();
+    assert!(keys.contains(&("lifecycle", Some(contact))), "{keys:?}");
+}

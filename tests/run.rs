@@ -245,7 +245,7 @@ async fn rejects_are_written_and_strict_fails() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0].starts_with("2026-03-01|touches|"), "{}", rows[0]);
     assert!(
-        rows[0].ends_with("|12|ts|unparseable timestamp|not a time"),
+        rows[0].ends_with("|12|ts|unparseable timestamp|not a time|T12"),
         "{}",
         rows[0]
     );
