@@ -965,7 +965,12 @@ fn tiles<DB: DrawingBackend>(area: &Area<DB>, t: &Table) -> DrawResult<DB> {
             (x + 14, y + 8),
             text_style(12, palette::MUTED, HPos::Left, VPos::Top),
         ))?;
-        let value = t.y[i].map_or("no value".to_string(), |v| format_value(v, &units[i]));
+        let not_measurable = statuses[i] == "n/a";
+        let value = match t.y[i] {
+            _ if not_measurable => "n/a".to_string(),
+            Some(v) => format_value(v, &units[i]),
+            None => "no value".to_string(),
+        };
         area.draw(&Text::new(
             value,
             (x + 14, y + tile_h / 2),
@@ -973,9 +978,11 @@ fn tiles<DB: DrawingBackend>(area: &Area<DB>, t: &Table) -> DrawResult<DB> {
                 .color(&palette::INK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        let target = targets[i].map_or("no target".to_string(), |v| {
-            format!("target {}", format_value(v, &units[i]))
-        });
+        let target = match targets[i] {
+            _ if not_measurable => "not measurable from these inputs".to_string(),
+            Some(v) => format!("target {}", format_value(v, &units[i])),
+            None => "no target".to_string(),
+        };
         area.draw(&Text::new(
             target,
             (x + 14, y + tile_h - 8),
