@@ -38,6 +38,8 @@ window_rules AS (
     SELECT 'position_based', w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
            CASE
                WHEN w.n = 1 THEN 1.0
+               -- Two touches and no first or last weight: an equal split, never 0/0.
+               WHEN w.n = 2 AND p.position_first + p.position_last = 0.0 THEN 0.5
                WHEN w.n = 2 AND w.rn = 1 THEN p.position_first / (p.position_first + p.position_last)
                WHEN w.n = 2 THEN p.position_last / (p.position_first + p.position_last)
                WHEN w.rn = 1 THEN p.position_first

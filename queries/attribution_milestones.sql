@@ -35,6 +35,10 @@ milestone_weighted AS (
         m * milestones + CASE WHEN milestones = 0 THEN (1.0 - slots * m) / others ELSE 0.0 END AS raw
     FROM milestone_raw
 )
+-- A milestone weight of 0 on a journey of milestones only leaves every raw weight 0:
+-- the touches then share the credit equally (never 0/0).
 SELECT journey, opportunity_id, touch_id, ts, channel, campaign_id, milestones,
-       raw / SUM(raw) OVER (PARTITION BY journey, opportunity_id) AS credit
+       CASE WHEN SUM(raw) OVER (PARTITION BY journey, opportunity_id) > 0.0
+            THEN raw / SUM(raw) OVER (PARTITION BY journey, opportunity_id)
+            ELSE 1.0 / COUNT(*) OVER (PARTITION BY journey, opportunity_id) END AS credit
 FROM milestone_weighted

@@ -379,3 +379,44 @@ fn a_hung_browser_fails_the_test_instead_of_hanging() {
     );
     assert!(started.elapsed() < Duration::from_secs(240));
 }
+
+/// A partial export's report, as the browser shows it: the unmeasurable scorecard rows
+/// read n/a with their reason, and the coverage section lists them.
+#[tokio::test]
+async fn the_browser_shows_what_a_partial_export_cannot_measure() {
+    if skip_browser() {
+        eprintln!("skipped: the_browser_shows_what_a_partial_export_cannot_measure (REVALIGN_SKIP_BROWSER is set)");
+        return;
+    }
+    let Some(browser) = chromium() else {
+        panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
+    };
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(&crate::util::fixture("partial_leads_won"), out.path(), "2026-03"))
+        .await
+        .unwrap();
+    let url = format!("file://{}", summary.report_dir.join("index.html").display());
+    let profile = tempfile::tempdir().unwrap();
+    let dom = output_within(
+        headless(&browser, profile.path()).arg("--dump-dom").arg(&url),
+        browser_timeout(),
+        "chromium --dump-dom",
+    );
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let html = String::from_utf8_lossy(&dom.stdout);
+    let row = html
+        .split("<tr>")
+        .skip(1)
+        .find(|r| r.contains("Win rate, new business"))
+        .expect("win rate row in the scorecard table");
+    assert!(
+        row.contains("<td>n/a</td>")
+            && row.contains("<span class=\"rag na\">n/a</span>")
+            && row.contains("not measurable from these inputs: no lost new-business opportunities"),
+        "{row}"
+    );
+    let coverage = &html[html.find("id=\"coverage\"").expect("coverage section")..];
+    assert!(coverage.contains("What these inputs can and cannot tell"));
+    assert!(coverage.contains("Chart · MQL follow-up"));
+    assert!(coverage.contains("Warning: touches end 2025-12-17"));
+}
