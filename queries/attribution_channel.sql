@@ -7,12 +7,14 @@
 -- markov rows: each opportunity's credit is split over the distinct channels of its
 -- window journey in proportion to their Markov removal effects (equally when those are
 -- all zero), so they too sum to 1 per opportunity and reconcile with bookings; none
--- when the inputs hold no lost opportunities.
+-- when no journey ended lost (attribution_markov is then empty).
 -- grain: month, channel, model
 WITH models AS (
     SELECT * FROM (VALUES ('first_touch'), ('lead_creation'), ('last_touch'), ('linear'),
                           ('time_decay'), ('position_based'), ('w_shaped'), ('full_path'),
                           ('markov')) AS m(model)
+    -- No markov rows at all when the model was not fitted (not even zero rows for spend).
+    WHERE m.model <> 'markov' OR EXISTS (SELECT 1 FROM attribution_markov)
 ),
 journey_channels AS (
     SELECT DISTINCT j.opportunity_id, j.channel, COALESCE(m.removal_effect, 0.0) AS removal_effect
@@ -40,9 +42,9 @@ markov_rows AS (
         CASE WHEN o.status = 'won' THEN COALESCE(s.credit, 1.0) * CAST(o.amount AS DOUBLE) ELSE 0.0 END AS revenue_credit
     FROM opportunities o
     LEFT JOIN markov_split s ON s.opportunity_id = o.opportunity_id
-    -- A Markov chain fitted on converting journeys only has nothing to remove: without
-    -- lost opportunities there are no markov rows (coverage: lost_opportunities).
-    WHERE (SELECT available FROM coverage WHERE fact = 'lost_opportunities')
+    -- A Markov chain fitted on converting journeys only has nothing to remove: when no
+    -- journey ended lost the model is not fitted, and there are no markov rows.
+    WHERE EXISTS (SELECT 1 FROM attribution_markov)
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, model,

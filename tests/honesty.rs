@@ -387,3 +387,51 @@ async fn edge_parameters_keep_every_credit_a_number() {
     // The fallbacks were exercised.
     assert!(two_touch_journeys > 0 && milestone_only_journeys > 0, "{two_touch_journeys} {milestone_only_journeys}");
 }
+
+/// Every output of every partial export, pinned row by row (floats to 9 significant
+/// digits) in `tests/snapshots/<fixture>/<table>.txt`. The funnel, follow-up,
+/// pipeline-sourcing, first/last-touch credit and engagement rows were checked against
+/// an independent Python computation from the CSVs when the snapshots were taken; the
+/// rest guards against silent change. `REVALIGN_UPDATE_SNAPSHOTS=1` rewrites them after
+/// a deliberate change (review the diff).
+#[tokio::test]
+async fn every_output_of_the_partial_exports_is_pinned() {
+    let update = std::env::var_os("REVALIGN_UPDATE_SNAPSHOTS").is_some();
+    for name in ["partial_leads_won", "partial_crm_only", "partial_touches_opps"] {
+        let (out, _) = run_fixture(name, "2026-03").await;
+        let snapshots = crate::util::repo_path(&format!("tests/snapshots/{name}"));
+        let mut tables: Vec<String> = std::fs::read_dir(out.path().join("tables"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        tables.sort();
+        if update {
+            let _ = std::fs::remove_dir_all(&snapshots);
+            std::fs::create_dir_all(&snapshots).unwrap();
+        }
+        let mut pinned: Vec<String> = std::fs::read_dir(&snapshots)
+            .unwrap_or_else(|_| panic!("no snapshots for {name}: run with REVALIGN_UPDATE_SNAPSHOTS=1"))
+            .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".txt").to_string())
+            .collect();
+        pinned.sort();
+        if !update {
+            assert_eq!(tables, pinned, "{name}: the set of output tables");
+        }
+        for table in &tables {
+            let file = out.path().join(format!("tables/{table}/report_month=2026-03/part-0.parquet"));
+            let mut rows = crate::util::read_parquet_rows_rounded(&file, Some(9));
+            // The source file of a reject is a path in the fixture folder: keep its name.
+            if table == "rejects" {
+                rows = rows.iter().map(|r| r.replace(&fixture(name).display().to_string(), "")).collect();
+            }
+            let text = rows.join("\n") + "\n";
+            let path = snapshots.join(format!("{table}.txt"));
+            if update {
+                std::fs::write(&path, &text).unwrap();
+            } else {
+                let want = std::fs::read_to_string(&path).unwrap();
+                assert!(want == text, "{name}/{table} differs from {}:\n{text}", path.display());
+            }
+        }
+    }
+}

@@ -102,6 +102,26 @@ async fn slt_revenue_13m() {
 }
 
 #[tokio::test]
+async fn slt_maturity() {
+    run_slt("maturity.slt").await;
+}
+
+#[tokio::test]
+async fn slt_maturity_params() {
+    run_slt("maturity_params.slt").await;
+}
+
+#[tokio::test]
+async fn slt_attribution_params() {
+    run_slt("attribution_params.slt").await;
+}
+
+#[tokio::test]
+async fn slt_attribution_campaign() {
+    run_slt("attribution_campaign.slt").await;
+}
+
+#[tokio::test]
 async fn slt_funnel_monthly() {
     run_slt("funnel_monthly.slt").await;
 }

@@ -258,6 +258,14 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
             },
         })
         .collect();
+    // Without a journey that did not convert (no lost opportunity in the inputs) every
+    // channel's removal would lose every conversion: nothing can be told apart, so the
+    // model is not fitted and the table has no rows (coverage: lost_opportunities).
+    let paths = if paths.iter().all(|p| p.nulls == 0.0) {
+        Vec::new()
+    } else {
+        paths
+    };
     let order = params.markov_order as usize;
     let (p, effects) = attribute(&paths, order);
     let schema = Arc::new(Schema::new(vec![
