@@ -2,7 +2,6 @@
 -- its first marketing touch (earliest ts, then touch_id) as of the report end, or
 -- '(none)' when it has no marketing touch. Helper for the funnel views.
 -- grain: contact_id
--- requires: touches
 -- publish: false
 WITH first_marketing_touch AS (
     SELECT

@@ -17,7 +17,7 @@
 --     over won deals only would read 100%);
 --   median_days_mql_to_sql: over the MQL cohort's contacts that reached SQL in the window.
 -- grain: month, channel
--- requires: lifecycle, touches
+-- requires: lifecycle
 WITH stage_entries AS (
     SELECT
         l.contact_id,

@@ -3,7 +3,6 @@
 -- account contact whose first marketing touch is earliest (ties: contact_id); else
 -- '(none)'. Helper for the funnel views.
 -- grain: opportunity_id
--- requires: touches
 -- publish: false
 WITH account_first_channel AS (
     SELECT

@@ -281,11 +281,15 @@ impl Params {
         // to zero and an opportunity's time-decay credit would be 0/0.
         let shortest_half_life = (self.lookback_days as f64 / 1000.0).max(f64::MIN_POSITIVE);
         if !(self.half_life_days >= shortest_half_life) {
-            return Err(format!(
-                "half_life_days must be at least lookback_days / 1000 = {shortest_half_life} \
-                 (shorter half-lives underflow the time-decay weights to zero), got {}",
-                self.half_life_days
-            ));
+            return Err(if self.lookback_days == 0 {
+                format!("half_life_days must be > 0, got {}", self.half_life_days)
+            } else {
+                format!(
+                    "half_life_days must be at least lookback_days / 1000 = {shortest_half_life} \
+                     (shorter half-lives underflow the time-decay weights to zero), got {}",
+                    self.half_life_days
+                )
+            });
         }
         if !(self.sla_hours > 0.0) {
             return Err(format!("sla_hours must be > 0, got {}", self.sla_hours));
@@ -330,7 +334,12 @@ impl Params {
         if !ATTRIBUTION_MODELS.contains(&self.attribution_model.as_str()) {
             return Err(format!(
                 "attribution_model must be one of {}",
-                ATTRIBUTION_MODELS.join(", ")
+                ATTRIBUTION_MODELS
+                    .iter()
+                    .filter(|m| **m != "markov")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if !PATH_TRANSFORMS.contains(&self.path_transform.as_str()) {

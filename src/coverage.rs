@@ -124,6 +124,19 @@ impl Coverage {
         out
     }
 
+    /// When every input ends before the report month: the reason no metric can be read
+    /// for it ("the inputs end 2026-10-31, before the report month 2026-12").
+    pub fn all_ended_before(&self, month: Month) -> Option<String> {
+        let last = self
+            .facts
+            .iter()
+            .filter(|f| f.available && schema::table(&f.fact).is_some())
+            .filter_map(|f| f.last_date.clone())
+            .max()?;
+        (last < month.first_day().to_string())
+            .then(|| format!("the inputs end {last}, before the report month {month}"))
+    }
+
     /// The reason for a table that was not given ("no `spend` input").
     pub fn absent_reason(table: &str) -> String {
         format!("no `{table}` input")

@@ -325,8 +325,10 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
                 text("owner", r).replace('_', " "),
                 if not_measurable { "n/a".into() } else { fmt(num("actual", r)) },
                 fmt(num("target", r)),
+                // Floored, so a value short of a threshold never reads as reaching it
+                // (99.6% next to an amber status is "99%", not "100%").
                 num("attainment", r)
-                    .map(|a| format!("{:.0}%", a * 100.0))
+                    .map(|a| format!("{:.0}%", (a * 100.0).floor()))
                     .unwrap_or_else(|| "–".into()),
                 text("status", r),
                 fmt(num("previous", r)),

@@ -225,6 +225,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         .map(|s| (s.table.clone(), s.not_measurable.clone()))
         .collect();
     let targets = loaded.tables.get("targets").map(|t| &t.batch);
+    warnings.extend(scorecard::target_warnings(targets, &catalogue));
     let scorecard = scorecard::compute(
         &session.ctx,
         &catalogue,

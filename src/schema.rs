@@ -474,6 +474,16 @@ pub const DERIVED_FACTS: &[Fact] = &[
                AND o.closed_at < p.icp_cutoff",
         ),
     },
+    Fact {
+        key: "acquisition_costs",
+        what: "acquisition costs (`spend` or `costs` rows)",
+        table: "spend",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT (SELECT COUNT(*) FROM spend) + (SELECT COUNT(*) FROM costs) AS rows",
+        ),
+    },
     fact("stage_lead", "lead stage entries (lifecycle.stage = 'lead')", "lifecycle", "stage = 'lead'", Some("ts")),
     fact("stage_mql", "MQL stage entries (lifecycle.stage = 'mql')", "lifecycle", "stage = 'mql'", Some("ts")),
     fact("stage_sal", "SAL stage entries (lifecycle.stage = 'sal')", "lifecycle", "stage = 'sal'", Some("ts")),

@@ -226,6 +226,27 @@ pub fn attainment(actual: f64, target: f64, direction: Direction) -> Option<f64>
     (den != 0.0).then(|| num / den)
 }
 
+/// Warnings about `targets` rows that can never be used: metric keys that are not on
+/// the scorecard (a typo would otherwise leave its metric without target, silently).
+pub fn target_warnings(targets: Option<&RecordBatch>, catalogue: &Catalogue) -> Vec<String> {
+    let Some(t) = targets else { return vec![] };
+    let metric = t.column_by_name("metric").expect("metric").as_string::<i32>();
+    let unknown: BTreeSet<&str> = (0..t.num_rows())
+        .filter(|&r| metric.is_valid(r))
+        .map(|r| metric.value(r))
+        .filter(|k| !catalogue.metric.iter().any(|m| m.key == *k))
+        .collect();
+    unknown
+        .into_iter()
+        .map(|k| {
+            format!(
+                "targets: metric `{k}` is not on the scorecard, its targets are not used (keys: {})",
+                catalogue.metric.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Targets of the month: metric key -> target (rows without a segment).
 fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
@@ -368,6 +389,7 @@ pub async fn compute(
         let words = crate::pipeline::sql_identifiers(&m.query());
         let mut reasons = coverage.unmet(&m.needs);
         reasons.extend(coverage.ended_before(&m.needs, month));
+        reasons.extend(coverage.all_ended_before(month));
         for (_, why) in skipped.iter().filter(|(t, _)| words.contains(*t)) {
             for r in why {
                 if !reasons.contains(r) {

@@ -122,6 +122,16 @@ async fn slt_attribution_campaign() {
 }
 
 #[tokio::test]
+async fn slt_attribution_lost() {
+    run_slt("attribution_lost.slt").await;
+}
+
+#[tokio::test]
+async fn slt_attribution_lost_order2() {
+    run_slt("attribution_lost_order2.slt").await;
+}
+
+#[tokio::test]
 async fn slt_funnel_monthly() {
     run_slt("funnel_monthly.slt").await;
 }

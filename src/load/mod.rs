@@ -998,25 +998,39 @@ fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, fault
             }
         }
     }
-    // A stage entry given twice (same contact, stage and time) is one entry: the copy
-    // is rejected, so every output counts it once.
-    if spec.name == "lifecycle" {
-        let contacts = strings(batch, "contact_id").expect("contact_id");
-        let stages = strings(batch, "stage").expect("stage");
-        let ts = ts_col(batch, "ts");
-        let mut seen: HashSet<(&str, &str, i64)> = HashSet::with_capacity(batch.num_rows());
+    // A stage entry given twice (same contact, stage and time) is one entry, and a
+    // target given twice (same metric, month and segment) has no single value: the
+    // copies are rejected, so every output counts an entry once.
+    let natural_key: Option<(&[&str], &str, &'static str)> = match spec.name {
+        "lifecycle" => Some((&["contact_id", "stage", "ts"], "ts", "duplicate stage entry (same contact, stage and time)")),
+        "targets" => Some((&["metric", "month", "segment"], "target", "duplicate target (same metric, month and segment)")),
+        _ => None,
+    };
+    if let Some((columns, column, reason)) = natural_key {
+        use datafusion::arrow::util::display::array_value_to_string;
+        let arrays: Vec<&ArrayRef> = columns
+            .iter()
+            .map(|c| batch.column_by_name(c).expect("natural key column"))
+            .collect();
+        let column: &'static str = spec.column(column).expect("column").name;
+        let mut seen: HashSet<String> = HashSet::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
-            if faults.contains_key(&row) || contacts.is_null(row) || stages.is_null(row) || ts.is_null(row) {
+            if faults.contains_key(&row) {
                 continue;
             }
-            if !seen.insert((contacts.value(row), stages.value(row), ts.value(row))) {
-                let raw = format!(
-                    "{} {} {}",
-                    contacts.value(row),
-                    stages.value(row),
-                    format_micros(ts.value(row))
-                );
-                fault(faults, row, "ts", "duplicate stage entry (same contact, stage and time)", &raw);
+            let key = arrays
+                .iter()
+                .map(|a| {
+                    if a.is_null(row) {
+                        String::new()
+                    } else {
+                        array_value_to_string(a, row).unwrap_or_default()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !seen.insert(key.clone()) {
+                fault(faults, row, column, reason, &key);
             }
         }
     }

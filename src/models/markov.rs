@@ -259,9 +259,10 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
         })
         .collect();
     // Without a journey that did not convert (no lost opportunity in the inputs) every
-    // channel's removal would lose every conversion: nothing can be told apart, so the
-    // model is not fitted and the table has no rows (coverage: lost_opportunities).
-    let paths = if paths.iter().all(|p| p.nulls == 0.0) {
+    // channel's removal would lose every conversion, and without a conversion there is
+    // nothing to lose: either way nothing tells channels apart, so the model is not
+    // fitted and the table has no rows.
+    let paths = if paths.iter().all(|p| p.nulls == 0.0) || paths.iter().all(|p| p.conversions == 0.0) {
         Vec::new()
     } else {
         paths
