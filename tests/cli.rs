@@ -197,3 +197,22 @@ fn validate_fails_when_every_row_of_a_table_is_rejected() {
     let contact = first_entry.split(',').next().unwrap();
     assert!(keys.contains(&("lifecycle", Some(contact))), "{keys:?}");
 }
+
+/// `query --staging` sees the raw exports under the names the staging SQL reads them by,
+/// beside the staged canonical tables, so staging SQL can be tried interactively.
+#[test]
+fn query_with_staging_sees_raw_and_staged_tables() {
+    let example = crate::util::repo_path("examples/crm_export");
+    let out = tempfile::tempdir().unwrap();
+    revalign()
+        .args(["query", "--format", "csv", "--data"])
+        .arg(example.join("data"))
+        .arg("--staging")
+        .arg(example.join("staging"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("SELECT (SELECT COUNT(*) FROM sf_contact) AS raw_rows, (SELECT COUNT(*) FROM contacts) AS staged_rows")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("raw_rows,staged_rows\n"));
+}

@@ -277,6 +277,14 @@ async fn staging_example_runs_end_to_end() {
             .join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"),
     );
     assert!(rows.iter().any(|r| r.contains("|webinar|")), "{rows:?}");
+    // The reject names its record, and its row number is the same on every load.
+    let (data, staging) = (example.join("data"), example.join("staging"));
+    let mut loads: Vec<Vec<revalign::load::Reject>> = Vec::new();
+    for _ in 0..3 {
+        loads.push(run::load_inputs(&data, Some(&staging)).await.unwrap().rejects);
+    }
+    assert!(loads[0][0].record_key.is_some(), "{:?}", loads[0]);
+    assert!(loads.iter().all(|l| *l == loads[0]), "{loads:?}");
 }
 
 /// Scorecard: both directions, custom thresholds, a missing target, a metric with no
