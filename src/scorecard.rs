@@ -277,24 +277,34 @@ fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<St
     Ok(out)
 }
 
+/// Run catalogue SQL read-only (it comes from a user-editable file); errors name the
+/// metric and the file.
+async fn catalogue_sql(
+    ctx: &SessionContext,
+    sql: &str,
+    what: String,
+    source: &Path,
+) -> Result<Vec<RecordBatch>> {
+    let wrap = |e| Error::Query {
+        query: what.clone(),
+        file: source.display().to_string(),
+        source: e,
+    };
+    crate::pipeline::read_only_sql(ctx, sql)
+        .await
+        .map_err(wrap)?
+        .collect()
+        .await
+        .map_err(wrap)
+}
+
 /// One metric's values by month (days since the epoch), from its query.
 async fn values_by_month(
     ctx: &SessionContext,
     m: &MetricDef,
     source: &Path,
 ) -> Result<BTreeMap<i32, f64>> {
-    let wrap = |e| Error::Query {
-        query: format!("scorecard metric {}", m.key),
-        file: source.display().to_string(),
-        source: e,
-    };
-    // Metric SQL comes from a user-editable catalogue: read-only.
-    let batches = crate::pipeline::read_only_sql(ctx, &m.query())
-        .await
-        .map_err(wrap)?
-        .collect()
-        .await
-        .map_err(wrap)?;
+    let batches = catalogue_sql(ctx, &m.query(), format!("scorecard metric {}", m.key), source).await?;
     let mut out = BTreeMap::new();
     for b in &batches {
         let months = b.column(0).as_primitive::<Date32Type>();
@@ -311,18 +321,9 @@ async fn values_by_month(
 /// Days after a cohort month's end until its window closes: the metric's
 /// `matures_after_days` expression over `params`.
 async fn maturity_days(ctx: &SessionContext, m: &MetricDef, expr: &str, source: &Path) -> Result<f64> {
-    let wrap = |e| Error::Query {
-        query: format!("scorecard metric {} (matures_after_days)", m.key),
-        file: source.display().to_string(),
-        source: e,
-    };
     let sql = format!("SELECT CAST({expr} AS DOUBLE) AS days FROM params");
-    let batches = crate::pipeline::read_only_sql(ctx, &sql)
-        .await
-        .map_err(wrap)?
-        .collect()
-        .await
-        .map_err(wrap)?;
+    let what = format!("scorecard metric {} (matures_after_days)", m.key);
+    let batches = catalogue_sql(ctx, &sql, what, source).await?;
     let days = batches
         .iter()
         .find(|b| b.num_rows() > 0)

@@ -252,11 +252,7 @@ pub async fn register_raw(ctx: &SessionContext, data: &Path) -> Result<()> {
 /// Raw tables produced by staging SQL: every CSV/Parquet file in `data` is registered
 /// under its file stem, then each `<table>.sql` in `staging` yields canonical `table`.
 pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPart>> {
-    // One partition: the staged rows come out in one fixed order, so a reject's row
-    // number is the same on every run.
-    let ctx = SessionContext::new_with_config(
-        datafusion::prelude::SessionConfig::new().with_target_partitions(1),
-    );
+    let ctx = SessionContext::new();
     register_raw(&ctx, data).await?;
     let scripts = crate::pipeline::sql_files(staging, "--staging")?;
     let mut out = BTreeMap::new();
@@ -287,6 +283,16 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
         let df = crate::pipeline::read_only_sql(&ctx, &sql)
             .await
             .map_err(staging_err)?;
+        // Staged rows are numbered in the order of their values (every column, in
+        // order): a plan's own order (hash aggregates, unions) changes between runs, and
+        // a reject's row number must not.
+        let order: Vec<_> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| datafusion::prelude::ident(f.name()).sort(true, false))
+            .collect();
+        let df = df.sort(order).map_err(staging_err)?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(staging_err)?;
         let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
