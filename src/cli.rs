@@ -412,7 +412,11 @@ impl ValidateArgs {
                         let _ = writeln!(out, "  {:<32} cannot measure: {reason}", f.fact);
                     }
                     (None, Some(first), Some(last)) => {
-                        let _ = writeln!(out, "  {:<32} {:>9} rows, {first} to {last}", f.fact, f.rows);
+                        let _ = writeln!(
+                            out,
+                            "  {:<32} {:>9} rows, {first} to {last}",
+                            f.fact, f.rows
+                        );
                     }
                     (None, _, _) => {
                         let _ = writeln!(out, "  {:<32} {:>9} rows", f.fact, f.rows);

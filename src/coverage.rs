@@ -195,12 +195,22 @@ impl Coverage {
         let f = &self.facts;
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(f.iter().map(|r| &r.fact))),
-            Arc::new(StringArray::from_iter_values(f.iter().map(|r| &r.description))),
-            Arc::new(BooleanArray::from(f.iter().map(|r| r.available).collect::<Vec<_>>())),
+            Arc::new(StringArray::from_iter_values(
+                f.iter().map(|r| &r.description),
+            )),
+            Arc::new(BooleanArray::from(
+                f.iter().map(|r| r.available).collect::<Vec<_>>(),
+            )),
             Arc::new(Int64Array::from_iter_values(f.iter().map(|r| r.rows))),
-            Arc::new(Date32Array::from(f.iter().map(|r| date(&r.first_date)).collect::<Vec<_>>())),
-            Arc::new(Date32Array::from(f.iter().map(|r| date(&r.last_date)).collect::<Vec<_>>())),
-            Arc::new(StringArray::from(f.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())),
+            Arc::new(Date32Array::from(
+                f.iter().map(|r| date(&r.first_date)).collect::<Vec<_>>(),
+            )),
+            Arc::new(Date32Array::from(
+                f.iter().map(|r| date(&r.last_date)).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                f.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
+            )),
         ];
         Ok(RecordBatch::try_new(Coverage::schema(), columns)?)
     }

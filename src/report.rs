@@ -224,16 +224,29 @@ fn coverage_html(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) -
     h.push_str(&esc(&ranges.join("; ")));
     h.push_str(".</p>");
     let mut cannot: Vec<String> = Vec::new();
-    let status = card.column_by_name("status").expect("status").as_string::<i32>();
-    let note = card.column_by_name("note").expect("note").as_string::<i32>();
-    let label = card.column_by_name("label").expect("label").as_string::<i32>();
+    let status = card
+        .column_by_name("status")
+        .expect("status")
+        .as_string::<i32>();
+    let note = card
+        .column_by_name("note")
+        .expect("note")
+        .as_string::<i32>();
+    let label = card
+        .column_by_name("label")
+        .expect("label")
+        .as_string::<i32>();
     for r in 0..card.num_rows() {
         if status.is_valid(r) && status.value(r) == "n/a" {
             cannot.push(format!("Scorecard · {}: {}", label.value(r), note.value(r)));
         }
     }
     for c in charts {
-        if let Some(why) = c.no_data.as_ref().filter(|w| w.starts_with(crate::coverage::NOT_MEASURABLE)) {
+        if let Some(why) = c
+            .no_data
+            .as_ref()
+            .filter(|w| w.starts_with(crate::coverage::NOT_MEASURABLE))
+        {
             cannot.push(format!("Chart · {}: {why}", c.spec.title));
         }
     }
@@ -323,7 +336,11 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
             [
                 text("label", r),
                 text("owner", r).replace('_', " "),
-                if not_measurable { "n/a".into() } else { fmt(num("actual", r)) },
+                if not_measurable {
+                    "n/a".into()
+                } else {
+                    fmt(num("actual", r))
+                },
                 fmt(num("target", r)),
                 // Floored, so a value short of a threshold never reads as reaching it
                 // (99.6% next to an amber status is "99%", not "100%").

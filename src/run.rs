@@ -192,8 +192,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
-    let coverage =
-        pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
+    let coverage = pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
     let mut warnings = warnings;
     warnings.extend(coverage.warnings(month));
     // The session has its own copy of the rows now; the scorecard still reads targets.

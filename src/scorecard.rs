@@ -230,7 +230,10 @@ pub fn attainment(actual: f64, target: f64, direction: Direction) -> Option<f64>
 /// the scorecard (a typo would otherwise leave its metric without target, silently).
 pub fn target_warnings(targets: Option<&RecordBatch>, catalogue: &Catalogue) -> Vec<String> {
     let Some(t) = targets else { return vec![] };
-    let metric = t.column_by_name("metric").expect("metric").as_string::<i32>();
+    let metric = t
+        .column_by_name("metric")
+        .expect("metric")
+        .as_string::<i32>();
     let unknown: BTreeSet<&str> = (0..t.num_rows())
         .filter(|&r| metric.is_valid(r))
         .map(|r| metric.value(r))
@@ -304,7 +307,13 @@ async fn values_by_month(
     m: &MetricDef,
     source: &Path,
 ) -> Result<BTreeMap<i32, f64>> {
-    let batches = catalogue_sql(ctx, &m.query(), format!("scorecard metric {}", m.key), source).await?;
+    let batches = catalogue_sql(
+        ctx,
+        &m.query(),
+        format!("scorecard metric {}", m.key),
+        source,
+    )
+    .await?;
     let mut out = BTreeMap::new();
     for b in &batches {
         let months = b.column(0).as_primitive::<Date32Type>();
@@ -320,7 +329,12 @@ async fn values_by_month(
 
 /// Days after a cohort month's end until its window closes: the metric's
 /// `matures_after_days` expression over `params`.
-async fn maturity_days(ctx: &SessionContext, m: &MetricDef, expr: &str, source: &Path) -> Result<f64> {
+async fn maturity_days(
+    ctx: &SessionContext,
+    m: &MetricDef,
+    expr: &str,
+    source: &Path,
+) -> Result<f64> {
     let sql = format!("SELECT CAST({expr} AS DOUBLE) AS days FROM params");
     let what = format!("scorecard metric {} (matures_after_days)", m.key);
     let batches = catalogue_sql(ctx, &sql, what, source).await?;
@@ -418,7 +432,10 @@ pub async fn compute(
             if read_month != month {
                 row.provisional = value_of(month);
                 let open = match row.provisional {
-                    Some(v) => format!("{month} so far {} (provisional)", format_value(v, m.unit.as_str())),
+                    Some(v) => format!(
+                        "{month} so far {} (provisional)",
+                        format_value(v, m.unit.as_str())
+                    ),
                     None => format!("{month} has no value yet"),
                 };
                 row.note = Some(format!(
@@ -443,10 +460,13 @@ pub async fn compute(
         };
         if row.status.is_none() {
             row.status = match (row.actual, target) {
-                (Some(a), Some(_)) if att.is_none() && m.direction == Direction::Lower && a == 0.0 => {
+                (Some(a), Some(_))
+                    if att.is_none() && m.direction == Direction::Lower && a == 0.0 =>
+                {
                     Some("green".to_string())
                 }
-                _ => att.map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9)).to_string()),
+                _ => att
+                    .map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9)).to_string()),
             };
         }
         rows.push([

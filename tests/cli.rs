@@ -179,7 +179,9 @@ fn validate_fails_when_every_row_of_a_table_is_rejected() {
         .arg(data.path())
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("every row of touches was rejected"))
+        .stderr(predicate::str::contains(
+            "every row of touches was rejected",
+        ))
         .stdout(
             predicate::str::contains("duplicate stage entry (same contact, stage and time): 1")
                 .and(predicate::str::contains("cannot measure: no sales touches")),
@@ -193,7 +195,10 @@ fn validate_fails_when_every_row_of_a_table_is_rejected() {
         .iter()
         .map(|r| (r.table.as_str(), r.record_key.as_deref()))
         .collect();
-    assert!(keys.contains(&("touches", Some("T1"))) && keys.contains(&("touches", Some("T2"))), "{keys:?}");
+    assert!(
+        keys.contains(&("touches", Some("T1"))) && keys.contains(&("touches", Some("T2"))),
+        "{keys:?}"
+    );
     let contact = first_entry.split(',').next().unwrap();
     assert!(keys.contains(&("lifecycle", Some(contact))), "{keys:?}");
 }

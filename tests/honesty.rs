@@ -18,14 +18,16 @@ type Expected<'a> = [(&'a str, &'a str, &'a str, &'a str)];
 
 async fn run_fixture(name: &str, month: &str) -> (tempfile::TempDir, run::RunSummary) {
     let out = tempfile::tempdir().unwrap();
-    let summary = run::run(&job(&fixture(name), out.path(), month)).await.unwrap();
+    let summary = run::run(&job(&fixture(name), out.path(), month))
+        .await
+        .unwrap();
     (out, summary)
 }
 
 fn scorecard_rows(out: &Path, month: &str) -> Vec<Vec<String>> {
-    read_parquet_rows(
-        &out.join(format!("tables/scorecard/report_month={month}/part-0.parquet")),
-    )
+    read_parquet_rows(&out.join(format!(
+        "tables/scorecard/report_month={month}/part-0.parquet"
+    )))
     .iter()
     .map(|r| r.split('|').map(str::to_string).collect())
     .collect()
@@ -55,7 +57,10 @@ fn check_scorecard(out: &Path, month: &str, expected: &Expected<'_>) {
         assert_eq!(row[9], *status, "status of {context}");
         assert!(row[12].contains(note), "note of {context}");
         if *status == "n/a" {
-            assert!(row[12].starts_with("not measurable from these inputs: "), "{context}");
+            assert!(
+                row[12].starts_with("not measurable from these inputs: "),
+                "{context}"
+            );
             for numeric in [6, 7, 8, 10, 11, 14] {
                 assert_eq!(row[numeric], "NULL", "an n/a row has no numbers: {context}");
             }
@@ -79,11 +84,31 @@ async fn a_lead_list_with_won_deals_only_claims_nothing_it_cannot_know() {
             ("mql_sla_rate", "NULL", "n/a", "no sales touches"),
             ("never_touched_share", "NULL", "n/a", "no sales touches"),
             ("mql_to_sql_rate", "NULL", "n/a", lifecycle_ended),
-            ("marketing_sourced_pipeline", "NULL", "n/a", "`touches` ends 2025-12-17"),
+            (
+                "marketing_sourced_pipeline",
+                "NULL",
+                "n/a",
+                "`touches` ends 2025-12-17",
+            ),
             ("pipeline_created", "NULL", "n/a", opportunities_ended),
-            ("expansion_renewal_pipeline", "NULL", "n/a", opportunities_ended),
-            ("win_rate", "NULL", "n/a", "no lost new-business opportunities"),
-            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            (
+                "expansion_renewal_pipeline",
+                "NULL",
+                "n/a",
+                opportunities_ended,
+            ),
+            (
+                "win_rate",
+                "NULL",
+                "n/a",
+                "no lost new-business opportunities",
+            ),
+            (
+                "expansion_renewal_win_rate",
+                "NULL",
+                "n/a",
+                "no lost expansion or renewal",
+            ),
             ("bookings", "NULL", "n/a", opportunities_ended),
             ("avg_sales_cycle_days", "NULL", "n/a", opportunities_ended),
             ("roas", "NULL", "n/a", "no `spend` input"),
@@ -93,21 +118,39 @@ async fn a_lead_list_with_won_deals_only_claims_nothing_it_cannot_know() {
             ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
-            ("target_account_engagement", "NULL", "n/a", "no target accounts"),
+            (
+                "target_account_engagement",
+                "NULL",
+                "n/a",
+                "no target accounts",
+            ),
             ("open_committee_coverage", "NULL", "n/a", "no buying roles"),
         ],
     );
     // The follow-up table would read "never touched 100%": it is not written at all.
     let m = &summary.manifest;
-    let skipped = |t: &str| m.skipped.iter().find(|s| s.table == t).map(|s| s.not_measurable.join("; "));
-    assert_eq!(skipped("mql_followup").unwrap(), "no sales touches (touches.kind = 'sales')");
-    assert!(skipped("buying_committee").unwrap().contains("no buying roles"));
-    assert!(skipped("icp_segments").unwrap().contains("no lost new-business opportunities"));
+    let skipped = |t: &str| {
+        m.skipped
+            .iter()
+            .find(|s| s.table == t)
+            .map(|s| s.not_measurable.join("; "))
+    };
+    assert_eq!(
+        skipped("mql_followup").unwrap(),
+        "no sales touches (touches.kind = 'sales')"
+    );
+    assert!(skipped("buying_committee")
+        .unwrap()
+        .contains("no buying roles"));
+    assert!(skipped("icp_segments")
+        .unwrap()
+        .contains("no lost new-business opportunities"));
     assert!(!o.join("tables/mql_followup").exists());
     // Where only a column cannot be measured, it is NULL (never 0% or 100%): every
     // funnel month's SQL-to-opportunity and won rate (no `opportunity` stage entries,
     // no lost deals), while the counts and the MQL-to-SQL cohort rate are there.
-    let funnel = read_parquet_rows(&o.join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
+    let funnel =
+        read_parquet_rows(&o.join("tables/funnel_monthly/report_month=2026-03/part-0.parquet"));
     let all: Vec<&String> = funnel.iter().filter(|r| r.contains("|all|")).collect();
     let october: Vec<&str> = all
         .iter()
@@ -128,17 +171,41 @@ async fn a_lead_list_with_won_deals_only_claims_nothing_it_cannot_know() {
         assert_eq!((cells[10], cells[11]), ("NULL", "NULL"), "{row}");
     }
     // Coverage says why, in the Parquet and the manifest.
-    let coverage = read_parquet_rows(&o.join("tables/coverage/report_month=2026-03/part-0.parquet"));
+    let coverage =
+        read_parquet_rows(&o.join("tables/coverage/report_month=2026-03/part-0.parquet"));
     assert!(coverage.iter().any(|r| r.starts_with("2026-03-01|lost_opportunities|lost opportunities|false|0|NULL|NULL|no lost opportunities")), "{coverage:#?}");
-    assert!(coverage.iter().any(|r| r.starts_with("2026-03-01|touches|rows of the `touches` input|true|138|2025-05-10|2025-12-17|NULL")), "{coverage:#?}");
+    assert!(
+        coverage.iter().any(|r| r.starts_with(
+            "2026-03-01|touches|rows of the `touches` input|true|138|2025-05-10|2025-12-17|NULL"
+        )),
+        "{coverage:#?}"
+    );
     let facts = &m.coverage;
-    assert!(facts.iter().any(|f| f.fact == "sales_touches" && !f.available));
+    assert!(facts
+        .iter()
+        .any(|f| f.fact == "sales_touches" && !f.available));
     assert!(m.warnings.iter().any(|w| w.contains("touches end 2025-12-17, 3 months before the report month 2026-03")), "{:?}", m.warnings);
     // Charts name the reason in their panel.
-    let chart = |k: &str| m.charts.iter().find(|c| c.key == k).unwrap().no_data.clone();
-    assert_eq!(chart("mql_followup").unwrap(), "not measurable from these inputs: no sales touches (touches.kind = 'sales')");
-    assert_eq!(chart("roi_maturation").unwrap(), "not measurable from these inputs: no `spend` input");
-    assert_eq!(chart("markov_removal").unwrap(), "not measurable from these inputs: no lost opportunities");
+    let chart = |k: &str| {
+        m.charts
+            .iter()
+            .find(|c| c.key == k)
+            .unwrap()
+            .no_data
+            .clone()
+    };
+    assert_eq!(
+        chart("mql_followup").unwrap(),
+        "not measurable from these inputs: no sales touches (touches.kind = 'sales')"
+    );
+    assert_eq!(
+        chart("roi_maturation").unwrap(),
+        "not measurable from these inputs: no `spend` input"
+    );
+    assert_eq!(
+        chart("markov_removal").unwrap(),
+        "not measurable from these inputs: no lost opportunities"
+    );
     // scorecard.md and the HTML say n/a with the reason.
     let md = std::fs::read_to_string(o.join("reports/2026-03/scorecard.md")).unwrap();
     assert!(md.contains("| Win rate, new business (closed in month) | sales | n/a | – | – | n/a | – | – | not measurable from these inputs: no lost new-business opportunities"), "{md}");
@@ -160,16 +227,31 @@ async fn a_crm_only_export_measures_deals_and_nothing_from_marketing() {
             ("mql_sla_rate", "NULL", "n/a", no_lifecycle),
             ("never_touched_share", "NULL", "n/a", no_lifecycle),
             ("mql_to_sql_rate", "NULL", "n/a", no_lifecycle),
-            ("marketing_sourced_pipeline", "NULL", "n/a", "no `touches` input"),
+            (
+                "marketing_sourced_pipeline",
+                "NULL",
+                "n/a",
+                "no `touches` input",
+            ),
             // New business created in March 2026: 274,000 (355,500 with expansion and
             // renewal, 81,500); February 21,500 and 14,600.
             ("pipeline_created", "274000.0", "NULL", "no target"),
             ("expansion_renewal_pipeline", "81500.0", "NULL", "no target"),
             // New business closed in March: 2 won of 3 (February 0 of 1).
             ("win_rate", "0.6666666666666666", "NULL", "no target"),
-            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            (
+                "expansion_renewal_win_rate",
+                "NULL",
+                "n/a",
+                "no lost expansion or renewal",
+            ),
             ("bookings", "107650.75", "NULL", "no target"),
-            ("avg_sales_cycle_days", "67.47616319444444", "NULL", "no target"),
+            (
+                "avg_sales_cycle_days",
+                "67.47616319444444",
+                "NULL",
+                "no target",
+            ),
             ("roas", "NULL", "n/a", "no `spend` input"),
             ("cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("ltv_to_cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
@@ -177,13 +259,24 @@ async fn a_crm_only_export_measures_deals_and_nothing_from_marketing() {
             ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
-            ("target_account_engagement", "NULL", "n/a", "no `touches` input"),
+            (
+                "target_account_engagement",
+                "NULL",
+                "n/a",
+                "no `touches` input",
+            ),
             ("open_committee_coverage", "NULL", "n/a", "no buying roles"),
         ],
     );
     let rows = scorecard_rows(out.path(), "2026-03");
     let row = |k: &str| rows.iter().find(|r| r[1] == k).unwrap().clone();
-    assert_eq!((row("pipeline_created")[10].as_str(), row("win_rate")[10].as_str()), ("21500.0", "0.0"));
+    assert_eq!(
+        (
+            row("pipeline_created")[10].as_str(),
+            row("win_rate")[10].as_str()
+        ),
+        ("21500.0", "0.0")
+    );
 }
 
 #[tokio::test]
@@ -204,9 +297,19 @@ async fn touches_and_deals_without_roles_or_targets() {
             ("pipeline_created", "0.0", "NULL", "no target"),
             ("expansion_renewal_pipeline", "0.0", "NULL", "no target"),
             ("win_rate", "0.5", "NULL", "no target"),
-            ("expansion_renewal_win_rate", "NULL", "n/a", "no lost expansion or renewal"),
+            (
+                "expansion_renewal_win_rate",
+                "NULL",
+                "n/a",
+                "no lost expansion or renewal",
+            ),
             ("bookings", "31200.0", "NULL", "no target"),
-            ("avg_sales_cycle_days", "65.16680555555556", "NULL", "no target"),
+            (
+                "avg_sales_cycle_days",
+                "65.16680555555556",
+                "NULL",
+                "no target",
+            ),
             ("roas", "NULL", "n/a", "no `spend` input"),
             ("cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("ltv_to_cac", "NULL", "n/a", NO_SUBSCRIPTIONS),
@@ -214,8 +317,18 @@ async fn touches_and_deals_without_roles_or_targets() {
             ("nrr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("grr", "NULL", "n/a", NO_SUBSCRIPTIONS),
             ("logo_churn_rate", "NULL", "n/a", NO_SUBSCRIPTIONS),
-            ("target_account_engagement", "NULL", "n/a", "no target accounts"),
-            ("open_committee_coverage", "NULL", "n/a", "no target accounts"),
+            (
+                "target_account_engagement",
+                "NULL",
+                "n/a",
+                "no target accounts",
+            ),
+            (
+                "open_committee_coverage",
+                "NULL",
+                "n/a",
+                "no target accounts",
+            ),
         ],
     );
     let rows = scorecard_rows(out.path(), "2026-03");
@@ -227,7 +340,9 @@ async fn touches_and_deals_without_roles_or_targets() {
     assert!(skipped.contains(&"buying_committee") && skipped.contains(&"target_list_health"));
     // No roles: account_scores' committee columns are NULL, not 0.
     let coverage = &m.coverage;
-    assert!(coverage.iter().any(|f| f.fact == "contact_roles" && !f.available));
+    assert!(coverage
+        .iter()
+        .any(|f| f.fact == "contact_roles" && !f.available));
 }
 
 /// No output of the demo or of any fixture holds NaN or infinity in a float column.
@@ -259,12 +374,13 @@ async fn no_output_holds_nan_or_infinity() {
                 continue;
             }
             let path = out.path().join("tables").join(&file);
-            let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                std::fs::File::open(&path).unwrap(),
-            )
-            .unwrap()
-            .build()
-            .unwrap();
+            let reader =
+                datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                    std::fs::File::open(&path).unwrap(),
+                )
+                .unwrap()
+                .build()
+                .unwrap();
             for batch in reader {
                 let batch = batch.unwrap();
                 for (i, field) in batch.schema().fields().iter().enumerate() {
@@ -297,13 +413,16 @@ async fn demo_reads_matured_cohorts_and_roas_follows_the_model() {
     let demo = tempfile::tempdir().unwrap();
     run::demo_data(demo.path()).unwrap();
     let out = tempfile::tempdir().unwrap();
-    run::run(&job(demo.path(), out.path(), "2026-10")).await.unwrap();
+    run::run(&job(demo.path(), out.path(), "2026-10"))
+        .await
+        .unwrap();
     let rows = scorecard_rows(out.path(), "2026-10");
     let row = |rows: &[Vec<String>], k: &str| rows.iter().find(|r| r[1] == k).unwrap().clone();
     let conversion = row(&rows, "mql_to_sql_rate");
     assert_eq!(conversion[13], "2026-07-01", "{conversion:?}");
     let funnel = read_parquet_rows(
-        &out.path().join("tables/funnel_monthly/report_month=2026-10/part-0.parquet"),
+        &out.path()
+            .join("tables/funnel_monthly/report_month=2026-10/part-0.parquet"),
     );
     let rate = |month: &str| -> String {
         let r = funnel
@@ -313,8 +432,16 @@ async fn demo_reads_matured_cohorts_and_roas_follows_the_model() {
         r.split('|').nth(9).unwrap().to_string()
     };
     assert_eq!(conversion[6], rate("2026-07-01"));
-    assert_eq!(conversion[10], rate("2026-06-01"), "previous is the cohort before");
-    assert_eq!(conversion[14], rate("2026-10-01"), "the open cohort is provisional");
+    assert_eq!(
+        conversion[10],
+        rate("2026-06-01"),
+        "previous is the cohort before"
+    );
+    assert_eq!(
+        conversion[14],
+        rate("2026-10-01"),
+        "the open cohort is provisional"
+    );
     assert!(conversion[12].contains("cohort of 2026-07"));
     let sla = row(&rows, "mql_sla_rate");
     assert_eq!(sla[13], "2026-09-01", "24 hours: last month's cohort");
@@ -324,8 +451,14 @@ async fn demo_reads_matured_cohorts_and_roas_follows_the_model() {
     j.params.attribution_model = "first_touch".into();
     run::run(&j).await.unwrap();
     let other = scorecard_rows(first_touch.path(), "2026-10");
-    let (w_shaped, first) = (row(&rows, "roas")[6].clone(), row(&other, "roas")[6].clone());
-    assert!(w_shaped != "NULL" && first != "NULL" && w_shaped != first, "{w_shaped} vs {first}");
+    let (w_shaped, first) = (
+        row(&rows, "roas")[6].clone(),
+        row(&other, "roas")[6].clone(),
+    );
+    assert!(
+        w_shaped != "NULL" && first != "NULL" && w_shaped != first,
+        "{w_shaped} vs {first}"
+    );
 }
 
 /// Accepted parameter values at the edges of their ranges give no NaN: zero milestone
@@ -344,7 +477,11 @@ async fn edge_parameters_keep_every_credit_a_number() {
     };
     params.validate().unwrap();
     let (mut two_touch_journeys, mut milestone_only_journeys) = (0, 0);
-    for (name, month) in [("attribution", "2026-06"), ("transforms", "2026-03"), ("partial_touches_opps", "2026-03")] {
+    for (name, month) in [
+        ("attribution", "2026-06"),
+        ("transforms", "2026-03"),
+        ("partial_touches_opps", "2026-03"),
+    ] {
         let ctx = crate::util::session_after_queries(&fixture(name), month, &params).await;
         let sql = "SELECT model, opportunity_id, SUM(credit) AS total,
                           SUM(CASE WHEN isnan(credit) OR isnan(revenue_credit) THEN 1 ELSE 0 END) AS nans
@@ -357,7 +494,11 @@ async fn edge_parameters_keep_every_credit_a_number() {
             let total = b.column(2).as_primitive::<Float64Type>();
             let nans = b.column(3).as_primitive::<Int64Type>();
             for r in 0..b.num_rows() {
-                assert!((total.value(r) - 1.0).abs() < 1e-9, "{name}: credit sum {}", total.value(r));
+                assert!(
+                    (total.value(r) - 1.0).abs() < 1e-9,
+                    "{name}: credit sum {}",
+                    total.value(r)
+                );
                 assert_eq!(nans.value(r), 0, "{name}");
                 checked += 1;
             }
@@ -385,7 +526,10 @@ async fn edge_parameters_keep_every_credit_a_number() {
         .await;
     }
     // The fallbacks were exercised.
-    assert!(two_touch_journeys > 0 && milestone_only_journeys > 0, "{two_touch_journeys} {milestone_only_journeys}");
+    assert!(
+        two_touch_journeys > 0 && milestone_only_journeys > 0,
+        "{two_touch_journeys} {milestone_only_journeys}"
+    );
 }
 
 /// Every output of every partial export, pinned row by row (floats to 9 significant
@@ -397,7 +541,11 @@ async fn edge_parameters_keep_every_credit_a_number() {
 #[tokio::test]
 async fn every_output_of_the_partial_exports_is_pinned() {
     let update = std::env::var_os("REVALIGN_UPDATE_SNAPSHOTS").is_some();
-    for name in ["partial_leads_won", "partial_crm_only", "partial_touches_opps"] {
+    for name in [
+        "partial_leads_won",
+        "partial_crm_only",
+        "partial_touches_opps",
+    ] {
         let (out, _) = run_fixture(name, "2026-03").await;
         let snapshots = crate::util::repo_path(&format!("tests/snapshots/{name}"));
         let mut tables: Vec<String> = std::fs::read_dir(out.path().join("tables"))
@@ -410,19 +558,32 @@ async fn every_output_of_the_partial_exports_is_pinned() {
             std::fs::create_dir_all(&snapshots).unwrap();
         }
         let mut pinned: Vec<String> = std::fs::read_dir(&snapshots)
-            .unwrap_or_else(|_| panic!("no snapshots for {name}: run with REVALIGN_UPDATE_SNAPSHOTS=1"))
-            .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".txt").to_string())
+            .unwrap_or_else(|_| {
+                panic!("no snapshots for {name}: run with REVALIGN_UPDATE_SNAPSHOTS=1")
+            })
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".txt")
+                    .to_string()
+            })
             .collect();
         pinned.sort();
         if !update {
             assert_eq!(tables, pinned, "{name}: the set of output tables");
         }
         for table in &tables {
-            let file = out.path().join(format!("tables/{table}/report_month=2026-03/part-0.parquet"));
+            let file = out.path().join(format!(
+                "tables/{table}/report_month=2026-03/part-0.parquet"
+            ));
             let mut rows = crate::util::read_parquet_rows_rounded(&file, Some(9));
             // The source file of a reject is a path in the fixture folder: keep its name.
             if table == "rejects" {
-                rows = rows.iter().map(|r| r.replace(&fixture(name).display().to_string(), "")).collect();
+                rows = rows
+                    .iter()
+                    .map(|r| r.replace(&fixture(name).display().to_string(), ""))
+                    .collect();
             }
             let text = rows.join("\n") + "\n";
             let path = snapshots.join(format!("{table}.txt"));
@@ -430,7 +591,11 @@ async fn every_output_of_the_partial_exports_is_pinned() {
                 std::fs::write(&path, &text).unwrap();
             } else {
                 let want = std::fs::read_to_string(&path).unwrap();
-                assert!(want == text, "{name}/{table} differs from {}:\n{text}", path.display());
+                assert!(
+                    want == text,
+                    "{name}/{table} differs from {}:\n{text}",
+                    path.display()
+                );
             }
         }
     }
@@ -494,7 +659,10 @@ async fn roas_is_paid_channel_revenue_of_the_selected_model_over_spend() {
 async fn account_based_metrics_of_the_shipped_scorecard() {
     let (out, _) = run_fixture("abm", "2026-03").await;
     let rows = scorecard_rows(out.path(), "2026-03");
-    for (key, want) in [("target_account_engagement", "0.5"), ("open_committee_coverage", "0.6")] {
+    for (key, want) in [
+        ("target_account_engagement", "0.5"),
+        ("open_committee_coverage", "0.6"),
+    ] {
         let row = rows.iter().find(|r| r[1] == key).unwrap();
         assert_eq!(row[6], want, "{row:?}");
     }
@@ -508,7 +676,14 @@ async fn expansion_and_renewal_win_rate() {
     let data = tempfile::tempdir().unwrap();
     crate::util::copy_fixture("partial_crm_only", data.path());
     let opportunities = std::fs::read_to_string(data.path().join("opportunities.csv")).unwrap();
-    let account = opportunities.lines().nth(1).unwrap().split(',').nth(1).unwrap().to_string();
+    let account = opportunities
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_string();
     std::fs::write(
         data.path().join("opportunities.csv"),
         format!(
@@ -518,10 +693,19 @@ async fn expansion_and_renewal_win_rate() {
     )
     .unwrap();
     let out = tempfile::tempdir().unwrap();
-    run::run(&job(data.path(), out.path(), "2026-03")).await.unwrap();
+    run::run(&job(data.path(), out.path(), "2026-03"))
+        .await
+        .unwrap();
     let rows = scorecard_rows(out.path(), "2026-03");
-    let row = rows.iter().find(|r| r[1] == "expansion_renewal_win_rate").unwrap();
-    assert_eq!((row[6].as_str(), row[9].as_str()), ("0.5", "NULL"), "{row:?}");
+    let row = rows
+        .iter()
+        .find(|r| r[1] == "expansion_renewal_win_rate")
+        .unwrap();
+    assert_eq!(
+        (row[6].as_str(), row[9].as_str()),
+        ("0.5", "NULL"),
+        "{row:?}"
+    );
 }
 
 /// The follow-up and conversion cohorts on the maturity fixture (MQLs in the last hours
@@ -540,16 +724,22 @@ async fn matured_cohorts_on_the_scorecard() {
     };
     // (metric, actual, actual_month, previous, provisional)
     let cases: [(&Params, [(&str, f64, &str, f64, f64); 3]); 2] = [
-        (&defaults, [
-            ("mql_sla_rate", 0.25, "2026-02-01", 0.6, 2.0 / 3.0),
-            ("never_touched_share", 0.25, "2026-02-01", 0.2, 1.0 / 3.0),
-            ("mql_to_sql_rate", 0.75, "2025-12-01", 2.0 / 3.0, 1.0 / 3.0),
-        ]),
-        (&shorter, [
-            ("mql_sla_rate", 0.5, "2026-02-01", 0.6, 2.0 / 3.0),
-            ("never_touched_share", 0.5, "2026-02-01", 0.4, 1.0 / 3.0),
-            ("mql_to_sql_rate", 0.25, "2025-12-01", 1.0 / 3.0, 1.0 / 3.0),
-        ]),
+        (
+            &defaults,
+            [
+                ("mql_sla_rate", 0.25, "2026-02-01", 0.6, 2.0 / 3.0),
+                ("never_touched_share", 0.25, "2026-02-01", 0.2, 1.0 / 3.0),
+                ("mql_to_sql_rate", 0.75, "2025-12-01", 2.0 / 3.0, 1.0 / 3.0),
+            ],
+        ),
+        (
+            &shorter,
+            [
+                ("mql_sla_rate", 0.5, "2026-02-01", 0.6, 2.0 / 3.0),
+                ("never_touched_share", 0.5, "2026-02-01", 0.4, 1.0 / 3.0),
+                ("mql_to_sql_rate", 0.25, "2025-12-01", 1.0 / 3.0, 1.0 / 3.0),
+            ],
+        ),
     ];
     for (params, expected) in cases {
         let out = tempfile::tempdir().unwrap();

@@ -93,7 +93,10 @@ async fn charts_of_empty_or_skipped_tables_say_no_data() {
     assert!(png_variance(&summary.report_dir.join("charts/mrr_bridge.png")) > 10.0);
     let svg =
         std::fs::read_to_string(summary.report_dir.join("charts/roi_maturation.svg")).unwrap();
-    assert!(svg.contains("no `spend` input"), "the funnel fixture has no spend");
+    assert!(
+        svg.contains("no `spend` input"),
+        "the funnel fixture has no spend"
+    );
     for key in chart_keys() {
         let svg =
             std::fs::read_to_string(summary.report_dir.join(format!("charts/{key}.svg"))).unwrap();
@@ -392,17 +395,27 @@ async fn the_browser_shows_what_a_partial_export_cannot_measure() {
         panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
     };
     let out = tempfile::tempdir().unwrap();
-    let summary = run::run(&job(&crate::util::fixture("partial_leads_won"), out.path(), "2026-03"))
-        .await
-        .unwrap();
+    let summary = run::run(&job(
+        &crate::util::fixture("partial_leads_won"),
+        out.path(),
+        "2026-03",
+    ))
+    .await
+    .unwrap();
     let url = format!("file://{}", summary.report_dir.join("index.html").display());
     let profile = tempfile::tempdir().unwrap();
     let dom = output_within(
-        headless(&browser, profile.path()).arg("--dump-dom").arg(&url),
+        headless(&browser, profile.path())
+            .arg("--dump-dom")
+            .arg(&url),
         browser_timeout(),
         "chromium --dump-dom",
     );
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
     let html = String::from_utf8_lossy(&dom.stdout);
     let row = html
         .split("<tr>")

@@ -281,7 +281,12 @@ async fn staging_example_runs_end_to_end() {
     let (data, staging) = (example.join("data"), example.join("staging"));
     let mut loads: Vec<Vec<revalign::load::Reject>> = Vec::new();
     for _ in 0..3 {
-        loads.push(run::load_inputs(&data, Some(&staging)).await.unwrap().rejects);
+        loads.push(
+            run::load_inputs(&data, Some(&staging))
+                .await
+                .unwrap()
+                .rejects,
+        );
     }
     assert!(loads[0][0].record_key.is_some(), "{:?}", loads[0]);
     assert!(loads.iter().all(|l| *l == loads[0]), "{loads:?}");

@@ -1008,8 +1008,16 @@ fn check_keys(spec: &TableSpec, batch: &RecordBatch, earlier: &LoadedData, fault
     // target given twice (same metric, month and segment) has no single value: the
     // copies are rejected, so every output counts an entry once.
     let natural_key: Option<(&[&str], &str, &'static str)> = match spec.name {
-        "lifecycle" => Some((&["contact_id", "stage", "ts"], "ts", "duplicate stage entry (same contact, stage and time)")),
-        "targets" => Some((&["metric", "month", "segment"], "target", "duplicate target (same metric, month and segment)")),
+        "lifecycle" => Some((
+            &["contact_id", "stage", "ts"],
+            "ts",
+            "duplicate stage entry (same contact, stage and time)",
+        )),
+        "targets" => Some((
+            &["metric", "month", "segment"],
+            "target",
+            "duplicate target (same metric, month and segment)",
+        )),
         _ => None,
     };
     if let Some((columns, column, reason)) = natural_key {

@@ -262,11 +262,12 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
     // channel's removal would lose every conversion, and without a conversion there is
     // nothing to lose: either way nothing tells channels apart, so the model is not
     // fitted and the table has no rows.
-    let paths = if paths.iter().all(|p| p.nulls == 0.0) || paths.iter().all(|p| p.conversions == 0.0) {
-        Vec::new()
-    } else {
-        paths
-    };
+    let paths =
+        if paths.iter().all(|p| p.nulls == 0.0) || paths.iter().all(|p| p.conversions == 0.0) {
+            Vec::new()
+        } else {
+            paths
+        };
     let order = params.markov_order as usize;
     let (p, effects) = attribute(&paths, order);
     let schema = Arc::new(Schema::new(vec![
