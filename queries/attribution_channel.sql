@@ -3,7 +3,8 @@
 --   opportunities: fractional opportunities (sum of credit); pipeline, revenue: credited
 --   amounts (revenue of won opportunities, by creation month: a cohort view);
 --   spend: spend of the same month and channel; roas = revenue / spend;
---   pipeline_per_spend = pipeline / spend.
+--   pipeline_per_spend = pipeline / spend (both NULL when the inputs hold no touch that
+--   attribution counts: no marketing touches, nor touches with include_sales_touches).
 -- markov rows: each opportunity's credit is split over the distinct channels of its
 -- window journey in proportion to their Markov removal effects (equally when those are
 -- all zero), so they too sum to 1 per opportunity and reconcile with bookings; none
@@ -61,6 +62,14 @@ spend_by_month AS (
     FROM spend
     GROUP BY 1, 2
 ),
+-- Whether any touch can earn credit: without one, every channel's ROAS would read 0
+-- for want of touches, not of results (coverage), so it is NULL.
+attributable AS (
+    SELECT COALESCE(MAX(CASE WHEN c.fact = 'marketing_touches'
+                              OR (p.include_sales_touches AND c.fact = 'touches')
+                             THEN c.available END), FALSE) AS attributable
+    FROM coverage c CROSS JOIN params p
+),
 keys AS (
     SELECT month, channel, model FROM credited
     UNION
@@ -74,9 +83,11 @@ SELECT
     COALESCE(c.pipeline, 0.0) AS pipeline,
     COALESCE(c.revenue, 0.0) AS revenue,
     s.spend,
-    COALESCE(c.revenue, 0.0) / NULLIF(s.spend, 0.0) AS roas,
-    COALESCE(c.pipeline, 0.0) / NULLIF(s.spend, 0.0) AS pipeline_per_spend
+    CASE WHEN at.attributable THEN COALESCE(c.revenue, 0.0) / NULLIF(s.spend, 0.0) END AS roas,
+    CASE WHEN at.attributable THEN COALESCE(c.pipeline, 0.0) / NULLIF(s.spend, 0.0) END
+        AS pipeline_per_spend
 FROM keys k
+CROSS JOIN attributable at
 LEFT JOIN credited c ON c.month = k.month AND c.channel = k.channel AND c.model = k.model
 LEFT JOIN spend_by_month s ON s.month = k.month AND s.channel = k.channel
 ORDER BY k.month, k.channel, k.model

@@ -2,7 +2,8 @@
 -- channel: the credit (params.attribution_model) earned by touches dated in M,
 -- accumulated over months_after = 0..12 as their opportunities are created (pipeline)
 -- and won (revenue, at the month of closed_at); spend of M; roi = (cumulative_revenue
--- - spend) / spend. Only months after M up to the report month exist: a young spend
+-- - spend) / spend (NULL when the inputs hold no touch attribution counts). Only months
+-- after M up to the report month exist: a young spend
 -- month has fewer rows. Reading roi at months_after 0 or 1 for a 3-6 month sales cycle
 -- is what understates channels.
 -- grain: spend_month, channel, months_after
@@ -48,9 +49,17 @@ SELECT
     s.spend,
     COALESCE(SUM(CASE WHEN t.opportunity_month <= g.as_of_month THEN t.pipeline_credit END), 0.0) AS cumulative_pipeline,
     COALESCE(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END), 0.0) AS cumulative_revenue,
-    (COALESCE(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END), 0.0) - s.spend)
-        / NULLIF(s.spend, 0.0) AS roi
+    CASE WHEN MAX(at.attributable) THEN
+        (COALESCE(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END), 0.0) - s.spend)
+        / NULLIF(s.spend, 0.0) END AS roi
 FROM grid g
+-- Without a touch attribution counts, ROI would read -100% for want of touches: NULL.
+CROSS JOIN (
+    SELECT COALESCE(MAX(CASE WHEN c.fact = 'marketing_touches'
+                              OR (p.include_sales_touches AND c.fact = 'touches')
+                             THEN c.available END), FALSE) AS attributable
+    FROM coverage c CROSS JOIN params p
+) at
 LEFT JOIN spend_by_month s ON s.spend_month = g.spend_month AND s.channel = g.channel
 LEFT JOIN touch_credit t ON t.spend_month = g.spend_month AND t.channel = g.channel
 GROUP BY g.spend_month, g.channel, g.months_after, s.spend

@@ -78,12 +78,15 @@ trailing AS (
         *,
         SUM(new_customers) OVER (PARTITION BY segment_type, segment ORDER BY month
                                  ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS new_3m,
-        SUM(segment_media) OVER (PARTITION BY segment_type, segment ORDER BY month
-                                 ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS segment_media_3m,
-        SUM(media + costs) OVER (PARTITION BY segment_type, segment ORDER BY month
-                                 ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS acquisition_cost_3m,
-        SUM(costs) OVER (PARTITION BY segment_type, segment ORDER BY month
-                         ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS costs_3m,
+        -- Money sums to the cent: a sliding window subtracts what leaves it, and the
+        -- float residue (-9e-13 after three months without spend) would make CAC a
+        -- tiny negative and LTV : CAC -3.5e16.
+        round(SUM(segment_media) OVER (PARTITION BY segment_type, segment ORDER BY month
+                                 ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), 2) AS segment_media_3m,
+        round(SUM(media + costs) OVER (PARTITION BY segment_type, segment ORDER BY month
+                                 ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), 2) AS acquisition_cost_3m,
+        round(SUM(costs) OVER (PARTITION BY segment_type, segment ORDER BY month
+                         ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), 2) AS costs_3m,
         SUM(churned_customers) OVER (PARTITION BY segment_type, segment ORDER BY month
                                      ROWS BETWEEN 5 PRECEDING AND CURRENT ROW) AS churned_6m,
         SUM(customers_start) OVER (PARTITION BY segment_type, segment ORDER BY month
@@ -114,7 +117,7 @@ measured AS (
             WHEN t.segment_type = 'channel'
                 THEN t.segment_media_3m / t.new_3m + t.costs_3m / NULLIF(a.all_new_3m, 0)
             ELSE t.acquisition_cost_3m / NULLIF(a.all_new_3m, 0)
-        END AS cac,
+        END + 0.0 AS cac,
         t.ending_mrr / NULLIF(t.customers_end, 0) AS arpa,
         CAST(t.churned_6m AS DOUBLE) / NULLIF(t.start_6m, 0) AS customer_churn
     FROM trailing t
@@ -132,8 +135,12 @@ SELECT
     m.arpa,
     m.customer_churn,
     m.arpa * p.gross_margin / NULLIF(m.customer_churn, 0) AS ltv,
-    m.arpa * p.gross_margin / NULLIF(m.customer_churn, 0) / NULLIF(m.cac, 0) AS ltv_to_cac,
-    m.cac / NULLIF(m.arpa * p.gross_margin, 0) AS cac_payback_months,
+    -- CAC of 0 (no spend or costs in the window) has no ratio; `> 0` also keeps a
+    -- rounded -0.0 from dividing to -infinity.
+    m.arpa * p.gross_margin / NULLIF(m.customer_churn, 0)
+        / CASE WHEN m.cac > 0 THEN m.cac END AS ltv_to_cac,
+    CASE WHEN m.cac > 0 THEN m.cac / NULLIF(m.arpa * p.gross_margin, 0)
+         WHEN m.cac = 0 THEN 0.0 END AS cac_payback_months,
     CASE WHEN m.month = p.report_month THEN f.sbg_alpha END AS sbg_alpha,
     CASE WHEN m.month = p.report_month THEN f.sbg_beta END AS sbg_beta,
     CASE WHEN m.month = p.report_month THEN f.sbg_del_months END AS sbg_del_months,

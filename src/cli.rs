@@ -362,7 +362,11 @@ impl ValidateArgs {
                         out,
                         "{:<22} {:>8} {:>10} {:>10} {:>9}  {}",
                         spec.name,
-                        "loaded",
+                        if s.rows_read > 0 && s.loaded == 0 {
+                            "rejected"
+                        } else {
+                            "loaded"
+                        },
                         s.rows_read,
                         s.loaded,
                         s.rejected,

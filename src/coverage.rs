@@ -25,6 +25,11 @@ use crate::schema::{self, Fact, DERIVED_FACTS, TABLES};
 /// Tables of dated events: a month after their last row is not covered by the inputs.
 pub const EVENT_TABLES: [&str; 5] = ["touches", "lifecycle", "opportunities", "spend", "costs"];
 
+/// Tables whose months between their first and last should all have rows (a month
+/// without any touch, stage entry or deal created or closed is a gap in the export, not
+/// a quiet month); spend and costs may pause.
+pub const GAP_TABLES: [&str; 3] = ["touches", "lifecycle", "opportunities"];
+
 /// The start of every "cannot measure" note.
 pub const NOT_MEASURABLE: &str = "not measurable from these inputs";
 
@@ -39,6 +44,9 @@ pub struct FactRow {
     pub last_date: Option<String>,
     /// Why it is not available ("no lost opportunities"), when it is not.
     pub reason: Option<String>,
+    /// Months (YYYY-MM) between the table's first and last that have no row: gaps in
+    /// the export (input tables of [`GAP_TABLES`] only).
+    pub gap_months: Vec<String>,
 }
 
 /// Every fact of a run.
@@ -130,11 +138,34 @@ impl Coverage {
         let last = self
             .facts
             .iter()
-            .filter(|f| f.available && schema::table(&f.fact).is_some())
+            // Event tables and subscriptions (seen as of the report month: later start
+            // and end dates are not in them) only: reference data carries planned dates
+            // (a campaign's end next quarter) that say nothing of where the export stops.
+            .filter(|f| {
+                f.available
+                    && (EVENT_TABLES.contains(&f.fact.as_str()) || f.fact == "subscriptions")
+            })
             .filter_map(|f| f.last_date.clone())
             .max()?;
         (last < month.first_day().to_string())
             .then(|| format!("the inputs end {last}, before the report month {month}"))
+    }
+
+    /// The gaps among `needs`' tables that `month` falls in ("`touches` has no rows in
+    /// 2026-05, a gap in the export").
+    pub fn gap_in(&self, needs: &[String], month: Month) -> Vec<String> {
+        let m = month.to_string();
+        let mut out: Vec<String> = Vec::new();
+        for need in needs {
+            let table = schema::fact_table(need);
+            if let Some(f) = self.get(table).filter(|f| f.gap_months.contains(&m)) {
+                let reason = format!("`{}` has no rows in {m}, a gap in the export", f.fact);
+                if !out.contains(&reason) {
+                    out.push(reason);
+                }
+            }
+        }
+        out
     }
 
     /// The reason for a table that was not given ("no `spend` input").
@@ -170,6 +201,16 @@ impl Coverage {
                 ));
             }
         }
+        for f in self.facts.iter().filter(|f| !f.gap_months.is_empty()) {
+            out.push(format!(
+                "{} have no rows in {} (between {} and {}): a gap in the export; metrics \
+                 read on those months are not measurable",
+                f.fact,
+                f.gap_months.join(", "),
+                f.first_date.as_deref().unwrap_or("?"),
+                f.last_date.as_deref().unwrap_or("?"),
+            ));
+        }
         out
     }
 
@@ -182,6 +223,7 @@ impl Coverage {
             Field::new("first_date", DataType::Date32, true),
             Field::new("last_date", DataType::Date32, true),
             Field::new("reason", DataType::Utf8, true),
+            Field::new("gap_months", DataType::Utf8, true),
         ]))
     }
 
@@ -211,6 +253,11 @@ impl Coverage {
             Arc::new(StringArray::from(
                 f.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
             )),
+            Arc::new(StringArray::from(
+                f.iter()
+                    .map(|r| (!r.gap_months.is_empty()).then(|| r.gap_months.join(", ")))
+                    .collect::<Vec<_>>(),
+            )),
         ];
         Ok(RecordBatch::try_new(Coverage::schema(), columns)?)
     }
@@ -233,6 +280,7 @@ async fn count(ctx: &SessionContext, f: &Fact, absent: &[&str]) -> Result<FactRo
             first_date: None,
             last_date: None,
             reason: Some(reason),
+            gap_months: vec![],
         });
     }
     let last_dates: Vec<String> = match schema::table(f.key) {
@@ -285,6 +333,10 @@ async fn count(ctx: &SessionContext, f: &Fact, absent: &[&str]) -> Result<FactRo
             format!("no {}", f.what)
         }
     });
+    let gap_months = match schema::table(f.key) {
+        Some(spec) if available && GAP_TABLES.contains(&spec.name) => gaps(ctx, spec).await?,
+        _ => vec![],
+    };
     Ok(FactRow {
         fact: f.key.to_string(),
         description,
@@ -293,7 +345,50 @@ async fn count(ctx: &SessionContext, f: &Fact, absent: &[&str]) -> Result<FactRo
         first_date: date(1),
         last_date: date(2),
         reason,
+        gap_months,
     })
+}
+
+/// The months between a table's first and last month (over all its date columns) in
+/// which it has no row.
+async fn gaps(ctx: &SessionContext, spec: &schema::TableSpec) -> Result<Vec<String>> {
+    let selects: Vec<String> = spec
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, schema::Kind::Date | schema::Kind::Timestamp))
+        .map(|c| {
+            format!(
+                "SELECT CAST(date_trunc('month', {c}) AS DATE) AS month FROM {t} WHERE {c} IS NOT NULL",
+                c = c.name,
+                t = spec.name
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT DISTINCT month FROM ({}) AS m",
+        selects.join(" UNION ALL ")
+    );
+    let mut present: std::collections::BTreeSet<Month> = std::collections::BTreeSet::new();
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let c = b.column(0).as_primitive::<Date32Type>();
+        present.extend(
+            (0..c.len())
+                .filter(|&r| c.is_valid(r))
+                .map(|r| Month::of(days_to_date(c.value(r)))),
+        );
+    }
+    let (Some(&first), Some(&last)) = (present.first(), present.last()) else {
+        return Ok(vec![]);
+    };
+    let mut out = Vec::new();
+    let mut m = first;
+    while m < last {
+        if !present.contains(&m) {
+            out.push(m.to_string());
+        }
+        m = m.next();
+    }
+    Ok(out)
 }
 
 /// "not measurable from these inputs: no lost opportunities; no spend input".

@@ -424,6 +424,19 @@ pub const DERIVED_FACTS: &[Fact] = &[
     fact("won_new_business", "won new-business opportunities", "opportunities", "type = 'new_business' AND status = 'won'", Some("closed_at")),
     fact("lost_new_business", "lost new-business opportunities", "opportunities", "type = 'new_business' AND status = 'lost'", Some("closed_at")),
     fact("lost_expansion_renewal", "lost expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal') AND status = 'lost'", Some("closed_at")),
+    fact("won_expansion_renewal", "won expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal') AND status = 'won'", Some("closed_at")),
+    Fact {
+        key: "spend_on_touched_channels",
+        what: "spend above zero on a channel that has marketing touches",
+        table: "spend",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT COUNT(*) AS rows FROM spend s
+             WHERE s.amount > 0
+               AND s.channel IN (SELECT DISTINCT channel FROM touches WHERE kind = 'marketing')",
+        ),
+    },
     fact("expansion_renewal_opportunities", "expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal')", Some("created_at")),
     fact("contact_roles", "contact roles (contacts.role other than unknown)", "contacts", "role <> 'unknown'", None),
     fact("opportunity_contact_roles", "opportunity contact roles", "opportunity_contacts", "role IS NOT NULL AND trim(role) <> ''", None),

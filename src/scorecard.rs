@@ -153,6 +153,16 @@ impl Catalogue {
             }
             crate::coverage::check_needs(&m.needs)
                 .map_err(|e| bad(format!("metric `{}`: {e}", m.key)))?;
+            // An empty month is 0 for a count or a sum, never for a rate or an average.
+            if m.zero_when_no_rows && !matches!(m.unit, Unit::Count | Unit::Currency) {
+                return Err(bad(format!(
+                    "metric `{}`: zero_when_no_rows applies to counts and currency sums only \
+                     (unit `{}`: a month without rows has no {} value, not 0)",
+                    m.key,
+                    m.unit.as_str(),
+                    m.unit.as_str()
+                )));
+            }
             if !keys.insert(m.key.clone()) {
                 return Err(bad(format!("metric `{}` is defined twice", m.key)));
             }
@@ -194,6 +204,10 @@ pub fn format_value(value: f64, unit: &str) -> String {
         } else {
             out
         }
+    }
+    // Beyond a trillion a value is no longer read digit by digit.
+    if value.abs() >= 1e15 {
+        return format!("{value:.3e}");
     }
     match unit {
         "count" | "currency" => thousands(value),
@@ -269,8 +283,9 @@ fn targets_of(targets: Option<&RecordBatch>, month: Month) -> Result<BTreeMap<St
     let target = target.as_primitive::<Float64Type>();
     let segment = t.column_by_name("segment").expect("segment");
     for r in 0..t.num_rows() {
+        // A target dated any day of the month is that month's target.
         if months.is_valid(r)
-            && months.value(r) == days_of(month)
+            && Month::of(crate::config::days_to_date(months.value(r))) == month
             && segment.is_null(r)
             && target.is_valid(r)
         {
@@ -345,16 +360,20 @@ async fn maturity_days(
         .filter(|c| c.is_valid(0))
         .map(|c| c.value(0));
     match days {
-        Some(d) if d.is_finite() && d >= 0.0 => Ok(d),
+        Some(d) if d.is_finite() && (0.0..=MAX_MATURITY_DAYS).contains(&d) => Ok(d),
         _ => Err(Error::Config {
             file: source.to_path_buf(),
             message: format!(
-                "metric `{}`: matures_after_days `{expr}` must give a number of days >= 0",
+                "metric `{}`: matures_after_days `{expr}` must give a number of days between \
+                 0 and {MAX_MATURITY_DAYS}",
                 m.key
             ),
         }),
     }
 }
+
+/// The longest cohort window a metric may declare (ten years).
+pub const MAX_MATURITY_DAYS: f64 = 3650.0;
 
 /// The latest cohort month, at or before `month`, whose window (`days` after the
 /// cohort month's end) has closed by the end of `month`.
@@ -414,12 +433,15 @@ pub async fn compute(
         }
         let target = targets.get(&m.key).copied();
         let mut row = Row::default();
+        // The month the metric is read on: the report month, or for a cohort metric the
+        // latest cohort whose window has closed. A gap in the export there is n/a too.
+        let read_month = match (&m.matures_after_days, reasons.is_empty()) {
+            (Some(expr), true) => latest_matured(month, maturity_days(ctx, m, expr, source).await?),
+            _ => month,
+        };
+        reasons.extend(coverage.gap_in(&m.needs, read_month));
         if reasons.is_empty() {
             let values = values_by_month(ctx, m, source).await?;
-            let read_month = match &m.matures_after_days {
-                Some(expr) => latest_matured(month, maturity_days(ctx, m, expr, source).await?),
-                None => month,
-            };
             let value_of = |mo: Month| {
                 values
                     .get(&days_of(mo))
@@ -428,7 +450,12 @@ pub async fn compute(
             };
             row.actual = value_of(read_month);
             row.actual_month = Some(read_month);
-            row.previous = value_of(read_month.prev());
+            // A previous month in a gap of the export has no value to compare with.
+            row.previous = coverage
+                .gap_in(&m.needs, read_month.prev())
+                .is_empty()
+                .then(|| value_of(read_month.prev()))
+                .flatten();
             if read_month != month {
                 row.provisional = value_of(month);
                 let open = match row.provisional {
@@ -449,6 +476,8 @@ pub async fn compute(
                 });
             } else if target.is_none() && row.note.is_none() {
                 row.note = Some("no target".to_string());
+            } else if target == Some(0.0) && m.direction == Direction::Higher {
+                row.note = Some("target 0: attainment is undefined".to_string());
             }
         } else {
             row.status = Some("n/a".to_string());

@@ -345,64 +345,137 @@ async fn touches_and_deals_without_roles_or_targets() {
         .any(|f| f.fact == "contact_roles" && !f.available));
 }
 
+/// Every Float64 cell of every Parquet output under `out`: NULL or finite. Returns the
+/// number of cells scanned.
+fn assert_all_floats_finite(out: &Path, what: &str) -> usize {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Float64Type};
+    let mut scanned = 0;
+    for file in crate::util::list_files(&out.join("tables")) {
+        if !file.ends_with(".parquet") {
+            continue;
+        }
+        let reader =
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(out.join("tables").join(&file)).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for (i, field) in batch.schema().fields().iter().enumerate() {
+                if field.data_type() != &DataType::Float64 {
+                    continue;
+                }
+                let col = batch.column(i).as_primitive::<Float64Type>();
+                for r in 0..col.len() {
+                    scanned += 1;
+                    assert!(
+                        col.is_null(r) || col.value(r).is_finite(),
+                        "{what} {file} column {} row {r}: {}",
+                        field.name(),
+                        col.value(r)
+                    );
+                }
+            }
+        }
+    }
+    scanned
+}
+
 /// No output of the demo or of any fixture holds NaN or infinity in a float column.
 #[tokio::test]
 async fn no_output_holds_nan_or_infinity() {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{DataType, Float64Type};
-    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+    let mut cases: Vec<(std::path::PathBuf, &str)> = vec![
         (fixture("funnel"), "2026-03"),
         (fixture("attribution"), "2026-03"),
+        (fixture("attribution_lost"), "2026-06"),
         (fixture("abm"), "2026-03"),
         (fixture("revenue"), "2026-06"),
         (fixture("revenue13"), "2026-03"),
         (fixture("transforms"), "2026-03"),
+        (fixture("maturity"), "2026-03"),
         (fixture("partial_leads_won"), "2026-03"),
         (fixture("partial_crm_only"), "2026-03"),
         (fixture("partial_touches_opps"), "2026-03"),
     ];
     let demo = tempfile::tempdir().unwrap();
     run::demo_data(demo.path()).unwrap();
-    let mut cases = cases;
     cases.push((demo.path().to_path_buf(), "2026-10"));
     let mut scanned = 0;
     for (data, month) in cases {
         let out = tempfile::tempdir().unwrap();
         run::run(&job(&data, out.path(), month)).await.unwrap();
-        for file in crate::util::list_files(&out.path().join("tables")) {
-            if !file.ends_with(".parquet") {
-                continue;
-            }
-            let path = out.path().join("tables").join(&file);
-            let reader =
-                datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                    std::fs::File::open(&path).unwrap(),
-                )
-                .unwrap()
-                .build()
-                .unwrap();
-            for batch in reader {
-                let batch = batch.unwrap();
-                for (i, field) in batch.schema().fields().iter().enumerate() {
-                    if field.data_type() != &DataType::Float64 {
-                        continue;
-                    }
-                    let col = batch.column(i).as_primitive::<Float64Type>();
-                    for r in 0..col.len() {
-                        scanned += 1;
-                        assert!(
-                            col.is_null(r) || col.value(r).is_finite(),
-                            "{} {file} column {} row {r}: {}",
-                            data.display(),
-                            field.name(),
-                            col.value(r)
-                        );
-                    }
-                }
-            }
-        }
+        scanned += assert_all_floats_finite(out.path(), &data.display().to_string());
     }
     assert!(scanned > 100_000, "scanned {scanned} float cells");
+}
+
+/// A three-month gap in every event table (an export stitched from two pulls): the
+/// gap is warned about, the cohort metrics read on it are n/a, the months after it are
+/// measured, and three months without spend give CAC 0 and no LTV : CAC (not the
+/// -3.5e16 a float residue once produced).
+#[tokio::test]
+async fn a_gap_in_the_export_is_named_not_read_as_zero() {
+    use revalign::generate::{generate, GenerateOptions};
+    let data = tempfile::tempdir().unwrap();
+    generate(
+        data.path(),
+        &GenerateOptions {
+            accounts: 200,
+            format: revalign::generate::FileFormat::Csv,
+            ..GenerateOptions::default()
+        },
+    )
+    .unwrap();
+    let gap = ["2026-04-", "2026-05-", "2026-06-"];
+    for table in ["touches", "lifecycle", "opportunities", "spend", "costs"] {
+        let path = data.path().join(format!("{table}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !gap.iter().any(|g| l.contains(g)))
+            .collect();
+        std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let summary = run::run(&job(data.path(), out.path(), "2026-07"))
+        .await
+        .unwrap();
+    let warnings = &summary.manifest.warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("touches have no rows in 2026-04, 2026-05, 2026-06")),
+        "{warnings:?}"
+    );
+    let rows = scorecard_rows(out.path(), "2026-07");
+    let row = |k: &str| rows.iter().find(|r| r[1] == k).unwrap().clone();
+    let sla = row("mql_sla_rate");
+    assert_eq!(sla[9], "n/a", "{sla:?}");
+    assert!(
+        sla[12].contains("has no rows in 2026-06, a gap in the export"),
+        "{sla:?}"
+    );
+    let mqls = row("mqls");
+    assert!(
+        mqls[6] != "NULL" && mqls[10] == "NULL",
+        "July measured, June a gap: {mqls:?}"
+    );
+    assert_all_floats_finite(out.path(), "gap");
+    let economics = read_parquet_rows(
+        &out.path()
+            .join("tables/unit_economics/report_month=2026-07/part-0.parquet"),
+    );
+    let june_all = economics
+        .iter()
+        .find(|r| r.starts_with("2026-07-01|2026-06-01|all|"))
+        .expect("June, all segments");
+    assert!(
+        !june_all.contains("e16") && !june_all.contains("-0.0|"),
+        "{june_all}"
+    );
 }
 
 /// On the demo: the MQL-to-SQL actual is the latest matured cohort's (90-day window,
