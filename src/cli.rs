@@ -39,6 +39,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Ad-hoc SQL over the inputs (--data) and the written outputs (--out).
     Query(QueryArgs),
+    /// Print the run's graph without running it: inputs, queries, model steps,
+    /// scorecard metrics and charts, and what each reads.
+    Plan(PlanArgs),
     /// A Ballista executor process for `run --engine ballista --scheduler ...`
     /// (knows every DataFusion function revalign's SQL uses).
     #[cfg(feature = "ballista")]
@@ -61,6 +64,7 @@ impl Command {
             Command::Generate(a) => a.run(),
             Command::Validate(a) => a.run().await,
             Command::Query(a) => a.run().await,
+            Command::Plan(a) => a.run(),
             #[cfg(feature = "ballista")]
             Command::Executor(a) => crate::engine::run_executor(a).await,
         }
@@ -444,6 +448,46 @@ impl ValidateArgs {
         if !all_rejected.is_empty() {
             return Err(Error::AllRejected(all_rejected.join(", ")));
         }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// One line per node, grouped by kind.
+    Text,
+    /// Graphviz dot (`revalign plan --format dot | dot -Tsvg > plan.svg`).
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Query folder to plan instead of the built-in queries.
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    /// Folder with scorecard.toml and/or charts.toml to plan instead of the built-in ones.
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+impl PlanArgs {
+    fn run(self) -> Result<()> {
+        existing_dir("--queries", self.queries.as_deref())?;
+        let queries = match &self.queries {
+            Some(dir) => pipeline::queries_from_dir(dir)?,
+            None => pipeline::embedded_queries()?,
+        };
+        let (_, scorecard) = crate::scorecard::Catalogue::load(self.reports.as_deref())?;
+        let (_, charts) = crate::charts::ChartCatalogue::load(self.reports.as_deref())?;
+        let plan = crate::plan::Plan::build(queries, &scorecard, &charts)?;
+        let text = match self.format {
+            PlanFormat::Text => plan.text(),
+            PlanFormat::Dot => plan.dot(),
+        };
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
         Ok(())
     }
 }

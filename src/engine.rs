@@ -429,7 +429,7 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
             SessionContext::remote_with_state(url, state)
                 .await
                 .map_err(|e| {
-                    Error::Usage(format!("cannot use the Ballista scheduler {url}: {e}"))
+                    Error::Engine(format!("cannot use the Ballista scheduler {url}: {e}"))
                 })?,
             format!("ballista {url}"),
         ),
@@ -492,7 +492,7 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
     }
     start_executor_process(Arc::new(config))
         .await
-        .map_err(|e| Error::Usage(format!("Ballista executor: {e}")))
+        .map_err(|e| Error::Engine(format!("Ballista executor: {e}")))
 }
 
 #[cfg(not(feature = "ballista"))]

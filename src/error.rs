@@ -49,6 +49,11 @@ pub enum Error {
     #[error("every row of {0} was rejected: check the mapping (staging SQL or column names) against the rejects listed above")]
     AllRejected(String),
 
+    /// A runtime failure of the query engine outside a query (a Ballista scheduler
+    /// that cannot be reached): exit 1, not a usage error.
+    #[error("{0}")]
+    Engine(String),
+
     #[error("staging query {file}: {message}")]
     Staging { file: PathBuf, message: String },
 

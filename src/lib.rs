@@ -30,6 +30,7 @@ pub mod models;
 pub mod output;
 pub mod palette;
 pub mod pipeline;
+pub mod plan;
 pub mod publish;
 pub mod report;
 pub mod run;

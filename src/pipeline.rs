@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{StreamExt, TryStreamExt};
@@ -161,6 +161,9 @@ pub struct Query {
     pub publish: bool,
     pub grain: Vec<String>,
     pub model: Option<ModelFn>,
+    /// A model step's contract on its input table: the columns and types it reads,
+    /// checked before the model runs (a replaced query fails with a named error).
+    pub model_input: Vec<(&'static str, DataType)>,
 }
 
 /// Tables the run itself registers or publishes; no query may take their names.
@@ -200,6 +203,7 @@ impl Query {
             publish: true,
             grain: vec![],
             model: None,
+            model_input: vec![],
         };
         for line in text
             .lines()
@@ -257,7 +261,11 @@ pub fn embedded_queries() -> Result<Vec<Query>> {
 
 /// The Rust model steps, each named after its output and reading one table.
 pub fn model_steps() -> Vec<Query> {
-    let step = |name: &str, input: &str, model: ModelFn, publish: bool| Query {
+    let step = |name: &str,
+                input: &str,
+                model: ModelFn,
+                publish: bool,
+                model_input: Vec<(&'static str, DataType)>| Query {
         name: name.into(),
         file: format!("src/models (reads {input})"),
         sql: input.into(),
@@ -266,14 +274,33 @@ pub fn model_steps() -> Vec<Query> {
         publish,
         grain: vec![],
         model: Some(model),
+        model_input,
     };
     vec![
-        step("sbg_fit", "sbg_input", crate::models::sbg::fit_table, false),
+        step(
+            "sbg_fit",
+            "sbg_input",
+            crate::models::sbg::fit_table,
+            false,
+            vec![
+                ("segment_type", DataType::Utf8),
+                ("segment", DataType::Utf8),
+                ("cohort_month", DataType::Date32),
+                ("months_observed", DataType::Int64),
+                ("churned_after_months", DataType::Int64),
+            ],
+        ),
         step(
             "attribution_markov",
             "attribution_paths",
             crate::models::markov::markov_table,
             true,
+            vec![
+                ("path", DataType::Utf8),
+                ("conversions", DataType::Int64),
+                ("nulls", DataType::Int64),
+                ("revenue", DataType::Float64),
+            ],
         ),
     ]
 }
@@ -584,6 +611,7 @@ pub async fn run_queries(
                         query.name, query.sql
                     ))
                 })?;
+                check_model_input(&query, &input)?;
                 let batch = model(&input, params)?;
                 let schema = batch.schema();
                 let stream: datafusion::execution::SendableRecordBatchStream =
@@ -645,6 +673,50 @@ pub async fn run_queries(
         progress.inc(1);
     }
     Ok((results, reports))
+}
+
+/// A model step's input must have the columns and types the model reads: a query
+/// replaced with `--queries DIR` fails here, naming what is missing, not in a panic.
+fn check_model_input(step: &Query, input: &RecordBatch) -> Result<()> {
+    let schema = input.schema();
+    let wrong: Vec<String> = step
+        .model_input
+        .iter()
+        .filter(|(name, ty)| {
+            schema
+                .field_with_name(name)
+                .map_or(true, |f| f.data_type() != ty)
+        })
+        .map(|(name, ty)| format!("{name} ({ty})"))
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(Error::QueryGraph(format!(
+        "model `{}` reads table `{}`, which lacks or mistypes the columns {} (it has: {})",
+        step.name,
+        step.sql,
+        wrong.join(", "),
+        schema
+            .fields()
+            .iter()
+            .map(|f| format!("{} ({})", f.name(), f.data_type()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// How an input table is seen as of the report month, in words (for `revalign plan`;
+/// the rules themselves are [`register_inputs`] and `as_of_sql`).
+pub fn as_of_rule(table: &str) -> &'static str {
+    match table {
+        "touches" | "lifecycle" => "rows at or after the report end are dropped",
+        "opportunities" => "created before the report end; closed at or after it: seen open",
+        "opportunity_contacts" => "of the opportunities created before the report end",
+        "subscriptions" => "started before the month end; ending at or after it: seen active",
+        "spend" | "costs" => "months up to the report month",
+        _ => "reference data, seen whole",
+    }
 }
 
 /// Published rows in the order of the table's grain (ascending, NULLs last), whatever

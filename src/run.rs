@@ -100,6 +100,9 @@ pub struct Manifest {
     pub skipped: Vec<SkippedEntry>,
     /// What these inputs can and cannot support (the `coverage` output).
     pub coverage: Vec<crate::coverage::FactRow>,
+    /// The run's graph: every input, query, model step, metric and chart with what it
+    /// reads (`revalign plan`).
+    pub plan: Vec<crate::plan::Node>,
     pub charts: Vec<ChartEntry>,
     pub timings_ms: BTreeMap<String, u128>,
 }
@@ -192,6 +195,10 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
+    // The whole graph is resolved (and the catalogues checked) before any query runs.
+    let (catalogue_file, catalogue) = Catalogue::load(job.reports.as_deref())?;
+    let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
+    let plan = crate::plan::Plan::build(queries.clone(), &catalogue, &chart_catalogue)?;
     let coverage = pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
     let mut warnings = warnings;
     warnings.extend(coverage.warnings(month));
@@ -217,7 +224,6 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     timings.insert("queries".to_string(), started.elapsed().as_millis());
 
     let started = Instant::now();
-    let (catalogue_file, catalogue) = Catalogue::load(job.reports.as_deref())?;
     let skipped_tables: BTreeMap<String, Vec<String>> = stages
         .iter()
         .filter(|s| s.rows.is_none())
@@ -241,7 +247,6 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     session
         .register("scorecard", scorecard.schema(), vec![scorecard.clone()])
         .await?;
-    let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
     let charts =
         charts::render_all(&session.ctx, &chart_catalogue, &coverage, &skipped_tables).await?;
     timings.insert("charts".to_string(), started.elapsed().as_millis());
@@ -328,6 +333,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         outputs,
         skipped,
         coverage: coverage.facts.clone(),
+        plan: plan.nodes,
         charts: charts
             .iter()
             .map(|c| ChartEntry {

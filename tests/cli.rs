@@ -221,3 +221,70 @@ fn query_with_staging_sees_raw_and_staged_tables() {
         .success()
         .stdout(predicate::str::starts_with("raw_rows,staged_rows\n"));
 }
+
+/// `revalign plan` prints the run's graph without running it, as text or Graphviz dot,
+/// for the built-in queries or a replaced set.
+#[test]
+fn plan_prints_the_graph_in_text_and_dot() {
+    let text = revalign()
+        .arg("plan")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    for heading in ["inputs:", "queries:", "models:", "metrics:", "charts:"] {
+        assert!(
+            text.contains(&format!("{heading}\n")),
+            "{heading} in\n{text}"
+        );
+    }
+    assert!(
+        text.contains("  attribution_markov               reads attribution_paths [published]"),
+        "{text}"
+    );
+    assert!(text.contains("touches                          as of the report month: rows at or after the report end are dropped"));
+    revalign()
+        .args(["plan", "--format", "dot"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::starts_with("digraph revalign {").and(predicate::str::contains(
+                "\"model:attribution_markov\" -> \"query:attribution_channel\"",
+            )),
+        );
+}
+
+/// A model step's input is checked before the model runs: a replaced query with the
+/// wrong columns fails with a named error (exit 1), not a panic.
+#[test]
+fn a_replaced_query_that_breaks_a_model_contract_is_named() {
+    let queries = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(crate::util::repo_path("queries")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, queries.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        queries.path().join("attribution_paths.sql"),
+        "-- attribution_paths: replaced\n-- publish: false\nSELECT 'a' AS path, 1.5 AS conversions FROM attribution_journey LIMIT 1\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    revalign()
+        .args(["run", "--month", "2026-06", "--data"])
+        .arg(crate::util::fixture("attribution"))
+        .arg("--queries")
+        .arg(queries.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("model `attribution_markov` reads table `attribution_paths`")
+                .and(predicate::str::contains(
+                    "conversions (Int64), nulls (Int64), revenue (Float64)",
+                ))
+                .and(predicate::str::contains("panicked").not()),
+        );
+}
