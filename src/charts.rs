@@ -36,7 +36,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::palette;
 use crate::pipeline::sql_identifiers;
-use crate::scorecard::format_value;
+use crate::scorecard::{format_value, Section, Unit};
 
 /// Pixel size of every chart (PNG; the SVG has the same view box).
 pub const WIDTH: u32 = 1000;
@@ -60,8 +60,9 @@ pub enum Kind {
 pub struct ChartSpec {
     pub key: String,
     pub title: String,
-    /// marketing | sales | customer_success | shared
-    pub section: String,
+    /// Where the chart appears: marketing | sales | customer_success | shared (an
+    /// unknown section is a load error, not a chart silently left off the page).
+    pub section: Section,
     pub kind: Kind,
     pub sql: String,
     #[serde(default)]
@@ -70,7 +71,7 @@ pub struct ChartSpec {
     pub y_label: String,
     /// Unit of `y`: count | currency | ratio | multiple | days | months.
     #[serde(default = "default_unit")]
-    pub unit: String,
+    pub unit: Unit,
     /// `lines`: x values to mark with a vertical guide.
     #[serde(default)]
     pub marks: Vec<String>,
@@ -80,8 +81,8 @@ pub struct ChartSpec {
     pub how_to_read: String,
 }
 
-fn default_unit() -> String {
-    "count".into()
+fn default_unit() -> Unit {
+    Unit::Count
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,9 +94,6 @@ pub struct ChartCatalogue {
     #[serde(skip)]
     pub source: PathBuf,
 }
-
-/// The report sections a chart may be in (`section` in `charts.toml`).
-pub const SECTIONS: [&str; 4] = ["shared", "marketing", "sales", "customer_success"];
 
 impl ChartCatalogue {
     /// `DIR/charts.toml` when given and present, else the embedded catalogue.
@@ -115,18 +113,6 @@ impl ChartCatalogue {
                     message: format!(
                         "chart key `{}` must match ^[a-z0-9_]+$ (it names the chart's files)",
                         c.key
-                    ),
-                });
-            }
-            if !crate::pipeline::is_safe_name(&c.section) || !SECTIONS.contains(&c.section.as_str())
-            {
-                return Err(Error::Config {
-                    file: path.clone(),
-                    message: format!(
-                        "chart `{}`: section `{}` must be one of {}",
-                        c.key,
-                        c.section,
-                        SECTIONS.join(", ")
                     ),
                 });
             }
@@ -649,7 +635,7 @@ fn bars<DB: DrawingBackend>(
             .x_desc(spec.y_label.as_str())
             .axis_desc_style(font(14).color(&palette::INK))
             .label_style(font(12).color(&palette::INK))
-            .x_label_formatter(&|v| axis_value(*v, &spec.unit))
+            .x_label_formatter(&|v| axis_value(*v, spec.unit.as_str()))
             .draw()?;
         let (ox, oy) = plot.get_base_pixel();
         for (i, c) in categories.iter().enumerate() {
@@ -668,7 +654,7 @@ fn bars<DB: DrawingBackend>(
                 colour.filled(),
             )))?;
             let text = if label.is_empty() {
-                bar_value(*y, &spec.unit)
+                bar_value(*y, spec.unit.as_str())
             } else {
                 label.clone()
             };
@@ -695,7 +681,7 @@ fn bars<DB: DrawingBackend>(
             colour.filled(),
         )))?;
         let text = if label.is_empty() {
-            bar_value(*y, &spec.unit)
+            bar_value(*y, spec.unit.as_str())
         } else {
             label.clone()
         };
@@ -739,7 +725,7 @@ fn category_plot<'a, DB: DrawingBackend>(
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(14).color(&palette::INK))
         .label_style(font(12).color(&palette::INK))
-        .y_label_formatter(&|v| axis_value(*v, &spec.unit))
+        .y_label_formatter(&|v| axis_value(*v, spec.unit.as_str()))
         .draw()?;
     x_category_labels(area, &chart, categories, lo)?;
     draw_x_desc(area, &spec.x_label)?;
@@ -857,9 +843,9 @@ fn waterfall<DB: DrawingBackend>(area: &Area<DB>, spec: &ChartSpec, t: &Table) -
         let delta = if *is_total { *to } else { to - from };
         let (px, py) = chart.backend_coord(&(x, from.max(*to)));
         let text = if *is_total || delta < 0.0 {
-            bar_value(delta, &spec.unit)
+            bar_value(delta, spec.unit.as_str())
         } else {
-            format!("+{}", bar_value(delta, &spec.unit))
+            format!("+{}", bar_value(delta, spec.unit.as_str()))
         };
         area.draw(&Text::new(
             text,

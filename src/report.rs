@@ -42,14 +42,6 @@ fn month_title(month: &str) -> String {
 }
 
 /// Metrics shown as headline cards above the scorecard, when present.
-const HEADLINE: &[&str] = &[
-    "pipeline_created",
-    "bookings",
-    "win_rate",
-    "mqls",
-    "nrr",
-    "ltv_to_cac",
-];
 
 const SECTIONS: &[(&str, &str)] = &[
     ("shared", "Shared"),
@@ -92,7 +84,14 @@ footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:1.5rem}
 
 /// `out/reports/YYYY-MM/index.html`: the monthly report. Self-contained: inline CSS,
 /// the charts as inline SVG, no scripts, no network.
-pub fn run_page(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) -> String {
+/// The report page; `headline` are the metric keys shown as KPIs at the top
+/// (`headline = true` in the scorecard catalogue), in catalogue order.
+pub fn run_page(
+    manifest: &Manifest,
+    card: &RecordBatch,
+    charts: &[Rendered],
+    headline: &[&str],
+) -> String {
     let month = &manifest.report_month;
     let mut h = String::new();
     let _ = write!(
@@ -113,17 +112,20 @@ pub fn run_page(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) ->
         },
         nav = SECTIONS
             .iter()
-            .filter(|(key, _)| charts.iter().any(|c| c.spec.section == *key))
+            .filter(|(key, _)| charts.iter().any(|c| c.spec.section.as_str() == *key))
             .map(|(key, name)| format!("<a href=\"#{key}\">{name}</a>"))
             .collect::<String>(),
     );
-    h.push_str(&headline_html(card));
+    h.push_str(&headline_html(card, headline));
     h.push_str("<section id=\"scorecard\">");
     h.push_str(&scorecard_html(card));
     h.push_str("</section>");
     h.push_str(&coverage_html(manifest, card, charts));
     for (key, name) in SECTIONS {
-        let mine: Vec<&Rendered> = charts.iter().filter(|c| c.spec.section == *key).collect();
+        let mine: Vec<&Rendered> = charts
+            .iter()
+            .filter(|c| c.spec.section.as_str() == *key)
+            .collect();
         if mine.is_empty() {
             continue;
         }
@@ -270,10 +272,10 @@ fn coverage_html(manifest: &Manifest, card: &RecordBatch, charts: &[Rendered]) -
     h
 }
 
-fn headline_html(card: &RecordBatch) -> String {
+fn headline_html(card: &RecordBatch, headline: &[&str]) -> String {
     let rows = scorecard_rows(card);
     let mut h = String::from("<div class=\"kpis\">");
-    for key in HEADLINE {
+    for key in headline {
         let Some(row) = rows.iter().find(|r| r[9] == *key) else {
             continue;
         };

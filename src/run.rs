@@ -338,7 +338,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
             .iter()
             .map(|c| ChartEntry {
                 key: c.spec.key.clone(),
-                section: c.spec.section.clone(),
+                section: c.spec.section.as_str().to_string(),
                 no_data: c.no_data.clone(),
             })
             .collect(),
@@ -357,7 +357,7 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     }
     staged.add_report_file(
         "index.html",
-        report::run_page(&manifest, &scorecard, &charts).as_bytes(),
+        report::run_page(&manifest, &scorecard, &charts, &catalogue.headline()).as_bytes(),
     )?;
     staged.add_report_file(
         "scorecard.md",

@@ -25,6 +25,8 @@ use serde::Deserialize;
 use crate::config::Month;
 use crate::error::{Error, Result};
 
+/// Who owns a metric, and the report section a chart appears in: one set of values
+/// for `scorecard.toml` and `charts.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Owner {
@@ -51,6 +53,9 @@ pub enum Direction {
     Higher,
     Lower,
 }
+
+/// The report section of a chart (the same values as a metric's owner).
+pub type Section = Owner;
 
 impl Owner {
     pub fn as_str(self) -> &'static str {
@@ -108,6 +113,8 @@ pub struct MetricDef {
     /// "no value".
     #[serde(default)]
     pub zero_when_no_rows: bool,
+    /// Its place among the headline KPIs at the top of the report (1 first), if any.
+    pub headline: Option<u32>,
     /// A cohort metric: SQL expression over `params` giving the days after a cohort
     /// month's end until its last member's window closes (e.g. `sla_hours / 24.0`).
     pub matures_after_days: Option<String>,
@@ -177,6 +184,17 @@ impl Catalogue {
             }
         }
         Ok(catalogue)
+    }
+
+    /// The headline KPIs' metric keys, in their `headline` order.
+    pub fn headline(&self) -> Vec<&str> {
+        let mut h: Vec<(u32, &str)> = self
+            .metric
+            .iter()
+            .filter_map(|m| m.headline.map(|n| (n, m.key.as_str())))
+            .collect();
+        h.sort();
+        h.into_iter().map(|(_, k)| k).collect()
     }
 
     /// `dir/scorecard.toml` when present, else the built-in catalogue.
