@@ -98,7 +98,7 @@ pub struct ChartCatalogue {
 impl ChartCatalogue {
     /// `DIR/charts.toml` when given and present, else the embedded catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, ChartCatalogue)> {
-        let (path, text) = crate::pipeline::report_file(dir, "charts.toml")?;
+        let (path, text) = crate::catalog::report_file(dir, "charts.toml")?;
         let mut catalogue: ChartCatalogue = toml::from_str(&text).map_err(|e| Error::Config {
             file: path.clone(),
             message: e.to_string(),

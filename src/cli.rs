@@ -256,8 +256,8 @@ impl RunArgs {
         let _ = writeln!(
             out,
             "catalogues: scorecard {}; charts {}",
-            pipeline::report_file_source(self.reports.as_deref(), "scorecard.toml")?,
-            pipeline::report_file_source(self.reports.as_deref(), "charts.toml")?
+            crate::catalog::report_file_source(self.reports.as_deref(), "scorecard.toml")?,
+            crate::catalog::report_file_source(self.reports.as_deref(), "charts.toml")?
         );
         let _ = writeln!(
             out,

@@ -503,3 +503,41 @@ async fn ballista_session(_: &EngineOptions, _: &BallistaOptions) -> Result<Sess
             .into(),
     ))
 }
+
+/// The start of the message of a refused (not read-only) statement.
+pub const READ_ONLY: &str = "SQL here is read-only";
+
+/// Plan and run user-supplied SQL read-only: one query (SELECT, WITH, VALUES, EXPLAIN)
+/// and nothing that creates, changes or writes anything (no DDL such as
+/// `CREATE EXTERNAL TABLE` or `CREATE VIEW`, no DML such as `INSERT` or
+/// `COPY ... TO 'file'`, no statements such as `SET`). Every SQL entry point a user
+/// controls goes through here (query files, chart and scorecard SQL, `revalign
+/// query`, staging SQL); revalign's own statements (views it registers) do not.
+pub async fn read_only_sql(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
+    use datafusion::error::DataFusionError;
+    let plan = ctx.state().create_logical_plan(sql).await?;
+    datafusion::prelude::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(|e| {
+            let why = match e {
+                DataFusionError::Plan(m) => m,
+                e => e.to_string(),
+            };
+            DataFusionError::Plan(format!(
+                "{READ_ONLY}: only a query (SELECT, WITH, VALUES, EXPLAIN) may run, nothing \
+                 that creates, changes or writes tables or files ({why})"
+            ))
+        })?;
+    ctx.execute_logical_plan(plan).await
+}
+
+/// Whether `e` is [`read_only_sql`] refusing a statement.
+pub fn is_read_only_refusal(e: &datafusion::error::DataFusionError) -> bool {
+    matches!(e, datafusion::error::DataFusionError::Plan(m) if m.starts_with(READ_ONLY))
+}

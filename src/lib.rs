@@ -16,6 +16,7 @@
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
 //! - [`run`]: the monthly job that ties them together; [`cli`]: the commands.
 
+pub mod catalog;
 pub mod charts;
 pub mod cli;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod logging;
+pub mod manifest;
 pub mod models;
 pub mod output;
 pub mod palette;

@@ -42,61 +42,6 @@ use crate::error::{Error, IoContext, Result};
 use crate::load::LoadedData;
 use crate::output::Staged;
 
-pub(crate) mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
-}
-
-/// The report definition files `--reports DIR` may hold.
-pub const REPORT_FILES: [&str; 2] = ["scorecard.toml", "charts.toml"];
-
-/// A report definition file (`scorecard.toml`, `charts.toml`): `DIR/<name>` when
-/// `--reports DIR` is given and holds it, else the embedded `reports/<name>` (a file
-/// missing from DIR falls back to the built-in one). A `DIR` that is not a folder, or
-/// holds neither file, is a usage error (a mistyped path must not silently give the
-/// built-in report).
-pub fn report_file(dir: Option<&Path>, name: &str) -> Result<(PathBuf, String)> {
-    if let Some(dir) = dir {
-        check_reports_dir(dir)?;
-        let path = dir.join(name);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path).at(&path)?;
-            return Ok((path, text));
-        }
-    }
-    let (file, text) = embedded::REPORTS
-        .iter()
-        .find(|(f, _)| f.ends_with(name))
-        .ok_or_else(|| Error::Usage(format!("no report definition `{name}`")))?;
-    Ok((PathBuf::from(file), text.to_string()))
-}
-
-/// `--reports DIR` must be a folder holding `scorecard.toml`, `charts.toml` or both.
-pub fn check_reports_dir(dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "--reports {}: folder not found",
-            dir.display()
-        )));
-    }
-    if !REPORT_FILES.iter().any(|f| dir.join(f).exists()) {
-        return Err(Error::Usage(format!(
-            "--reports {}: the folder holds neither scorecard.toml nor charts.toml",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Which catalogue file a run uses for `name`: the path in `--reports DIR`, or
-/// `built-in reports/<name>` (for the run summary).
-pub fn report_file_source(dir: Option<&Path>, name: &str) -> Result<String> {
-    let (path, _) = report_file(dir, name)?;
-    Ok(match dir {
-        Some(d) if path.starts_with(d) => path.display().to_string(),
-        _ => format!("built-in {}", path.display()),
-    })
-}
-
 /// Whether `name` is safe to become a file or folder name: `^[a-z0-9_]+$` (no path
 /// separators, no dots, no `..`). Query names, chart keys and sections and scorecard
 /// metric keys must be.
@@ -107,43 +52,7 @@ pub fn is_safe_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// The start of the message of a refused (not read-only) statement.
-pub const READ_ONLY: &str = "SQL here is read-only";
-
-/// Plan and run user-supplied SQL read-only: one query (SELECT, WITH, VALUES, EXPLAIN)
-/// and nothing that creates, changes or writes anything (no DDL such as
-/// `CREATE EXTERNAL TABLE` or `CREATE VIEW`, no DML such as `INSERT` or
-/// `COPY ... TO 'file'`, no statements such as `SET`). Every SQL entry point a user
-/// controls goes through here (query files, chart and scorecard SQL, `revalign
-/// query`, staging SQL); revalign's own statements (views it registers) do not.
-pub async fn read_only_sql(
-    ctx: &datafusion::prelude::SessionContext,
-    sql: &str,
-) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
-    use datafusion::error::DataFusionError;
-    let plan = ctx.state().create_logical_plan(sql).await?;
-    datafusion::prelude::SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false)
-        .verify_plan(&plan)
-        .map_err(|e| {
-            let why = match e {
-                DataFusionError::Plan(m) => m,
-                e => e.to_string(),
-            };
-            DataFusionError::Plan(format!(
-                "{READ_ONLY}: only a query (SELECT, WITH, VALUES, EXPLAIN) may run, nothing \
-                 that creates, changes or writes tables or files ({why})"
-            ))
-        })?;
-    ctx.execute_logical_plan(plan).await
-}
-
-/// Whether `e` is [`read_only_sql`] refusing a statement.
-pub fn is_read_only_refusal(e: &datafusion::error::DataFusionError) -> bool {
-    matches!(e, datafusion::error::DataFusionError::Plan(m) if m.starts_with(READ_ONLY))
-}
+pub use crate::engine::{is_read_only_refusal, read_only_sql, READ_ONLY};
 
 /// A Rust model step: reads one materialised table, returns its output table.
 pub type ModelFn = fn(&RecordBatch, &Params) -> Result<RecordBatch>;
@@ -253,7 +162,7 @@ pub fn sql_identifiers(sql: &str) -> BTreeSet<String> {
 
 /// The built-in queries.
 pub fn embedded_queries() -> Result<Vec<Query>> {
-    embedded::QUERIES
+    crate::catalog::embedded::QUERIES
         .iter()
         .map(|(file, text)| Query::parse(file, text))
         .collect()
@@ -305,26 +214,9 @@ pub fn model_steps() -> Vec<Query> {
     ]
 }
 
-/// The `.sql` files of a folder, sorted; an error when there are none.
-pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<std::path::PathBuf>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .at(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::Usage(format!(
-            "{flag} {}: no .sql files",
-            dir.display()
-        )));
-    }
-    Ok(files)
-}
-
 /// Queries from a folder (`--queries DIR`).
 pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
-    sql_files(dir, "--queries")?
+    crate::catalog::sql_files(dir, "--queries")?
         .iter()
         .map(|f| Query::parse(&f.display().to_string(), &std::fs::read_to_string(f).at(f)?))
         .collect()

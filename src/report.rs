@@ -11,7 +11,7 @@ use std::fmt::Write;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 
 use crate::charts::Rendered;
-use crate::run::Manifest;
+use crate::manifest::Manifest;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -276,35 +276,57 @@ fn headline_html(card: &RecordBatch, headline: &[&str]) -> String {
     let rows = scorecard_rows(card);
     let mut h = String::from("<div class=\"kpis\">");
     for key in headline {
-        let Some(row) = rows.iter().find(|r| r[9] == *key) else {
+        let Some(row) = rows.iter().find(|r| r.metric == *key) else {
             continue;
         };
-        let status = match row[5].as_str() {
-            "" => "none",
-            "n/a" => "na",
-            s => s,
-        };
-        let target = if row[3] == "–" {
+        let target = if row.target == "–" {
             "no target".to_string()
         } else {
-            format!("target {} · {}", row[3], row[4])
+            format!("target {} · {}", row.target, row.attainment)
         };
         let _ = write!(
             h,
-            "<div class=\"kpi {status}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"t\">{} · vs last month {}</div></div>",
-            esc(&row[0]),
-            esc(&row[2]),
+            "<div class=\"kpi {}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"t\">{} · vs last month {}</div></div>",
+            row.status_class(),
+            esc(&row.label),
+            esc(&row.actual),
             esc(&target),
-            esc(&row[7])
+            esc(&row.change)
         );
     }
     h.push_str("</div>");
     h
 }
 
-/// The scorecard rows as (metric, label, owner, unit, actual, target, attainment,
-/// status, previous, change, note), formatted for people.
-fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
+/// One scorecard row as people read it: every number formatted in its unit, `–` where
+/// there is none.
+struct ShownRow {
+    metric: String,
+    label: String,
+    owner: String,
+    actual: String,
+    target: String,
+    attainment: String,
+    /// green, amber, red, n/a, or empty.
+    status: String,
+    previous: String,
+    change: String,
+    note: String,
+}
+
+impl ShownRow {
+    /// The CSS class of its status.
+    fn status_class(&self) -> &str {
+        match self.status.as_str() {
+            "" => "none",
+            "n/a" => "na",
+            s => s,
+        }
+    }
+}
+
+/// The scorecard rows, formatted for people.
+fn scorecard_rows(card: &RecordBatch) -> Vec<ShownRow> {
     let text = |name: &str, r: usize| -> String {
         let c = card
             .column_by_name(name)
@@ -335,26 +357,26 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
                 format!("{sign}{}", crate::scorecard::format_value(c, &unit))
             });
             let not_measurable = text("status", r) == "n/a";
-            [
-                text("label", r),
-                text("owner", r).replace('_', " "),
-                if not_measurable {
+            ShownRow {
+                metric: text("metric", r),
+                label: text("label", r),
+                owner: text("owner", r).replace('_', " "),
+                actual: if not_measurable {
                     "n/a".into()
                 } else {
                     fmt(num("actual", r))
                 },
-                fmt(num("target", r)),
+                target: fmt(num("target", r)),
                 // Floored, so a value short of a threshold never reads as reaching it
                 // (99.6% next to an amber status is "99%", not "100%").
-                num("attainment", r)
+                attainment: num("attainment", r)
                     .map(|a| format!("{:.0}%", (a * 100.0).floor()))
                     .unwrap_or_else(|| "–".into()),
-                text("status", r),
-                fmt(num("previous", r)),
-                change.unwrap_or_else(|| "–".into()),
-                text("note", r),
-                text("metric", r),
-            ]
+                status: text("status", r),
+                previous: fmt(num("previous", r)),
+                change: change.unwrap_or_else(|| "–".into()),
+                note: text("note", r),
+            }
         })
         .collect()
 }
@@ -362,20 +384,15 @@ fn scorecard_rows(card: &RecordBatch) -> Vec<[String; 10]> {
 fn scorecard_html(card: &RecordBatch) -> String {
     let mut h = String::from("<h2>Scorecard</h2><div class=\"wide\"><table><thead><tr><th class=\"l\">metric</th><th class=\"l\">owner</th><th>actual</th><th>target</th><th>attainment</th><th>status</th><th>last month</th><th>change</th><th class=\"l\">note</th></tr></thead><tbody>");
     for row in scorecard_rows(card) {
-        let status = match row[5].as_str() {
-            "" => "none",
-            "n/a" => "na",
-            s => s,
-        };
-        let label = if row[5].is_empty() {
+        let label = if row.status.is_empty() {
             "no target"
         } else {
-            row[5].as_str()
+            row.status.as_str()
         };
         let _ = write!(
             h,
-            "<tr><td class=\"l\" title=\"{}\">{}</td><td class=\"l owner\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {status}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
-            esc(&row[9]), esc(&row[0]), esc(&row[1]), esc(&row[2]), esc(&row[3]), esc(&row[4]), esc(label), esc(&row[6]), esc(&row[7]), esc(&row[8])
+            "<tr><td class=\"l\" title=\"{}\">{}</td><td class=\"l owner\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"rag {}\">{}</span></td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            esc(&row.metric), esc(&row.label), esc(&row.owner), esc(&row.actual), esc(&row.target), esc(&row.attainment), row.status_class(), esc(label), esc(&row.previous), esc(&row.change), esc(&row.note)
         );
     }
     h.push_str("</tbody></table></div>");
@@ -386,15 +403,23 @@ fn scorecard_html(card: &RecordBatch) -> String {
 pub fn scorecard_markdown(month: &str, card: &RecordBatch) -> String {
     let mut md = format!("# Scorecard {month}\n\n| metric | owner | actual | target | attainment | status | last month | change | note |\n|---|---|---|---|---|---|---|---|---|\n");
     for row in scorecard_rows(card) {
-        let status = if row[5].is_empty() {
+        let status = if row.status.is_empty() {
             "–"
         } else {
-            row[5].as_str()
+            row.status.as_str()
         };
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            row[0], row[1], row[2], row[3], row[4], status, row[6], row[7], row[8]
+            row.label,
+            row.owner,
+            row.actual,
+            row.target,
+            row.attainment,
+            status,
+            row.previous,
+            row.change,
+            row.note
         );
     }
     md

@@ -199,7 +199,7 @@ impl Catalogue {
 
     /// `dir/scorecard.toml` when present, else the built-in catalogue.
     pub fn load(dir: Option<&Path>) -> Result<(PathBuf, Catalogue)> {
-        let (path, text) = crate::pipeline::report_file(dir, "scorecard.toml")?;
+        let (path, text) = crate::catalog::report_file(dir, "scorecard.toml")?;
         let catalogue = Catalogue::parse(&path, &text)?;
         Ok((path, catalogue))
     }
@@ -412,7 +412,7 @@ fn days_of(month: Month) -> i32 {
     crate::config::date_to_days(month.first_day())
 }
 
-/// One computed row of the scorecard.
+/// One computed row of the scorecard (a metric's values for the report month).
 #[derive(Default)]
 struct Row {
     actual: Option<f64>,
@@ -421,6 +421,22 @@ struct Row {
     provisional: Option<f64>,
     status: Option<String>,
     note: Option<String>,
+}
+
+/// One row of the `scorecard` output, as written.
+pub struct ScorecardRow<'a> {
+    pub metric: &'a MetricDef,
+    pub actual: Option<f64>,
+    pub target: Option<f64>,
+    pub attainment: Option<f64>,
+    /// green, amber, red or n/a.
+    pub status: Option<String>,
+    pub previous: Option<f64>,
+    pub note: Option<String>,
+    /// The month the actual was read on (a cohort metric's latest matured cohort).
+    pub actual_month: Option<Month>,
+    /// The report month's own value when the actual is an earlier cohort's.
+    pub provisional: Option<f64>,
 }
 
 /// Compute the scorecard. `skipped` maps skipped tables to why they were skipped.
@@ -434,9 +450,7 @@ pub async fn compute(
     targets: Option<&RecordBatch>,
 ) -> Result<RecordBatch> {
     let targets = targets_of(targets, month)?;
-    let mut rows: Vec<[Option<String>; 7]> = Vec::new();
-    let mut nums: Vec<[Option<f64>; 6]> = Vec::new();
-    let mut actual_months: Vec<Option<i32>> = Vec::new();
+    let mut rows: Vec<ScorecardRow> = Vec::new();
     for m in &catalogue.metric {
         let words = crate::pipeline::sql_identifiers(&m.query());
         let mut reasons = coverage.unmet(&m.needs);
@@ -516,42 +530,27 @@ pub async fn compute(
                     .map(|x| status(x, m.green.unwrap_or(1.0), m.amber.unwrap_or(0.9)).to_string()),
             };
         }
-        rows.push([
-            Some(m.key.clone()),
-            Some(m.label.clone()),
-            Some(m.owner.as_str().to_string()),
-            Some(m.unit.as_str().to_string()),
-            Some(m.direction.as_str().to_string()),
-            row.status,
-            row.note,
-        ]);
-        nums.push([
-            row.actual,
+        rows.push(ScorecardRow {
+            metric: m,
+            actual: row.actual,
             target,
-            att,
-            row.previous,
-            row.actual.zip(row.previous).map(|(a, p)| a - p),
-            row.provisional,
-        ]);
-        actual_months.push(row.actual.and(row.actual_month).map(days_of));
+            attainment: att,
+            status: row.status,
+            previous: row.previous,
+            note: row.note,
+            actual_month: row.actual.and(row.actual_month),
+            provisional: row.provisional,
+        });
     }
-    build(rows, nums, actual_months)
+    build(&rows)
 }
 
-fn build(
-    rows: Vec<[Option<String>; 7]>,
-    nums: Vec<[Option<f64>; 6]>,
-    actual_months: Vec<Option<i32>>,
-) -> Result<RecordBatch> {
-    let text = |i: usize| -> ArrayRef {
-        Arc::new(StringArray::from(
-            rows.iter().map(|r| r[i].clone()).collect::<Vec<_>>(),
-        ))
+fn build(rows: &[ScorecardRow]) -> Result<RecordBatch> {
+    let text = |f: &dyn Fn(&ScorecardRow) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
-    let num = |i: usize| -> ArrayRef {
-        Arc::new(Float64Array::from(
-            nums.iter().map(|r| r[i]).collect::<Vec<_>>(),
-        ))
+    let num = |f: &dyn Fn(&ScorecardRow) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
     let schema = Arc::new(Schema::new(vec![
         Field::new("metric", DataType::Utf8, false),
@@ -572,20 +571,24 @@ fn build(
     Ok(RecordBatch::try_new(
         schema,
         vec![
-            text(0),
-            text(1),
-            text(2),
-            text(3),
-            text(4),
-            num(0),
-            num(1),
-            num(2),
-            text(5),
-            num(3),
-            num(4),
-            text(6),
-            Arc::new(Date32Array::from(actual_months)),
-            num(5),
+            text(&|r| Some(r.metric.key.clone())),
+            text(&|r| Some(r.metric.label.clone())),
+            text(&|r| Some(r.metric.owner.as_str().to_string())),
+            text(&|r| Some(r.metric.unit.as_str().to_string())),
+            text(&|r| Some(r.metric.direction.as_str().to_string())),
+            num(&|r| r.actual),
+            num(&|r| r.target),
+            num(&|r| r.attainment),
+            text(&|r| r.status.clone()),
+            num(&|r| r.previous),
+            num(&|r| r.actual.zip(r.previous).map(|(a, p)| a - p)),
+            text(&|r| r.note.clone()),
+            Arc::new(Date32Array::from(
+                rows.iter()
+                    .map(|r| r.actual_month.map(days_of))
+                    .collect::<Vec<_>>(),
+            )),
+            num(&|r| r.provisional),
         ],
     )?)
 }

@@ -254,7 +254,7 @@ pub async fn register_raw(ctx: &SessionContext, data: &Path) -> Result<()> {
 pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPart>> {
     let ctx = SessionContext::new();
     register_raw(&ctx, data).await?;
-    let scripts = crate::pipeline::sql_files(staging, "--staging")?;
+    let scripts = crate::catalog::sql_files(staging, "--staging")?;
     let mut out = BTreeMap::new();
     for script in scripts {
         let stem = script
@@ -280,7 +280,7 @@ pub async fn stage(data: &Path, staging: &Path) -> Result<BTreeMap<String, RawPa
             file: script.clone(),
             message: e.to_string(),
         };
-        let df = crate::pipeline::read_only_sql(&ctx, &sql)
+        let df = crate::engine::read_only_sql(&ctx, &sql)
             .await
             .map_err(staging_err)?;
         // Staged rows are numbered in the order of their values (every column, in
