@@ -3,9 +3,13 @@
 //! The binary (`src/main.rs`) only parses flags and maps errors to exit codes; the
 //! stages live here, each testable on its own:
 //!
-//! - [`schema`]: the canonical input tables (one place for every column);
+//! - [`schema`]: the canonical input tables (one place for every column) and the
+//!   facts that decide what can be measured;
 //! - [`load`]: reading CSV/Parquet/JSON lines, validation, `rejects`;
 //! - [`config`]: parameters and the one-row `params` table;
+//! - [`catalog`]: where query and report definitions come from (embedded or a folder);
+//! - [`coverage`]: what the loaded inputs can and cannot support, and why;
+//! - [`plan`]: the run's graph (inputs, queries, models, metrics, charts), built first;
 //! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
 //! - [`engine`]: where that SQL runs: in this process or on a Ballista cluster;
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
@@ -14,7 +18,8 @@
 //! - [`charts`] and [`palette`]: the report's charts (plotters, SVG and PNG);
 //! - [`report`]: the HTML report and scorecard.md;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
-//! - [`run`]: the monthly job that ties them together; [`cli`]: the commands.
+//! - [`run`]: the monthly job that ties them together, recorded in [`manifest`];
+//!   [`cli`]: the commands.
 
 pub mod catalog;
 pub mod charts;
