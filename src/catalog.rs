@@ -32,7 +32,7 @@ pub fn report_file(dir: Option<&Path>, name: &str) -> Result<(PathBuf, String)> 
     let (file, text) = embedded::REPORTS
         .iter()
         .find(|(f, _)| f.ends_with(name))
-        .ok_or_else(|| Error::Usage(format!("no report definition `{name}`")))?;
+        .ok_or_else(|| Error::Report(format!("no built-in report definition `{name}`")))?;
     Ok((PathBuf::from(file), text.to_string()))
 }
 

@@ -288,3 +288,30 @@ fn a_replaced_query_that_breaks_a_model_contract_is_named() {
                 .and(predicate::str::contains("panicked").not()),
         );
 }
+
+/// A table given both by staging SQL and by a file is a fault of the inputs (exit 1),
+/// not of the command line.
+#[test]
+fn a_table_from_staging_and_a_file_is_an_input_fault() {
+    let example = crate::util::repo_path("examples/crm_export");
+    let data = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&example.join("data"), data.path());
+    std::fs::write(
+        data.path().join("contacts.csv"),
+        "contact_id,account_id\nC1,A1\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    revalign()
+        .args(["run", "--month", "2026-03", "--data"])
+        .arg(data.path())
+        .arg("--staging")
+        .arg(example.join("staging"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "table `contacts` is given both by staging SQL",
+        ));
+}

@@ -315,11 +315,14 @@ pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<Loaded
         let files = locate_in(data, spec.name, staged_part.is_none())?;
         let parts = match (staged_part, files) {
             (Some(_), Some(files)) => {
-                return Err(Error::Usage(format!(
-                    "table `{}` is given both by staging SQL and by {}; remove one",
-                    spec.name,
-                    files[0].display()
-                )))
+                // A fault of the inputs, not of the command line: exit 1.
+                return Err(Error::Staging {
+                    file: files[0].clone(),
+                    message: format!(
+                        "table `{}` is given both by staging SQL and by this file; remove one",
+                        spec.name
+                    ),
+                });
             }
             (Some(part), None) => vec![part],
             (None, Some(files)) => files
