@@ -63,12 +63,9 @@ spend_by_month AS (
     GROUP BY 1, 2
 ),
 -- Whether any touch can earn credit: without one, every channel's ROAS would read 0
--- for want of touches, not of results (coverage), so it is NULL.
+-- for want of touches, not of results, so it is NULL.
 attributable AS (
-    SELECT COALESCE(MAX(CASE WHEN c.fact = 'marketing_touches'
-                              OR (p.include_sales_touches AND c.fact = 'touches')
-                             THEN c.available END), FALSE) AS attributable
-    FROM coverage c CROSS JOIN params p
+    SELECT available AS attributable FROM coverage WHERE fact = 'attributable_touches'
 ),
 keys AS (
     SELECT month, channel, model FROM credited

@@ -55,10 +55,7 @@ SELECT
 FROM grid g
 -- Without a touch attribution counts, ROI would read -100% for want of touches: NULL.
 CROSS JOIN (
-    SELECT COALESCE(MAX(CASE WHEN c.fact = 'marketing_touches'
-                              OR (p.include_sales_touches AND c.fact = 'touches')
-                             THEN c.available END), FALSE) AS attributable
-    FROM coverage c CROSS JOIN params p
+    SELECT available AS attributable FROM coverage WHERE fact = 'attributable_touches'
 ) at
 LEFT JOIN spend_by_month s ON s.spend_month = g.spend_month AND s.channel = g.channel
 LEFT JOIN touch_credit t ON t.spend_month = g.spend_month AND t.channel = g.channel

@@ -285,10 +285,8 @@ async fn count(ctx: &SessionContext, f: &Fact, absent: &[&str]) -> Result<FactRo
     }
     let last_dates: Vec<String> = match schema::table(f.key) {
         Some(spec) => spec
-            .columns
-            .iter()
-            .filter(|c| matches!(c.kind, schema::Kind::Date | schema::Kind::Timestamp))
-            .map(|c| format!("MAX(CAST({} AS DATE))", c.name))
+            .date_columns()
+            .map(|c| format!("MAX(CAST({c} AS DATE))"))
             .collect(),
         None => vec![],
     };
@@ -353,13 +351,10 @@ async fn count(ctx: &SessionContext, f: &Fact, absent: &[&str]) -> Result<FactRo
 /// which it has no row.
 async fn gaps(ctx: &SessionContext, spec: &schema::TableSpec) -> Result<Vec<String>> {
     let selects: Vec<String> = spec
-        .columns
-        .iter()
-        .filter(|c| matches!(c.kind, schema::Kind::Date | schema::Kind::Timestamp))
+        .date_columns()
         .map(|c| {
             format!(
                 "SELECT CAST(date_trunc('month', {c}) AS DATE) AS month FROM {t} WHERE {c} IS NOT NULL",
-                c = c.name,
                 t = spec.name
             )
         })

@@ -437,6 +437,17 @@ pub const DERIVED_FACTS: &[Fact] = &[
                AND s.channel IN (SELECT DISTINCT channel FROM touches WHERE kind = 'marketing')",
         ),
     },
+    Fact {
+        key: "attributable_touches",
+        what: "touches attribution counts (marketing touches; sales touches too with include_sales_touches)",
+        table: "touches",
+        filter: "",
+        date: None,
+        sql: Some(
+            "SELECT COUNT(*) AS rows FROM touches t CROSS JOIN params p
+             WHERE t.kind = 'marketing' OR p.include_sales_touches",
+        ),
+    },
     fact("expansion_renewal_opportunities", "expansion or renewal opportunities", "opportunities", "type IN ('expansion', 'renewal')", Some("created_at")),
     fact("contact_roles", "contact roles (contacts.role other than unknown)", "contacts", "role <> 'unknown'", None),
     fact("opportunity_contact_roles", "opportunity contact roles", "opportunity_contacts", "role IS NOT NULL AND trim(role) <> ''", None),
@@ -523,13 +534,18 @@ pub fn fact_keys() -> impl Iterator<Item = &'static str> {
 }
 
 impl TableSpec {
+    /// The table's date and timestamp columns, in schema order.
+    pub fn date_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.columns
+            .iter()
+            .filter(|c| matches!(c.kind, Kind::Date | Kind::Timestamp))
+            .map(|c| c.name)
+    }
+
     /// The column giving the table's date range in `coverage`: its first date or
     /// timestamp column.
     pub fn date_column(&self) -> Option<&'static str> {
-        self.columns
-            .iter()
-            .find(|c| matches!(c.kind, Kind::Date | Kind::Timestamp))
-            .map(|c| c.name)
+        self.date_columns().next()
     }
 }
 

@@ -192,25 +192,26 @@ fn skip_browser() -> bool {
     std::env::var_os("REVALIGN_SKIP_BROWSER").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-#[tokio::test]
-async fn the_report_loads_in_chromium_with_every_chart() {
+/// The headless Chromium to test with; `None` when `REVALIGN_SKIP_BROWSER` is set
+/// (the test named `test` says it is skipped). A missing browser fails the test.
+fn browser_for(test: &str) -> Option<PathBuf> {
     if skip_browser() {
-        eprintln!(
-            "skipped: the_report_loads_in_chromium_with_every_chart (REVALIGN_SKIP_BROWSER is set)"
-        );
-        return;
+        eprintln!("skipped: {test} (REVALIGN_SKIP_BROWSER is set)");
+        return None;
     }
     let Some(browser) = chromium() else {
         panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
     };
-    let dir = demo_report().await;
-    let page = dir.join("index.html");
-    let url = format!("file://{}", page.display());
+    Some(browser)
+}
+
+/// The DOM Chromium builds from `page` (`--dump-dom`), asserting the browser succeeded.
+fn dump_dom(browser: &Path, page: &Path) -> Output {
     let profile = tempfile::tempdir().unwrap();
     let dom = output_within(
-        headless(&browser, profile.path())
+        headless(browser, profile.path())
             .arg("--dump-dom")
-            .arg(&url),
+            .arg(format!("file://{}", page.display())),
         browser_timeout(),
         "chromium --dump-dom",
     );
@@ -219,6 +220,18 @@ async fn the_report_loads_in_chromium_with_every_chart() {
         "{}",
         String::from_utf8_lossy(&dom.stderr)
     );
+    dom
+}
+
+#[tokio::test]
+async fn the_report_loads_in_chromium_with_every_chart() {
+    let Some(browser) = browser_for("the_report_loads_in_chromium_with_every_chart") else {
+        return;
+    };
+    let dir = demo_report().await;
+    let page = dir.join("index.html");
+    let url = format!("file://{}", page.display());
+    let dom = dump_dom(&browser, &page);
     let html = String::from_utf8_lossy(&dom.stdout);
     let stderr = String::from_utf8_lossy(&dom.stderr);
     let console: Vec<&str> = stderr
@@ -387,12 +400,9 @@ fn a_hung_browser_fails_the_test_instead_of_hanging() {
 /// read n/a with their reason, and the coverage section lists them.
 #[tokio::test]
 async fn the_browser_shows_what_a_partial_export_cannot_measure() {
-    if skip_browser() {
-        eprintln!("skipped: the_browser_shows_what_a_partial_export_cannot_measure (REVALIGN_SKIP_BROWSER is set)");
+    let Some(browser) = browser_for("the_browser_shows_what_a_partial_export_cannot_measure")
+    else {
         return;
-    }
-    let Some(browser) = chromium() else {
-        panic!("headless Chromium not found: install the Debian package `chromium` (.ci/run does) or set REVALIGN_SKIP_BROWSER=1");
     };
     let out = tempfile::tempdir().unwrap();
     let summary = run::run(&job(
@@ -402,20 +412,7 @@ async fn the_browser_shows_what_a_partial_export_cannot_measure() {
     ))
     .await
     .unwrap();
-    let url = format!("file://{}", summary.report_dir.join("index.html").display());
-    let profile = tempfile::tempdir().unwrap();
-    let dom = output_within(
-        headless(&browser, profile.path())
-            .arg("--dump-dom")
-            .arg(&url),
-        browser_timeout(),
-        "chromium --dump-dom",
-    );
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
+    let dom = dump_dom(&browser, &summary.report_dir.join("index.html"));
     let html = String::from_utf8_lossy(&dom.stdout);
     let row = html
         .split("<tr>")
