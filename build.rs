@@ -1,5 +1,5 @@
-//! Embeds every `queries/*.sql` and `reports/*.toml` file in the binary, so a new query
-//! or scorecard metric needs no Rust change.
+//! Embeds every `queries/**/*.sql` and `reports/*.toml` file in the binary, so a new
+//! query or scorecard metric needs no Rust change.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -11,25 +11,40 @@ fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
     // for another checkout), and a missing folder is an error, never an empty embed.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
     let root = Path::new(&manifest_dir).join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut files = Vec::new();
+    walk(&root, &mut files);
     files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == ext));
     files.sort();
     writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let file_name = f.file_name().unwrap().to_string_lossy();
+        let relative = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         writeln!(
             out,
             "    ({:?}, include_str!({:?})),",
-            format!("{dir}/{file_name}"),
+            format!("{dir}/{relative}"),
             f.display().to_string()
         )
         .unwrap();
     }
     writeln!(out, "];").unwrap();
+}
+
+/// Every file under `dir`, folders included (queries are grouped by domain).
+fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, files);
+        } else {
+            files.push(path);
+        }
+    }
 }
 
 fn main() {

@@ -63,13 +63,12 @@ pub fn report_file_source(dir: Option<&Path>, name: &str) -> Result<String> {
     })
 }
 
-/// The `.sql` files of a folder, sorted; an error when there are none.
-pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<std::path::PathBuf>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .at(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
+/// The `.sql` files of a folder and its sub-folders (queries are grouped by domain,
+/// helpers in `helpers/` folders), sorted by path; an error when there are none.
+/// Folders deeper than [`MAX_SQL_DEPTH`] are not read (a symlink loop must end).
+pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    collect_sql(dir, 0, &mut files)?;
     files.sort();
     if files.is_empty() {
         return Err(Error::Usage(format!(
@@ -78,4 +77,21 @@ pub fn sql_files(dir: &Path, flag: &str) -> Result<Vec<std::path::PathBuf>> {
         )));
     }
     Ok(files)
+}
+
+/// How deep `sql_files` looks below the folder given.
+pub const MAX_SQL_DEPTH: usize = 4;
+
+fn collect_sql(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let path = entry.at(dir)?.path();
+        if path.is_dir() {
+            if depth < MAX_SQL_DEPTH {
+                collect_sql(&path, depth + 1, files)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            files.push(path);
+        }
+    }
+    Ok(())
 }

@@ -145,7 +145,8 @@ impl From<Month> for String {
     }
 }
 
-/// Models in `attribution_credit` and `attribution_channel`.
+/// The attribution models, in display order: the one list. The queries read it as the
+/// reference table `attribution_models` ([`attribution_models_batch`]).
 pub const ATTRIBUTION_MODELS: &[&str] = &[
     "first_touch",
     "lead_creation",
@@ -157,6 +158,35 @@ pub const ATTRIBUTION_MODELS: &[&str] = &[
     "full_path",
     "markov",
 ];
+
+/// Models that credit channels, not touches (`attribution_markov`, a Rust model step):
+/// not in `attribution_credit`, and only in `attribution_channel` when fitted.
+pub const CHANNEL_LEVEL_MODELS: &[&str] = &["markov"];
+
+/// The `attribution_models` reference table: `model` and `kind` (`rule`: per touch, in
+/// `attribution_credit`; `channel`: per channel, see [`CHANNEL_LEVEL_MODELS`]).
+pub fn attribution_models_batch() -> Result<RecordBatch> {
+    let kinds: Vec<&str> = ATTRIBUTION_MODELS
+        .iter()
+        .map(|m| {
+            if CHANNEL_LEVEL_MODELS.contains(m) {
+                "channel"
+            } else {
+                "rule"
+            }
+        })
+        .collect();
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("model", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from(ATTRIBUTION_MODELS.to_vec())),
+            Arc::new(StringArray::from(kinds)),
+        ],
+    )?)
+}
 
 /// Path transforms of the window journeys (as in the Snowplow attribution package).
 pub const PATH_TRANSFORMS: &[&str] = &["none", "exposure", "first", "frequency"];

@@ -1,15 +1,16 @@
 //! Runs the SQL query graph over the loaded inputs.
 //!
-//! Queries live in `queries/*.sql` (embedded at build time, overridable with
-//! `--queries DIR`). A file is named after the table it produces and starts with a
-//! comment header:
+//! Queries live in `queries/<domain>/*.sql` (embedded at build time, overridable with
+//! `--queries DIR`); files under a `helpers/` folder are helper tables, not written out.
+//! A file is named after the table it produces and starts with a comment header:
 //!
 //! ```sql
 //! -- funnel_monthly: what the table means ...
 //! -- grain: month, channel
+//! -- columns: month date, channel text, leads int, ...   (the published contract)
 //! -- requires: lifecycle, touches      (optional input tables it needs)
 //! -- needs: sales_touches              (facts of `coverage` it needs, see schema.rs)
-//! -- publish: false                    (helper table, not written out)
+//! -- publish: false                    (a helper outside a helpers/ folder)
 //! ```
 //!
 //! Dependencies between queries are derived from the table names a query mentions, so
@@ -69,6 +70,9 @@ pub struct Query {
     pub needs: Vec<String>,
     pub publish: bool,
     pub grain: Vec<String>,
+    /// The published columns and their types, in order (`-- columns:`): checked on the
+    /// planned query before it runs. Empty: not declared (a user's own query).
+    pub columns: Vec<(String, DataType)>,
     pub model: Option<ModelFn>,
     /// A model step's contract on its input table: the columns and types it reads,
     /// checked before the model runs (a replaced query fails with a named error).
@@ -76,7 +80,13 @@ pub struct Query {
 }
 
 /// Tables the run itself registers or publishes; no query may take their names.
-pub const RESERVED_NAMES: &[&str] = &["params", "rejects", "scorecard", "coverage"];
+pub const RESERVED_NAMES: &[&str] = &[
+    "params",
+    "rejects",
+    "scorecard",
+    "coverage",
+    "attribution_models",
+];
 
 impl Query {
     pub fn parse(file: &str, text: &str) -> Result<Query> {
@@ -99,18 +109,23 @@ impl Query {
                 file: PathBuf::from(file),
                 message: format!(
                     "query name `{name}` is taken by an input table or by the run itself \
-                     (params, rejects, scorecard, coverage): name the query after what it computes"
+                     ({}): name the query after what it computes",
+                    RESERVED_NAMES.join(", ")
                 ),
             });
         }
+        let in_helpers = Path::new(file)
+            .components()
+            .any(|c| c.as_os_str() == "helpers");
         let mut query = Query {
             name,
             file: file.to_string(),
             sql: text.to_string(),
             requires: vec![],
             needs: vec![],
-            publish: true,
+            publish: !in_helpers,
             grain: vec![],
+            columns: vec![],
             model: None,
             model_input: vec![],
         };
@@ -143,10 +158,119 @@ impl Query {
                 query.publish = !matches!(v.trim(), "false" | "no");
             } else if let Some(v) = line.strip_prefix("grain:") {
                 query.grain = list(v);
+            } else if let Some(v) = line.strip_prefix("columns:") {
+                for column in split_columns(v) {
+                    let (name, ty) = column.split_once(' ').unwrap_or((&column, ""));
+                    let ty = contract_type(ty.trim()).ok_or_else(|| {
+                        Error::QueryGraph(format!(
+                            "{file}: `-- columns:` entry `{column}` needs a type: {}",
+                            CONTRACT_TYPES
+                        ))
+                    })?;
+                    query.columns.push((name.to_string(), ty));
+                }
+            }
+        }
+        if !query.columns.is_empty() {
+            if let Some(g) = query
+                .grain
+                .iter()
+                .find(|g| !query.columns.iter().any(|(c, _)| c == *g))
+            {
+                return Err(Error::QueryGraph(format!(
+                    "{file}: grain column `{g}` is not among its `-- columns:`"
+                )));
             }
         }
         Ok(query)
     }
+}
+
+/// The type names of `-- columns:` contracts.
+pub const CONTRACT_TYPES: &str = "text, int, float, bool, date, timestamp (UTC) or decimal(p,s)";
+
+/// The Arrow type of a `-- columns:` type name.
+fn contract_type(name: &str) -> Option<DataType> {
+    use datafusion::arrow::datatypes::TimeUnit;
+    Some(match name {
+        "text" => DataType::Utf8,
+        "int" => DataType::Int64,
+        "float" => DataType::Float64,
+        "bool" => DataType::Boolean,
+        "date" => DataType::Date32,
+        "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        _ => {
+            let (p, s) = name
+                .strip_prefix("decimal(")?
+                .strip_suffix(')')?
+                .split_once(',')?;
+            DataType::Decimal128(p.trim().parse().ok()?, s.trim().parse().ok()?)
+        }
+    })
+}
+
+/// `a text, b decimal(18,2), c int` split at the commas outside parentheses.
+fn split_columns(list: &str) -> Vec<String> {
+    let mut items = vec![String::new()];
+    let mut depth = 0;
+    for c in list.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        items.last_mut().expect("one item").push(c);
+    }
+    items
+        .into_iter()
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty())
+        .collect()
+}
+
+/// A planned query's columns against its `-- columns:` contract (names, order, types).
+pub fn check_columns(query: &Query, schema: &datafusion::arrow::datatypes::Schema) -> Result<()> {
+    if query.columns.is_empty() {
+        return Ok(());
+    }
+    // Text is text however Arrow holds it (DataFusion plans string views for some
+    // expressions; Parquet stores them all as strings).
+    let actual: Vec<(String, DataType)> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let ty = match f.data_type() {
+                DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+                t => t.clone(),
+            };
+            (f.name().clone(), ty)
+        })
+        .collect();
+    if actual == query.columns {
+        return Ok(());
+    }
+    let show = |cols: &[(String, DataType)]| {
+        cols.iter()
+            .map(|(n, t)| format!("{n} {t}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let first = (0..actual.len().max(query.columns.len()))
+        .find(|&i| actual.get(i) != query.columns.get(i))
+        .unwrap_or(0);
+    Err(Error::QueryGraph(format!(
+        "{}: the columns of `{}` break its `-- columns:` contract at column {}: \
+         declared [{}], produced [{}]",
+        query.file,
+        query.name,
+        first + 1,
+        show(&query.columns),
+        show(&actual)
+    )))
 }
 
 /// Identifiers a piece of SQL mentions (lower-cased), `--` comments stripped. Table
@@ -182,6 +306,7 @@ pub fn model_steps() -> Vec<Query> {
         needs: vec![],
         publish,
         grain: vec![],
+        columns: vec![],
         model: Some(model),
         model_input,
     };
@@ -224,11 +349,14 @@ pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
 
 /// Order queries so each runs after the queries whose tables it reads (ties by name).
 pub fn dependency_order(queries: Vec<Query>) -> Result<Vec<Query>> {
-    let names: BTreeSet<&str> = queries.iter().map(|q| q.name.as_str()).collect();
-    if names.len() != queries.len() {
-        return Err(Error::QueryGraph(
-            "two query files produce the same table".into(),
-        ));
+    let mut files_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for q in &queries {
+        if let Some(other) = files_of.insert(&q.name, &q.file) {
+            return Err(Error::QueryGraph(format!(
+                "two query files produce table `{}`: {other} and {}",
+                q.name, q.file
+            )));
+        }
     }
     let deps = query_deps(&queries);
     let mut by_name: BTreeMap<String, Query> =
@@ -333,6 +461,10 @@ pub async fn register_inputs(
             .register("params", batch.schema(), vec![batch])
             .await?;
     }
+    let models = crate::config::attribution_models_batch()?;
+    session
+        .register("attribution_models", models.schema(), vec![models])
+        .await?;
     // Absent optional tables are seen as empty, so a query may read them; outputs that
     // need their rows declare `-- requires:` and are skipped instead.
     for name in &loaded.absent {
@@ -520,6 +652,7 @@ pub async fn run_queries(
                 if query.publish {
                     df = sorted_by_grain(df, &query.grain).map_err(wrap)?;
                 }
+                check_columns(&query, df.schema().as_arrow())?;
                 let plan = df.create_physical_plan().await.map_err(wrap)?;
                 let schema = plan.schema();
                 (

@@ -65,7 +65,7 @@ pub struct Plan {
 }
 
 /// Tables every step may read besides inputs and query results.
-const RUN_TABLES: [&str; 3] = ["params", "coverage", "scorecard"];
+const RUN_TABLES: [&str; 4] = ["params", "coverage", "scorecard", "attribution_models"];
 
 impl Plan {
     /// The plan of a run with these queries (the model steps are added as the run adds

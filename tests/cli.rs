@@ -261,13 +261,10 @@ fn plan_prints_the_graph_in_text_and_dot() {
 #[test]
 fn a_replaced_query_that_breaks_a_model_contract_is_named() {
     let queries = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(crate::util::repo_path("queries")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, queries.path().join(path.file_name().unwrap())).unwrap();
-    }
+    crate::util::copy_dir(&crate::util::repo_path("queries"), queries.path());
     std::fs::write(
-        queries.path().join("attribution_paths.sql"),
-        "-- attribution_paths: replaced\n-- publish: false\nSELECT 'a' AS path, 1.5 AS conversions FROM attribution_journey LIMIT 1\n",
+        queries.path().join("attribution/helpers/attribution_paths.sql"),
+        "-- attribution_paths: replaced\nSELECT 'a' AS path, 1.5 AS conversions FROM attribution_journey LIMIT 1\n",
     )
     .unwrap();
     let out = tempfile::tempdir().unwrap();

@@ -109,12 +109,9 @@ async fn failed_runs_leave_the_previous_outputs_untouched() {
 
     // A query that fails mid-pipeline.
     let queries = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo_path("queries")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), queries.path().join(entry.file_name())).unwrap();
-    }
+    crate::util::copy_dir(&crate::util::repo_path("queries"), queries.path());
     std::fs::write(
-        queries.path().join("mql_followup.sql"),
+        queries.path().join("funnel/mql_followup.sql"),
         "SELECT no_such_column FROM touches",
     )
     .unwrap();

@@ -1,13 +1,25 @@
-//! SQL logic tests: each `tests/slt/*.slt` names a fixture folder and a report month
-//! in its header; the whole query graph runs on the fixture, then the file's queries
-//! check the output tables row by row against hand-computed values.
+//! SQL logic tests: every `tests/slt/*.slt` file names a fixture folder and a report
+//! month in its header (`# fixture:`, `# month:`, optional `# set: key=value`); the
+//! whole query graph runs on the fixture, then the file's queries check the output
+//! tables row by row against hand-computed values. One runner finds every file.
+//!
+//! Stricter than the crate's defaults, so an expected result cannot pass by accident:
+//! the column type letters must match (`I` integers, `R` floats and decimals, `T` the
+//! rest), cells are
+//! compared exactly (no whitespace collapsing; an empty string is `(empty)`), floats are
+//! printed to at least six significant digits, and every result of more than one row
+//! has a stated order (`ORDER BY` or a sort mode). `REVALIGN_UPDATE_SLT=1` rewrites the
+//! expected results from the current output (check the diff by hand).
+
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use revalign::config::Params;
-use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, QueryExpect, Record, SortMode};
 
 use crate::util::{fixture, repo_path, session_after_queries};
 
@@ -25,20 +37,20 @@ impl AsyncDB for Db {
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DbError> {
         let err = |e: datafusion::error::DataFusionError| DbError(e.to_string());
         let df = self.0.sql(sql).await.map_err(err)?;
+        // The types of the planned columns (known even when no row comes back).
+        let types = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Int64 | DataType::Int32 => DefaultColumnType::Integer,
+                DataType::Float64 | DataType::Decimal128(..) => DefaultColumnType::FloatingPoint,
+                _ => DefaultColumnType::Text,
+            })
+            .collect();
         let batches = df.collect().await.map_err(err)?;
         let mut rows = Vec::new();
-        let mut types = Vec::new();
         for batch in &batches {
-            types = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| match f.data_type() {
-                    DataType::Int64 | DataType::Int32 => DefaultColumnType::Integer,
-                    DataType::Float64 => DefaultColumnType::FloatingPoint,
-                    _ => DefaultColumnType::Text,
-                })
-                .collect();
             let options = FormatOptions::default().with_null("NULL");
             for r in 0..batch.num_rows() {
                 let mut row = Vec::new();
@@ -46,12 +58,17 @@ impl AsyncDB for Db {
                     let cell = if col.is_null(r) {
                         "NULL".to_string()
                     } else if col.data_type() == &DataType::Float64 {
-                        format!("{:.4}", col.as_primitive::<Float64Type>().value(r))
+                        float_cell(col.as_primitive::<Float64Type>().value(r))
                     } else {
-                        ArrayFormatter::try_new(col.as_ref(), &options)
+                        let text = ArrayFormatter::try_new(col.as_ref(), &options)
                             .unwrap()
                             .value(r)
-                            .to_string()
+                            .to_string();
+                        if text.is_empty() {
+                            "(empty)".to_string()
+                        } else {
+                            text
+                        }
                     };
                     row.push(cell);
                 }
@@ -64,26 +81,90 @@ impl AsyncDB for Db {
     async fn shutdown(&mut self) {}
 }
 
-fn header(text: &str, key: &str) -> String {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("# {key}:")))
-        .unwrap_or_else(|| panic!("missing `# {key}:` header"))
-        .trim()
-        .to_string()
+/// A float to at least six significant digits and four decimals, trailing zeros
+/// dropped (`0.75`, `0.333333`, `161.3161`, `4`); `-0` is `0`.
+fn float_cell(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (5 - magnitude).max(4) as usize;
+    let mut text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    text
 }
 
-async fn run_slt(name: &str) {
-    let path = repo_path("tests/slt").join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
+/// Rows equal line for line, cell for cell, exactly.
+fn exact_validator(
+    _normalizer: sqllogictest::Normalizer,
+    actual: &[Vec<String>],
+    expected: &[String],
+) -> bool {
+    actual.len() == expected.len()
+        && actual
+            .iter()
+            .zip(expected)
+            .all(|(row, line)| row.join(" ") == *line)
+}
+
+#[allow(clippy::ptr_arg)]
+fn no_normalizer(s: &String) -> String {
+    s.clone()
+}
+
+fn header(text: &str, key: &str) -> Result<String, String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("# {key}:")))
+        .map(|v| v.trim().to_string())
+        .ok_or_else(|| format!("missing `# {key}:` header"))
+}
+
+/// Queries of more than one result row must state their order.
+fn unordered_results(path: &Path) -> Vec<String> {
+    let records = sqllogictest::parse_file::<DefaultColumnType>(path).unwrap();
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Query {
+                loc,
+                sql,
+                expected:
+                    QueryExpect::Results {
+                        sort_mode, results, ..
+                    },
+                ..
+            } if results.len() > 1
+                && matches!(sort_mode, None | Some(SortMode::NoSort))
+                && !sql.to_ascii_uppercase().contains("ORDER BY") =>
+            {
+                Some(format!(
+                    "{loc}: {} rows without ORDER BY or a sort mode",
+                    results.len()
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+async fn run_slt(path: PathBuf) -> Result<(), String> {
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
     let overrides: Vec<String> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# set:"))
         .map(|v| v.trim().to_string())
         .collect();
-    let params = revalign::config::apply_overrides(Params::default(), &overrides).unwrap();
+    let params = revalign::config::apply_overrides(Params::default(), &overrides)
+        .map_err(|e| format!("{name}: {e}"))?;
     let ctx = session_after_queries(
-        &fixture(&header(&text, "fixture")),
-        &header(&text, "month"),
+        &fixture(&header(&text, "fixture").map_err(|e| format!("{name}: {e}"))?),
+        &header(&text, "month").map_err(|e| format!("{name}: {e}"))?,
         &params,
     )
     .await;
@@ -91,92 +172,102 @@ async fn run_slt(name: &str) {
         let ctx = ctx.clone();
         async move { Ok::<_, DbError>(Db(ctx)) }
     });
-    if let Err(e) = runner.run_file_async(&path).await {
-        panic!("{name}:\n{e}");
+    runner.with_validator(exact_validator);
+    runner.with_column_validator(sqllogictest::strict_column_validator);
+    if std::env::var_os("REVALIGN_UPDATE_SLT").is_some() {
+        return runner
+            .update_test_file(
+                &path,
+                " ",
+                exact_validator,
+                no_normalizer,
+                sqllogictest::strict_column_validator,
+            )
+            .await
+            .map_err(|e| format!("{name}: {e}"));
     }
+    let unordered = unordered_results(&path);
+    if !unordered.is_empty() {
+        return Err(unordered.join("\n"));
+    }
+    runner
+        .run_file_async(&path)
+        .await
+        .map_err(|e| format!("{name}:\n{e}"))
 }
 
+/// Every `.slt` file under tests/slt, three at a time; all failures are reported.
 #[tokio::test]
-async fn slt_revenue_13m() {
-    run_slt("revenue_13m.slt").await;
+async fn sql_logic_tests() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("tests/slt"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 17, "slt files missing: {files:?}");
+    let failures: Vec<String> = futures::stream::iter(files)
+        .map(run_slt)
+        .buffer_unordered(3)
+        .filter_map(|r| async move { r.err() })
+        .collect()
+        .await;
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-#[tokio::test]
-async fn slt_maturity() {
-    run_slt("maturity.slt").await;
-}
-
-#[tokio::test]
-async fn slt_maturity_params() {
-    run_slt("maturity_params.slt").await;
-}
-
-#[tokio::test]
-async fn slt_attribution_params() {
-    run_slt("attribution_params.slt").await;
-}
-
-#[tokio::test]
-async fn slt_attribution_campaign() {
-    run_slt("attribution_campaign.slt").await;
-}
-
-#[tokio::test]
-async fn slt_attribution_lost() {
-    run_slt("attribution_lost.slt").await;
-}
-
-#[tokio::test]
-async fn slt_attribution_lost_order2() {
-    run_slt("attribution_lost_order2.slt").await;
-}
-
-#[tokio::test]
-async fn slt_funnel_monthly() {
-    run_slt("funnel_monthly.slt").await;
-}
-
-#[tokio::test]
-async fn slt_mql_followup() {
-    run_slt("mql_followup.slt").await;
-}
-
-#[tokio::test]
-async fn slt_as_of_an_earlier_month() {
-    run_slt("as_of_2026_02.slt").await;
-}
-
+/// Every published table is checked by at least one `.slt` file.
 #[test]
-fn every_slt_file_has_a_test() {
-    let tests = include_str!("sql.rs");
+fn every_published_table_has_sql_logic_tests() {
+    let mut slt_sql = String::new();
     for entry in std::fs::read_dir(repo_path("tests/slt")).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(
-            tests.contains(&format!("run_slt(\"{name}\")")),
-            "{name} is not run by any test"
-        );
+        for record in sqllogictest::parse_file::<DefaultColumnType>(entry.unwrap().path()).unwrap()
+        {
+            if let Record::Query { sql, .. } = record {
+                slt_sql.push_str(&sql);
+                slt_sql.push('\n');
+            }
+        }
     }
+    let read = revalign::pipeline::sql_identifiers(&slt_sql);
+    let mut published: Vec<String> = revalign::pipeline::embedded_queries()
+        .unwrap()
+        .into_iter()
+        .chain(revalign::pipeline::model_steps())
+        .filter(|q| q.publish)
+        .map(|q| q.name)
+        .collect();
+    published.sort();
+    let untested: Vec<&String> = published.iter().filter(|t| !read.contains(*t)).collect();
+    assert!(untested.is_empty(), "no .slt file reads {untested:?}");
 }
 
-#[tokio::test]
-async fn slt_revenue() {
-    run_slt("revenue.slt").await;
-}
-
-#[tokio::test]
-async fn slt_attribution() {
-    run_slt("attribution.slt").await;
-}
-
-#[tokio::test]
-async fn slt_path_transforms() {
-    run_slt("transform_none.slt").await;
-    run_slt("transform_exposure.slt").await;
-    run_slt("transform_first.slt").await;
-    run_slt("transform_frequency.slt").await;
-}
-
-#[tokio::test]
-async fn slt_abm() {
-    run_slt("abm.slt").await;
+/// The runner's own rules: six significant digits, exact cells, a stated order.
+#[test]
+fn the_runner_is_strict() {
+    assert_eq!(float_cell(1.0 / 3.0), "0.333333");
+    assert_eq!(float_cell(161.316_12), "161.3161");
+    assert_eq!(float_cell(0.000_123_456_7), "0.000123457");
+    assert_eq!(float_cell(-0.0), "0");
+    assert_eq!(float_cell(4.0), "4");
+    let row = vec!["a".to_string(), "b".to_string()];
+    assert!(exact_validator(
+        no_normalizer,
+        &[row.clone()],
+        &["a b".into()]
+    ));
+    assert!(!exact_validator(
+        no_normalizer,
+        &[row.clone()],
+        &["a  b".into()]
+    ));
+    assert!(!exact_validator(no_normalizer, &[row], &[" a b".into()]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.slt");
+    std::fs::write(
+        &file,
+        "query I\nSELECT x FROM t\n----\n1\n2\n\nquery I rowsort\nSELECT x FROM t\n----\n1\n2\n",
+    )
+    .unwrap();
+    let unordered = unordered_results(&file);
+    assert_eq!(unordered.len(), 1, "{unordered:?}");
 }

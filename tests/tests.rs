@@ -6,6 +6,7 @@ mod abm;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod cli;
+mod contracts;
 mod faults;
 mod generator;
 mod honesty;
