@@ -20,15 +20,6 @@ use crate::load::{LoadedData, LoadedTable};
 /// old month, and a sign of a wrong `--month` otherwise).
 pub const LATE_ROWS_MARGIN_DAYS: i64 = 92;
 
-/// The activity columns whose latest date sets the default report month.
-const ACTIVITY_COLUMNS: &[(&str, &str)] = &[
-    ("touches", "ts"),
-    ("lifecycle", "ts"),
-    ("opportunities", "created_at"),
-    ("opportunities", "closed_at"),
-    ("subscriptions", "start_date"),
-];
-
 /// One dated value: where it is and which row holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatedRow {
@@ -151,7 +142,10 @@ impl DateScan {
         visit_date_columns(loaded, |name, table, column, days| {
             scan.future
                 .extend(rows_between(table, name, column, days, after_today));
-            if !ACTIVITY_COLUMNS.contains(&(name, column)) {
+            // The activity columns of the table (schema.rs) set how far the data goes.
+            let activity =
+                crate::schema::table(name).is_some_and(|t| t.activity_columns.contains(&column));
+            if !activity {
                 return;
             }
             if let Some((day, row, _)) = latest_where(days, |d| d <= today_days) {

@@ -19,10 +19,9 @@
 //! needs the inputs do not meet, is skipped with the reason ("no sales touches"), and so
 //! is every query that reads it.
 //!
-//! Inputs are seen "as of" the end of the report month: the canonical table names are
-//! views over the loaded tables that drop later rows and reopen deals closed later
-//! (the event tables `touches` and `lifecycle` are filtered once at registration
-//! instead, because many queries read them).
+//! Inputs are seen "as of" the end of the report month, by each table's `as_of` rule in
+//! `schema.rs`: views over the loaded tables that drop later rows and reopen deals
+//! closed later, or (the large event tables) a filter applied once at registration.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,6 +41,7 @@ use crate::engine::Session;
 use crate::error::{Error, IoContext, Result};
 use crate::load::LoadedData;
 use crate::output::Staged;
+use crate::plan::{Plan, Skip};
 
 /// Whether `name` is safe to become a file or folder name: `^[a-z0-9_]+$` (no path
 /// separators, no dots, no `..`). Query names, chart keys and sections and scorecard
@@ -347,60 +347,6 @@ pub fn queries_from_dir(dir: &Path) -> Result<Vec<Query>> {
         .collect()
 }
 
-/// Order queries so each runs after the queries whose tables it reads (ties by name).
-pub fn dependency_order(queries: Vec<Query>) -> Result<Vec<Query>> {
-    let mut files_of: BTreeMap<&str, &str> = BTreeMap::new();
-    for q in &queries {
-        if let Some(other) = files_of.insert(&q.name, &q.file) {
-            return Err(Error::QueryGraph(format!(
-                "two query files produce table `{}`: {other} and {}",
-                q.name, q.file
-            )));
-        }
-    }
-    let deps = query_deps(&queries);
-    let mut by_name: BTreeMap<String, Query> =
-        queries.into_iter().map(|q| (q.name.clone(), q)).collect();
-    let mut ordered = Vec::new();
-    while !by_name.is_empty() {
-        let ready: Vec<String> = by_name
-            .keys()
-            .filter(|n| deps[*n].iter().all(|d| !by_name.contains_key(d)))
-            .cloned()
-            .collect();
-        if ready.is_empty() {
-            return Err(Error::QueryGraph(format!(
-                "dependency cycle among: {}",
-                by_name.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
-        }
-        for n in ready {
-            let q = by_name.remove(&n).expect("present");
-            ordered.push(q);
-        }
-    }
-    Ok(ordered)
-}
-
-/// Direct query dependencies of each query, for skip propagation.
-fn query_deps(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
-    let names: BTreeSet<&str> = queries.iter().map(|q| q.name.as_str()).collect();
-    queries
-        .iter()
-        .map(|q| {
-            let ids = sql_identifiers(&q.sql);
-            (
-                q.name.clone(),
-                names
-                    .iter()
-                    .filter(|n| **n != q.name && ids.contains(**n))
-                    .map(|n| n.to_string())
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
 /// The rows of `batch` whose timestamp `column` is before the end of `month`.
 fn before(batch: &RecordBatch, column: &str, month: Month) -> Result<RecordBatch> {
     use datafusion::arrow::array::{Array, Scalar, TimestampMicrosecondArray};
@@ -419,32 +365,6 @@ fn before(batch: &RecordBatch, column: &str, month: Month) -> Result<RecordBatch
         return Ok(batch.clone());
     }
     Ok(filter_record_batch(batch, &keep)?)
-}
-
-/// How each input table is seen as of the end of the report month (see module docs).
-fn as_of_sql(table: &str) -> Option<&'static str> {
-    Some(match table {
-        "opportunities" => {
-            "SELECT o.opportunity_id, o.account_id, o.created_at,
-                    CASE WHEN o.closed_at >= p.report_end THEN NULL ELSE o.closed_at END AS closed_at,
-                    CASE WHEN o.closed_at >= p.report_end THEN 'open' ELSE o.status END AS status,
-                    o.amount, o.type, o.source, o.primary_contact_id
-             FROM input_opportunities o, params p WHERE o.created_at < p.report_end"
-        }
-        "opportunity_contacts" => {
-            "SELECT oc.* FROM input_opportunity_contacts oc, input_opportunities o, params p
-             WHERE oc.opportunity_id = o.opportunity_id AND o.created_at < p.report_end"
-        }
-        "subscriptions" => {
-            "SELECT s.subscription_id, s.account_id, s.start_date,
-                    CASE WHEN s.end_date >= p.report_end_date THEN NULL ELSE s.end_date END AS end_date,
-                    s.mrr, s.product
-             FROM input_subscriptions s, params p WHERE s.start_date < p.report_end_date"
-        }
-        "spend" => "SELECT s.* FROM input_spend s, params p WHERE s.month < p.report_end_date",
-        "costs" => "SELECT c.* FROM input_costs c, params p WHERE c.month < p.report_end_date",
-        _ => return None,
-    })
 }
 
 /// Register the loaded tables. With `as_of`, the canonical names are as-of views for
@@ -476,8 +396,8 @@ pub async fn register_inputs(
         // The event tables are the largest and read by many queries: filter them once
         // here (rows at or after the report end are not seen) instead of in a view that
         // every query would evaluate again.
-        if let (Some((month, _)), "touches" | "lifecycle") = (as_of, *name) {
-            let batch = before(&batch, "ts", month)?;
+        if let (Some((month, _)), Some(column)) = (as_of, table.spec.as_of.drop_from_report_end) {
+            let batch = before(&batch, column, month)?;
             if *name == "touches" {
                 // By far the largest table: read from a scratch Parquet file by each
                 // query rather than held in memory for the whole run.
@@ -489,7 +409,7 @@ pub async fn register_inputs(
             }
             continue;
         }
-        match (as_of, as_of_sql(name)) {
+        match (as_of, table.spec.as_of.view_sql) {
             (Some(_), Some(sql)) => {
                 session
                     .register(&format!("input_{name}"), batch.schema(), vec![batch])
@@ -544,78 +464,40 @@ pub enum Helpers {
     Keep,
 }
 
-/// Run the queries in dependency order; `absent` are the input tables not present and
-/// `coverage` the facts of the inputs (a query whose needs are unmet is skipped).
+/// Run the steps of `plan` in order. `skips` (from [`Plan::skips`]) are the steps the
+/// inputs cannot support: each gets a report saying why instead of a result. With
+/// [`Helpers::Drop`] a helper result is dropped after its last reader
+/// ([`Plan::helper_last_readers`]); published results stream into `outputs` when given.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_queries(
     session: &Session,
-    mut queries: Vec<Query>,
-    absent: &[&str],
-    coverage: &crate::coverage::Coverage,
+    plan: &Plan,
+    skips: &BTreeMap<String, Skip>,
     params: &Params,
     helpers: Helpers,
     mut outputs: Option<&mut Staged>,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<QueryResult>, Vec<StageReport>)> {
-    // A model step runs when its input table is produced (a custom query set may leave
-    // the input out).
-    let produced: BTreeSet<String> = queries.iter().map(|q| q.name.clone()).collect();
-    queries.extend(
-        model_steps()
-            .into_iter()
-            .filter(|m| produced.contains(&m.sql)),
-    );
-    let queries = dependency_order(queries)?;
-    let deps = query_deps(&queries);
-    // Helper (unpublished) results are dropped once the last query reading them has
-    // run, so a large intermediate (journeys, spans) does not stay in memory.
-    let mut readers_left: BTreeMap<&str, usize> = BTreeMap::new();
-    for d in deps.values().flatten() {
-        *readers_left.entry(d.as_str()).or_default() += 1;
+    let mut drop_after: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if helpers == Helpers::Drop {
+        for (helper, reader) in plan.helper_last_readers() {
+            drop_after.entry(reader).or_default().push(helper);
+        }
     }
-    // Skipped queries: the input tables they missed and the reasons.
-    let mut skipped_of: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
     let mut results: Vec<QueryResult> = Vec::new();
     let mut reports = Vec::new();
-    for query in queries {
-        let done_with: Vec<String> = deps[&query.name]
-            .iter()
-            .filter(|d| {
-                let left = readers_left.get_mut(d.as_str()).expect("counted");
-                *left -= 1;
-                *left == 0 && helpers == Helpers::Drop
-            })
-            .cloned()
-            .collect();
+    for query in plan.steps.iter().cloned() {
         progress.set_message(query.name.clone());
-        let mut missing: BTreeSet<String> = query
-            .requires
-            .iter()
-            .filter(|t| absent.contains(&t.as_str()))
-            .cloned()
-            .collect();
-        let mut reasons: Vec<String> = missing
-            .iter()
-            .map(|t| crate::coverage::Coverage::absent_reason(t))
-            .collect();
-        reasons.extend(coverage.unmet(&query.needs));
-        for dep in &deps[&query.name] {
-            if let Some((tables, why)) = skipped_of.get(dep) {
-                missing.extend(tables.iter().cloned());
-                reasons.extend(why.iter().cloned());
-            }
-        }
-        let mut seen = BTreeSet::new();
-        reasons.retain(|r| seen.insert(r.clone()));
-        if !reasons.is_empty() {
-            skipped_of.insert(query.name.clone(), (missing.clone(), reasons.clone()));
+        let done_with = drop_after.remove(&query.name).unwrap_or_default();
+        if let Some(skip) = skips.get(&query.name) {
             reports.push(StageReport {
                 table: query.name.clone(),
                 file: query.file.clone(),
                 published: query.publish,
                 rows: None,
                 millis: 0,
-                skipped_for_missing: missing.into_iter().collect(),
-                not_measurable: reasons,
+                skipped_for_missing: skip.missing.iter().cloned().collect(),
+                not_measurable: skip.reasons.clone(),
             });
             drop_helpers(session, &mut results, &done_with)?;
             progress.inc(1);
@@ -729,19 +611,6 @@ fn check_model_input(step: &Query, input: &RecordBatch) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )))
-}
-
-/// How an input table is seen as of the report month, in words (for `revalign plan`;
-/// the rules themselves are [`register_inputs`] and `as_of_sql`).
-pub fn as_of_rule(table: &str) -> &'static str {
-    match table {
-        "touches" | "lifecycle" => "rows at or after the report end are dropped",
-        "opportunities" => "created before the report end; closed at or after it: seen open",
-        "opportunity_contacts" => "of the opportunities created before the report end",
-        "subscriptions" => "started before the month end; ending at or after it: seen active",
-        "spend" | "costs" => "months up to the report month",
-        _ => "reference data, seen whole",
-    }
 }
 
 /// Published rows in the order of the table's grain (ascending, NULLs last), whatever
@@ -921,25 +790,7 @@ mod tests {
     }
 
     #[test]
-    fn order_follows_table_references_not_file_names() {
-        let ordered = dependency_order(vec![
-            q("a_report", "SELECT * FROM z_helper JOIN m_mid USING (x)"),
-            q(
-                "m_mid",
-                "SELECT * FROM z_helper -- a_report is mentioned only in a comment",
-            ),
-            q("z_helper", "SELECT 1 AS x"),
-        ])
-        .unwrap();
-        let names: Vec<_> = ordered.iter().map(|q| q.name.as_str()).collect();
-        assert_eq!(names, ["z_helper", "m_mid", "a_report"]);
-    }
-
-    #[test]
-    fn cycles_and_unknown_requirements_are_errors() {
-        let err = dependency_order(vec![q("a", "SELECT * FROM b"), q("b", "SELECT * FROM a")])
-            .unwrap_err();
-        assert!(err.to_string().contains("cycle"), "{err}");
+    fn unknown_requirements_are_errors() {
         let err = Query::parse("x.sql", "-- requires: touchez\nSELECT 1").unwrap_err();
         assert!(err.to_string().contains("touchez"));
     }

@@ -1,13 +1,18 @@
-//! The monthly job: load, validate, run the query graph, write everything atomically.
-//!
-//! [`run`] is what `revalign run` does; `validate` and `query` reuse its loading step.
+//! The monthly job in four steps that tests and the Ballista path call one at a time:
+//! [`prepare`] (load, resolve the month, register the inputs, build the plan) →
+//! [`execute`] (queries and model steps) → [`render`] (scorecard, charts) →
+//! [`publish`] (everything written atomically). [`run`] is what `revalign run` does;
+//! `validate` and `query` reuse its loading step.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::charts::{self, ChartCatalogue};
+use datafusion::arrow::array::RecordBatch;
+
+use crate::charts::{self, ChartCatalogue, Rendered as RenderedChart};
 use crate::config::{Month, Params};
+use crate::coverage::Coverage;
 use crate::dates::{date_warnings, today, DateScan};
 use crate::engine::{EngineOptions, Session};
 use crate::error::{Error, Result};
@@ -15,7 +20,8 @@ use crate::generate::{self, GenerateOptions};
 use crate::load::{self, LoadedData, TableStats};
 use crate::manifest::{ChartEntry, InputEntry, Manifest, OutputEntry, SkippedEntry};
 use crate::output::Staged;
-use crate::pipeline;
+use crate::pipeline::{self, Helpers, QueryResult, StageReport};
+use crate::plan::{Plan, Skip};
 use crate::report;
 use crate::scorecard::{self, Catalogue};
 
@@ -92,12 +98,42 @@ pub fn check_strict(loaded: &LoadedData) -> Result<()> {
     Ok(())
 }
 
-/// The whole monthly job.
-pub async fn run(job: &RunJob) -> Result<RunSummary> {
-    let total = Instant::now();
+/// Step 1 of a run, prepared: the inputs loaded and registered as of the report month,
+/// what they can support (`coverage`), the catalogues read and the plan built. Nothing
+/// has been computed or written yet.
+pub struct Prepared {
+    pub session: Session,
+    pub loaded: LoadedData,
+    pub month: Month,
+    pub dates: DateScan,
+    pub coverage: Coverage,
+    pub plan: Plan,
+    /// The steps the inputs cannot support, and why (from the plan).
+    pub skips: BTreeMap<String, Skip>,
+    pub scorecard: Catalogue,
+    pub scorecard_file: PathBuf,
+    pub charts: ChartCatalogue,
+    pub warnings: Vec<String>,
+    pub timings: BTreeMap<String, u128>,
+}
+
+/// Step 2, executed: the results of the queries and model steps.
+pub struct Executed {
+    pub results: Vec<QueryResult>,
+    pub stages: Vec<StageReport>,
+}
+
+/// Step 3, rendered: the scorecard and the charts.
+pub struct Rendered {
+    pub scorecard: RecordBatch,
+    pub charts: Vec<RenderedChart>,
+}
+
+/// Prepare a run: load (generating the demo data into the session's scratch folder
+/// when asked), resolve the report month, register the inputs as of it, read the
+/// catalogues and build the plan. Every definition is checked before anything runs.
+pub async fn prepare(job: &RunJob) -> Result<Prepared> {
     let mut timings = BTreeMap::new();
-    // One run at a time per --out; settles what a killed run left there.
-    let _lock = crate::publish::lock_for_run(&job.out)?;
     // The engine's scratch folder also holds the demo data: a killed run's leftovers
     // are swept as one by the next run.
     let session = Session::new(&job.engine).await?;
@@ -114,7 +150,6 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     let started = Instant::now();
     let mut loaded = load_inputs(&data, job.staging.as_deref()).await?;
     let dates = DateScan::new(&loaded, today());
-    let through = dates.latest.as_ref().map(|l| l.date);
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {
         check_strict(&loaded)?;
@@ -123,99 +158,145 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
         Some(m) => m,
         None => dates.default_month()?,
     };
-    let warnings = date_warnings(&dates, month, &loaded);
-
-    let started = Instant::now();
+    let mut warnings = date_warnings(&dates, month, &loaded);
     let queries = match &job.queries {
         Some(dir) => pipeline::queries_from_dir(dir)?,
         None => pipeline::embedded_queries()?,
     };
-    // The whole graph is resolved (and the catalogues checked) before any query runs.
-    let (catalogue_file, catalogue) = Catalogue::load(job.reports.as_deref())?;
-    let (_, chart_catalogue) = ChartCatalogue::load(job.reports.as_deref())?;
-    let plan = crate::plan::Plan::build(queries.clone(), &catalogue, &chart_catalogue)?;
+    let (scorecard_file, scorecard) = Catalogue::load(job.reports.as_deref())?;
+    let (_, charts) = ChartCatalogue::load(job.reports.as_deref())?;
+    let plan = Plan::build(queries, &scorecard, &charts)?;
     let coverage = pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
-    let mut warnings = warnings;
     warnings.extend(coverage.warnings(month));
+    warnings.extend(scorecard::target_warnings(
+        loaded.tables.get("targets").map(|t| &t.batch),
+        &scorecard,
+    ));
+    let skips = plan.skips(&loaded.absent, &coverage);
     // The session has its own copy of the rows now; the scorecard still reads targets.
     loaded.release_rows(&["targets"]);
-    // Published results are streamed into the staged output files as they are
-    // computed and read from there by later queries, so they need not stay in memory.
-    let mut staged = Staged::new(&job.out, month)?;
-    staged.set_fault_hook(crate::publish::FaultHook::from_env());
-    let bar = progress((queries.len() + pipeline::model_steps().len()) as u64);
+    Ok(Prepared {
+        session,
+        loaded,
+        month,
+        dates,
+        coverage,
+        plan,
+        skips,
+        scorecard,
+        scorecard_file,
+        charts,
+        warnings,
+        timings,
+    })
+}
+
+/// Execute the plan's queries and model steps. Published results stream into
+/// `outputs` when given (and are read back from there by later steps); helpers are
+/// dropped after their last reader or kept, as `helpers` says.
+pub async fn execute(
+    prepared: &mut Prepared,
+    params: &Params,
+    helpers: Helpers,
+    outputs: Option<&mut Staged>,
+) -> Result<Executed> {
+    let started = Instant::now();
+    let bar = progress(prepared.plan.steps.len() as u64);
     let (results, stages) = pipeline::run_queries(
-        &session,
-        queries,
-        &loaded.absent,
-        &coverage,
-        &job.params,
-        pipeline::Helpers::Drop,
-        Some(&mut staged),
+        &prepared.session,
+        &prepared.plan,
+        &prepared.skips,
+        params,
+        helpers,
+        outputs,
         &bar,
     )
     .await?;
     bar.finish_and_clear();
-    timings.insert("queries".to_string(), started.elapsed().as_millis());
+    prepared
+        .timings
+        .insert("queries".to_string(), started.elapsed().as_millis());
+    Ok(Executed { results, stages })
+}
 
+/// Render the scorecard (registered as table `scorecard` for the charts) and the
+/// charts.
+pub async fn render(prepared: &mut Prepared) -> Result<Rendered> {
     let started = Instant::now();
-    let skipped_tables: BTreeMap<String, Vec<String>> = stages
+    let skipped: BTreeMap<String, Vec<String>> = prepared
+        .skips
         .iter()
-        .filter(|s| s.rows.is_none())
-        .map(|s| (s.table.clone(), s.not_measurable.clone()))
+        .map(|(table, skip)| (table.clone(), skip.reasons.clone()))
         .collect();
-    let targets = loaded.tables.get("targets").map(|t| &t.batch);
-    warnings.extend(scorecard::target_warnings(targets, &catalogue));
     let scorecard = scorecard::compute(
-        &session.ctx,
-        &catalogue,
-        &catalogue_file,
-        month,
-        &coverage,
-        &skipped_tables,
-        targets,
+        &prepared.session.ctx,
+        &prepared.scorecard,
+        &prepared.scorecard_file,
+        prepared.month,
+        &prepared.coverage,
+        &skipped,
+        prepared.loaded.tables.get("targets").map(|t| &t.batch),
     )
     .await?;
-    timings.insert("scorecard".to_string(), started.elapsed().as_millis());
-
+    prepared
+        .timings
+        .insert("scorecard".to_string(), started.elapsed().as_millis());
     let started = Instant::now();
-    session
+    prepared
+        .session
         .register("scorecard", scorecard.schema(), vec![scorecard.clone()])
         .await?;
-    let charts =
-        charts::render_all(&session.ctx, &chart_catalogue, &coverage, &skipped_tables).await?;
-    timings.insert("charts".to_string(), started.elapsed().as_millis());
+    let charts = charts::render_all(
+        &prepared.session.ctx,
+        &prepared.charts,
+        &prepared.coverage,
+        &skipped,
+    )
+    .await?;
+    prepared
+        .timings
+        .insert("charts".to_string(), started.elapsed().as_millis());
+    Ok(Rendered { scorecard, charts })
+}
 
+/// Publish: add the run's own tables (scorecard, coverage, rejects), the manifest,
+/// charts and report pages to `staged` and swap it all into `job.out` at once.
+pub fn publish(
+    job: &RunJob,
+    mut prepared: Prepared,
+    executed: Executed,
+    rendered: Rendered,
+    mut staged: Staged,
+    started_at: Instant,
+) -> Result<RunSummary> {
     let started = Instant::now();
-    let mut outputs = Vec::new();
-    for r in results.iter().filter(|r| r.query.publish) {
-        outputs.push(OutputEntry {
+    let Rendered { scorecard, charts } = rendered;
+    let mut outputs: Vec<OutputEntry> = executed
+        .results
+        .iter()
+        .filter(|r| r.query.publish)
+        .map(|r| OutputEntry {
             table: r.query.name.clone(),
             rows: r.rows,
             path: staged.table_path(&r.query.name).display().to_string(),
+        })
+        .collect();
+    let coverage = prepared.coverage.to_batch()?;
+    let rejects = prepared.loaded.rejects_batch()?;
+    for (table, batch) in [
+        ("scorecard", &scorecard),
+        ("coverage", &coverage),
+        ("rejects", &rejects),
+    ] {
+        staged.add_table(table, batch)?;
+        outputs.push(OutputEntry {
+            table: table.into(),
+            rows: batch.num_rows(),
+            path: staged.table_path(table).display().to_string(),
         });
     }
-    staged.add_table("scorecard", &scorecard)?;
-    outputs.push(OutputEntry {
-        table: "scorecard".into(),
-        rows: scorecard.num_rows(),
-        path: staged.table_path("scorecard").display().to_string(),
-    });
-    let coverage_batch = coverage.to_batch()?;
-    staged.add_table("coverage", &coverage_batch)?;
-    outputs.push(OutputEntry {
-        table: "coverage".into(),
-        rows: coverage_batch.num_rows(),
-        path: staged.table_path("coverage").display().to_string(),
-    });
-    let rejects = loaded.rejects_batch()?;
-    staged.add_table("rejects", &rejects)?;
-    outputs.push(OutputEntry {
-        table: "rejects".into(),
-        rows: rejects.num_rows(),
-        path: staged.table_path("rejects").display().to_string(),
-    });
-    let skipped = stages
+    let skipped = executed
+        .stages
         .iter()
         .filter(|s| s.published && s.rows.is_none())
         .map(|s| SkippedEntry {
@@ -224,51 +305,55 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
             not_measurable: s.not_measurable.clone(),
         })
         .collect();
-    let mut inputs = BTreeMap::new();
-    for spec in crate::schema::TABLES {
-        let entry = match loaded.tables.get(spec.name) {
-            Some(t) => InputEntry {
-                status: "loaded",
-                reconciles: t.stats.rows_read == t.stats.loaded + t.stats.rejected,
-                stats: t.stats.clone(),
-            },
-            None => InputEntry {
-                status: "absent",
-                stats: TableStats::default(),
-                reconciles: true,
-            },
-        };
-        inputs.insert(spec.name.to_string(), entry);
-    }
+    let loaded = &prepared.loaded;
+    let inputs = crate::schema::TABLES
+        .iter()
+        .map(|spec| {
+            let entry = match loaded.tables.get(spec.name) {
+                Some(t) => InputEntry {
+                    status: "loaded",
+                    reconciles: t.stats.rows_read == t.stats.loaded + t.stats.rejected,
+                    stats: t.stats.clone(),
+                },
+                None => InputEntry {
+                    status: "absent",
+                    stats: TableStats::default(),
+                    reconciles: true,
+                },
+            };
+            (spec.name.to_string(), entry)
+        })
+        .collect();
+    let mut timings = std::mem::take(&mut prepared.timings);
     timings.insert("write".to_string(), started.elapsed().as_millis());
-    timings.insert("total".to_string(), total.elapsed().as_millis());
+    timings.insert("total".to_string(), started_at.elapsed().as_millis());
     let manifest = Manifest {
         revalign_version: env!("CARGO_PKG_VERSION").to_string(),
         datafusion_version: datafusion::DATAFUSION_VERSION.to_string(),
-        engine: session.description().to_string(),
-        report_month: month.to_string(),
+        engine: prepared.session.description().to_string(),
+        report_month: prepared.month.to_string(),
         data: match &job.data {
             DataSource::Demo => "(built-in demo data)".to_string(),
             DataSource::Dir(d) => d.display().to_string(),
         },
-        data_through: through.map(|d| d.to_string()),
-        data_through_row: dates.latest.clone(),
-        warnings,
+        data_through: prepared.dates.latest.as_ref().map(|l| l.date.to_string()),
+        data_through_row: prepared.dates.latest.clone(),
+        warnings: prepared.warnings,
         inputs,
         rejects_total: loaded.rejects.len(),
         params: job.params.clone(),
-        catalogues: ["scorecard.toml", "charts.toml"]
+        catalogues: crate::catalog::REPORT_FILES
             .iter()
             .map(|f| {
                 let source = crate::catalog::report_file_source(job.reports.as_deref(), f)?;
                 Ok((f.to_string(), source))
             })
             .collect::<Result<_>>()?,
-        stages,
+        stages: executed.stages,
         outputs,
         skipped,
-        coverage: coverage.facts.clone(),
-        plan: plan.nodes,
+        coverage: prepared.coverage.facts,
+        plan: prepared.plan.nodes,
         charts: charts
             .iter()
             .map(|c| ChartEntry {
@@ -292,16 +377,37 @@ pub async fn run(job: &RunJob) -> Result<RunSummary> {
     }
     staged.add_report_file(
         "index.html",
-        report::run_page(&manifest, &scorecard, &charts, &catalogue.headline()).as_bytes(),
+        report::run_page(
+            &manifest,
+            &scorecard,
+            &charts,
+            &prepared.scorecard.headline(),
+        )
+        .as_bytes(),
     )?;
     staged.add_report_file(
         "scorecard.md",
         report::scorecard_markdown(&manifest.report_month, &scorecard).as_bytes(),
     )?;
-    let report_dir = job.out.join("reports").join(month.to_string());
+    let report_dir = job.out.join("reports").join(prepared.month.to_string());
     staged.publish()?;
     Ok(RunSummary {
         manifest,
         report_dir,
     })
+}
+
+/// The whole monthly job: prepare → execute → render → publish.
+pub async fn run(job: &RunJob) -> Result<RunSummary> {
+    let started_at = Instant::now();
+    // One run at a time per --out; settles what a killed run left there.
+    let _lock = crate::publish::lock_for_run(&job.out)?;
+    let mut prepared = prepare(job).await?;
+    // Published results are streamed into the staged output files as they are
+    // computed and read from there by later queries, so they need not stay in memory.
+    let mut staged = Staged::new(&job.out, prepared.month)?;
+    staged.set_fault_hook(crate::publish::FaultHook::from_env());
+    let executed = execute(&mut prepared, &job.params, Helpers::Drop, Some(&mut staged)).await?;
+    let rendered = render(&mut prepared).await?;
+    publish(job, prepared, executed, rendered, staged, started_at)
 }

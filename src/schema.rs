@@ -91,7 +91,73 @@ pub struct TableSpec {
     pub columns: &'static [ColumnSpec],
     pub primary_key: Option<&'static str>,
     pub foreign_keys: &'static [ForeignKey],
+    /// Rules relating the columns of one row; a row breaking one is rejected.
+    pub row_rules: &'static [RowRule],
+    /// Columns whose values together name one fact: later copies are rejected.
+    pub natural_key: Option<NaturalKey>,
+    /// How the table is seen as of the end of the report month.
+    pub as_of: AsOf,
+    /// Date columns of activity: the latest of them (up to the day of the run) is how
+    /// far the data goes ("data through") and sets the default report month.
+    pub activity_columns: &'static [&'static str],
 }
+
+/// A rule relating columns of one row (checked at load; a breaking row is a reject).
+#[derive(Debug, Clone, Copy)]
+pub enum RowRule {
+    /// `later` is not before `earlier` (two dates or two timestamps).
+    NotBefore {
+        later: &'static str,
+        earlier: &'static str,
+    },
+    /// A money column is not negative.
+    NotNegative(&'static str),
+    /// A decided (won or lost) opportunity has a `closed_at`.
+    ClosedWhenDecided,
+}
+
+/// Columns that together identify one fact (a stage entry, a target).
+#[derive(Debug, Clone, Copy)]
+pub struct NaturalKey {
+    pub columns: &'static [&'static str],
+    /// The column a duplicate is reported on.
+    pub reported_on: &'static str,
+    pub reason: &'static str,
+}
+
+/// How a table is seen as of the end of the report month.
+#[derive(Debug, Clone, Copy)]
+pub struct AsOf {
+    /// The rule in words (`revalign plan`, docs/schema.md).
+    pub rule: &'static str,
+    /// Rows whose timestamp in this column is at or after the report end are dropped
+    /// when the table is registered (the large event tables: filtered once, not in a
+    /// view every query evaluates).
+    pub drop_from_report_end: Option<&'static str>,
+    /// Otherwise a view over `input_<name>` and `params` (report_end, report_end_date).
+    pub view_sql: Option<&'static str>,
+}
+
+/// Reference data: seen whole.
+const WHOLE: AsOf = AsOf {
+    rule: "reference data, seen whole",
+    drop_from_report_end: None,
+    view_sql: None,
+};
+
+/// The defaults of the new fields: no row rules, no natural key, seen whole, no
+/// activity dates.
+const REFERENCE: TableSpec = TableSpec {
+    name: "",
+    optional: true,
+    columns: &[],
+    primary_key: None,
+    foreign_keys: &[],
+    row_rules: &[],
+    natural_key: None,
+    as_of: WHOLE,
+    activity_columns: &[],
+};
 
 impl TableSpec {
     /// Arrow schema of the loaded table (nullable throughout: required values are
@@ -189,6 +255,7 @@ pub const ACCOUNTS: TableSpec = TableSpec {
     ],
     primary_key: Some("account_id"),
     foreign_keys: &[],
+    ..REFERENCE
 };
 
 pub const CONTACTS: TableSpec = TableSpec {
@@ -204,6 +271,7 @@ pub const CONTACTS: TableSpec = TableSpec {
     ],
     primary_key: Some("contact_id"),
     foreign_keys: &[fk("account_id", "accounts")],
+    ..REFERENCE
 };
 
 pub const CAMPAIGNS: TableSpec = TableSpec {
@@ -218,6 +286,11 @@ pub const CAMPAIGNS: TableSpec = TableSpec {
     ],
     primary_key: Some("campaign_id"),
     foreign_keys: &[],
+    row_rules: &[RowRule::NotBefore {
+        later: "end_date",
+        earlier: "start_date",
+    }],
+    ..REFERENCE
 };
 
 pub const TOUCHES: TableSpec = TableSpec {
@@ -234,6 +307,13 @@ pub const TOUCHES: TableSpec = TableSpec {
     ],
     primary_key: Some("touch_id"),
     foreign_keys: &[fk("contact_id", "contacts")],
+    as_of: AsOf {
+        rule: "rows at or after the report end are dropped",
+        drop_from_report_end: Some("ts"),
+        view_sql: None,
+    },
+    activity_columns: &["ts"],
+    ..REFERENCE
 };
 
 pub const LIFECYCLE: TableSpec = TableSpec {
@@ -247,6 +327,18 @@ pub const LIFECYCLE: TableSpec = TableSpec {
     ],
     primary_key: None,
     foreign_keys: &[fk("contact_id", "contacts")],
+    natural_key: Some(NaturalKey {
+        columns: &["contact_id", "stage", "ts"],
+        reported_on: "ts",
+        reason: "duplicate stage entry (same contact, stage and time)",
+    }),
+    as_of: AsOf {
+        rule: "rows at or after the report end are dropped",
+        drop_from_report_end: Some("ts"),
+        view_sql: None,
+    },
+    activity_columns: &["ts"],
+    ..REFERENCE
 };
 
 pub const OPPORTUNITIES: TableSpec = TableSpec {
@@ -268,6 +360,27 @@ pub const OPPORTUNITIES: TableSpec = TableSpec {
         fk("account_id", "accounts"),
         fk("primary_contact_id", "contacts"),
     ],
+    row_rules: &[
+        RowRule::NotBefore {
+            later: "closed_at",
+            earlier: "created_at",
+        },
+        RowRule::ClosedWhenDecided,
+        RowRule::NotNegative("amount"),
+    ],
+    as_of: AsOf {
+        rule: "created before the report end; closed at or after it: seen open",
+        drop_from_report_end: None,
+        view_sql: Some(
+            "SELECT o.opportunity_id, o.account_id, o.created_at,
+                    CASE WHEN o.closed_at >= p.report_end THEN NULL ELSE o.closed_at END AS closed_at,
+                    CASE WHEN o.closed_at >= p.report_end THEN 'open' ELSE o.status END AS status,
+                    o.amount, o.type, o.source, o.primary_contact_id
+             FROM input_opportunities o, params p WHERE o.created_at < p.report_end",
+        ),
+    },
+    activity_columns: &["created_at", "closed_at"],
+    ..REFERENCE
 };
 
 pub const OPPORTUNITY_CONTACTS: TableSpec = TableSpec {
@@ -283,6 +396,15 @@ pub const OPPORTUNITY_CONTACTS: TableSpec = TableSpec {
         fk("opportunity_id", "opportunities"),
         fk("contact_id", "contacts"),
     ],
+    as_of: AsOf {
+        rule: "of the opportunities created before the report end",
+        drop_from_report_end: None,
+        view_sql: Some(
+            "SELECT oc.* FROM input_opportunity_contacts oc, input_opportunities o, params p
+             WHERE oc.opportunity_id = o.opportunity_id AND o.created_at < p.report_end",
+        ),
+    },
+    ..REFERENCE
 };
 
 pub const SUBSCRIPTIONS: TableSpec = TableSpec {
@@ -298,6 +420,25 @@ pub const SUBSCRIPTIONS: TableSpec = TableSpec {
     ],
     primary_key: Some("subscription_id"),
     foreign_keys: &[fk("account_id", "accounts")],
+    row_rules: &[
+        RowRule::NotBefore {
+            later: "end_date",
+            earlier: "start_date",
+        },
+        RowRule::NotNegative("mrr"),
+    ],
+    as_of: AsOf {
+        rule: "started before the month end; ending at or after it: seen active",
+        drop_from_report_end: None,
+        view_sql: Some(
+            "SELECT s.subscription_id, s.account_id, s.start_date,
+                    CASE WHEN s.end_date >= p.report_end_date THEN NULL ELSE s.end_date END AS end_date,
+                    s.mrr, s.product
+             FROM input_subscriptions s, params p WHERE s.start_date < p.report_end_date",
+        ),
+    },
+    activity_columns: &["start_date"],
+    ..REFERENCE
 };
 
 pub const SPEND: TableSpec = TableSpec {
@@ -311,6 +452,13 @@ pub const SPEND: TableSpec = TableSpec {
     ],
     primary_key: None,
     foreign_keys: &[],
+    row_rules: &[RowRule::NotNegative("amount")],
+    as_of: AsOf {
+        rule: "months up to the report month",
+        drop_from_report_end: None,
+        view_sql: Some("SELECT s.* FROM input_spend s, params p WHERE s.month < p.report_end_date"),
+    },
+    ..REFERENCE
 };
 
 pub const COSTS: TableSpec = TableSpec {
@@ -323,6 +471,13 @@ pub const COSTS: TableSpec = TableSpec {
     ],
     primary_key: None,
     foreign_keys: &[],
+    row_rules: &[RowRule::NotNegative("amount")],
+    as_of: AsOf {
+        rule: "months up to the report month",
+        drop_from_report_end: None,
+        view_sql: Some("SELECT c.* FROM input_costs c, params p WHERE c.month < p.report_end_date"),
+    },
+    ..REFERENCE
 };
 
 pub const COMPANIES: TableSpec = TableSpec {
@@ -340,6 +495,7 @@ pub const COMPANIES: TableSpec = TableSpec {
     ],
     primary_key: Some("company_id"),
     foreign_keys: &[],
+    ..REFERENCE
 };
 
 pub const TARGETS: TableSpec = TableSpec {
@@ -353,6 +509,12 @@ pub const TARGETS: TableSpec = TableSpec {
     ],
     primary_key: None,
     foreign_keys: &[],
+    natural_key: Some(NaturalKey {
+        columns: &["metric", "month", "segment"],
+        reported_on: "target",
+        reason: "duplicate target (same metric, month and segment)",
+    }),
+    ..REFERENCE
 };
 
 /// All canonical tables, in load order: a table's foreign keys point only to tables

@@ -17,12 +17,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use revalign::config::Params;
-use revalign::engine::{BallistaOptions, EngineOptions, Session};
+use revalign::engine::{BallistaOptions, EngineOptions};
 use revalign::pipeline::{self, Helpers, QueryResult};
+use revalign::plan::Plan;
 use revalign::run;
 
 use crate::util::{
-    assert_same_outputs, job, list_files, medium_generated_data, month, read_parquet_rows_rounded,
+    assert_same_outputs, job, list_files, medium_generated_data, read_parquet_rows_rounded,
 };
 
 /// Queries of one area of the report (with what they read), run in one session.
@@ -39,6 +40,7 @@ const AREAS: [&[&str]; 2] = [
     ],
     // Revenue, unit economics (with the sBG model step) and account-based marketing.
     &[
+        "month_spine",
         "mrr_",
         "retention_cohorts",
         "account_segments",
@@ -56,30 +58,24 @@ const AREAS: [&[&str]; 2] = [
 ];
 
 async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec<QueryResult> {
-    let loaded = run::load_inputs(data, None).await.unwrap();
-    let session = Session::new(engine).await.unwrap();
-    let params = Params::default();
-    let coverage = pipeline::register_inputs(&session, &loaded, Some((month("2026-10"), &params)))
-        .await
-        .unwrap();
+    let mut j = job(data, Path::new("unused-out"), "2026-10");
+    j.engine = engine.clone();
+    let mut prepared = run::prepare(&j).await.unwrap();
+    // The run's own steps on a part of the plan: the area's queries.
     let queries = pipeline::embedded_queries()
         .unwrap()
         .into_iter()
         .filter(|q| prefixes.iter().any(|p| q.name.starts_with(p)))
         .collect();
-    let (results, _) = pipeline::run_queries(
-        &session,
-        queries,
-        &loaded.absent,
-        &coverage,
-        &params,
-        Helpers::Keep,
-        None,
-        &indicatif::ProgressBar::hidden(),
-    )
-    .await
-    .unwrap();
-    results
+    prepared.plan = Plan::of_queries(queries).unwrap();
+    prepared.skips = prepared
+        .plan
+        .skips(&prepared.loaded.absent, &prepared.coverage);
+    let params = Params::default();
+    run::execute(&mut prepared, &params, Helpers::Keep, None)
+        .await
+        .unwrap()
+        .results
 }
 
 /// Rows of each result, rendered and sorted, floats to 9 significant digits.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use revalign::config::{Month, Params};
-use revalign::engine::{EngineOptions, Session};
+use revalign::engine::EngineOptions;
 use revalign::pipeline;
 use revalign::run::{DataSource, RunJob};
 
@@ -69,32 +69,21 @@ pub fn job(data: &Path, out: &Path, m: &str) -> RunJob {
     }
 }
 
-/// Load `data` and run every query for `m`; the results are registered in the
-/// returned session under their table names.
+/// Prepare a run of `data` for `m` and execute every query (the run's first two steps),
+/// keeping the helper tables; the results are registered in the returned session
+/// under their table names.
 pub async fn session_after_queries(
     data: &Path,
     m: &str,
     params: &Params,
 ) -> datafusion::prelude::SessionContext {
-    let loaded = revalign::run::load_inputs(data, None).await.unwrap();
-    let session = Session::new(&EngineOptions::default()).await.unwrap();
-    let coverage = pipeline::register_inputs(&session, &loaded, Some((month(m), params)))
+    let mut j = job(data, Path::new("unused-out"), m);
+    j.params = params.clone();
+    let mut prepared = revalign::run::prepare(&j).await.unwrap();
+    revalign::run::execute(&mut prepared, params, pipeline::Helpers::Keep, None)
         .await
         .unwrap();
-    let queries = pipeline::embedded_queries().unwrap();
-    pipeline::run_queries(
-        &session,
-        queries,
-        &loaded.absent,
-        &coverage,
-        params,
-        pipeline::Helpers::Keep,
-        None,
-        &indicatif::ProgressBar::hidden(),
-    )
-    .await
-    .unwrap();
-    session.ctx
+    prepared.session.ctx.clone()
 }
 
 /// Read every Parquet file under `dir` into one sorted list of rendered rows.

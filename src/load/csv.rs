@@ -12,7 +12,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayBuilder, ArrayRef, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::BATCH_ROWS;
+use super::read::BATCH_ROWS;
 use crate::error::{Error, IoContext, Result};
 
 /// Read a CSV file as text columns (RFC 4180, UTF-8), refusing what would otherwise

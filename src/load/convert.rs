@@ -1,0 +1,368 @@
+//! Converting raw columns to their canonical types, value by value: a value that does
+//! not convert, or lies outside the supported ranges, is a row fault with its reason.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Float64Type, TimestampMicrosecondType,
+};
+
+use super::checks::{fault, Faults};
+use super::{REASON_DATE_RANGE, REASON_MONEY_TOO_LARGE, REASON_NOT_FINITE};
+use crate::schema::{
+    ColumnSpec, Kind, MONEY_MAX_ABS, MONEY_MAX_ABS_CENTS, MONEY_PRECISION, MONEY_SCALE,
+};
+
+/// Convert one raw column (any Arrow type, or absent) to its canonical type. Values
+/// that do not parse, or fall outside what the pipeline can carry (dates outside
+/// [`crate::config::MIN_DATE`]..=[`crate::config::MAX_DATE`], money above
+/// [`schema::MONEY_MAX_ABS`], NaN and infinities), are a fault on their row, whatever
+/// the format: text goes through the parse functions below, typed Parquet values
+/// through [`check_typed`] with the same reasons.
+pub(super) fn convert_column(
+    source: Option<&ArrayRef>,
+    len: usize,
+    col: &ColumnSpec,
+    faults: &mut Faults,
+) -> std::result::Result<ArrayRef, String> {
+    let target = col.kind.data_type();
+    // Fast path: typed sources (Parquet) whose type converts losslessly.
+    if let Some(src) = source {
+        let direct = match (src.data_type(), col.kind) {
+            (DataType::Timestamp(_, _), Kind::Timestamp) | (DataType::Date32, Kind::Date) => true,
+            (DataType::Date32 | DataType::Date64, Kind::Timestamp) => true,
+            (DataType::Timestamp(_, _), Kind::Date) => false,
+            (DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64, Kind::Int) => {
+                true
+            }
+            (DataType::Float32 | DataType::Float64, Kind::Float) => true,
+            (DataType::Int32 | DataType::Int64, Kind::Float) => true,
+            (DataType::Boolean, Kind::Bool) => true,
+            (DataType::Decimal128(_, s), Kind::Money) => *s <= MONEY_SCALE,
+            _ => false,
+        };
+        if direct {
+            let array = cast(src, &target).map_err(|e| e.to_string())?;
+            check_typed(src, &array, col, faults);
+            check_missing(&array, col, faults);
+            return Ok(array);
+        }
+    }
+    let strings: Option<ArrayRef> = match source {
+        Some(src) => Some(cast(src, &DataType::Utf8).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let strings = strings.as_ref().map(|a| a.as_string::<i32>());
+    // Fast path for text that is already clean (trimmed, no empty strings) and enums
+    // already in their canonical spelling: keep the array instead of copying it.
+    if let Some(s) = strings {
+        let clean = match col.kind {
+            Kind::Text => s
+                .iter()
+                .flatten()
+                .all(|v| !v.is_empty() && v.trim().len() == v.len()),
+            Kind::Enum(values) => s.iter().flatten().all(|v| values.contains(&v)),
+            _ => false,
+        };
+        if clean && (col.default.is_none() || s.null_count() == 0) {
+            let array: ArrayRef = Arc::new(s.clone());
+            check_missing(&array, col, faults);
+            return Ok(array);
+        }
+    }
+    let value = |row: usize| -> Option<&str> {
+        let s = strings?;
+        if s.is_null(row) {
+            return None;
+        }
+        let v = s.value(row).trim();
+        (!v.is_empty()).then_some(v)
+    };
+    let name = col.name;
+    macro_rules! build {
+        ($builder:expr, $parse:expr) => {{
+            let mut b = $builder;
+            for row in 0..len {
+                match value(row).or(col.default) {
+                    None => {
+                        if col.required {
+                            fault(faults, row, name, "missing value", "");
+                        }
+                        b.append_null();
+                    }
+                    Some(v) => match $parse(v) {
+                        Ok(x) => b.append_value(x),
+                        Err(reason) => {
+                            fault(faults, row, name, reason, v);
+                            b.append_null();
+                        }
+                    },
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    Ok(match col.kind {
+        Kind::Text => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| Ok::<
+            _,
+            String,
+        >(
+            v.to_string()
+        )),
+        Kind::Enum(values) => build!(StringBuilder::with_capacity(len, len * 8), |v: &str| {
+            let lower = v.to_lowercase();
+            if values.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!(
+                    "unknown value (expected one of {})",
+                    values.join(", ")
+                ))
+            }
+        }),
+        Kind::Int => build!(Int64Builder::with_capacity(len), parse_int),
+        Kind::Float => build!(Float64Builder::with_capacity(len), parse_float),
+        Kind::Bool => build!(BooleanBuilder::with_capacity(len), parse_bool),
+        Kind::Timestamp => build!(
+            TimestampMicrosecondBuilder::with_capacity(len).with_timezone("UTC"),
+            |v: &str| parse_timestamp_micros(v).and_then(micros_in_range)
+        ),
+        Kind::Date => build!(Date32Builder::with_capacity(len), |v: &str| {
+            parse_date_days(v).and_then(days_in_range)
+        }),
+        Kind::Money => build!(
+            Decimal128Builder::with_capacity(len)
+                .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                .map_err(|e| e.to_string())?,
+            parse_money_cents
+        ),
+    })
+}
+
+/// Row faults of a typed source (Parquet, staging) after its cast to the canonical
+/// type, with the source value shown: a value the cast could not represent, a NaN or
+/// infinity, a date or timestamp outside the supported range, money above the limit.
+/// The reasons are those of the text parsers.
+fn check_typed(src: &ArrayRef, array: &ArrayRef, col: &ColumnSpec, faults: &mut Faults) {
+    let shown = |row: usize| display_value(src, row);
+    if array.null_count() > src.null_count() {
+        let reason = match col.kind {
+            Kind::Date | Kind::Timestamp => REASON_DATE_RANGE,
+            Kind::Money => REASON_MONEY_TOO_LARGE,
+            _ => "value out of range",
+        };
+        for row in 0..array.len() {
+            if src.is_valid(row) && array.is_null(row) {
+                fault(faults, row, col.name, reason, shown(row));
+            }
+        }
+    }
+    match col.kind {
+        Kind::Float => {
+            let values = array.as_primitive::<Float64Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && !values.value(row).is_finite() {
+                    fault(faults, row, col.name, REASON_NOT_FINITE, shown(row));
+                }
+            }
+        }
+        Kind::Date => {
+            let values = array.as_primitive::<Date32Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && days_in_range(values.value(row)).is_err() {
+                    fault(faults, row, col.name, REASON_DATE_RANGE, shown(row));
+                }
+            }
+        }
+        Kind::Timestamp => {
+            let values = array.as_primitive::<TimestampMicrosecondType>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && micros_in_range(values.value(row)).is_err() {
+                    fault(faults, row, col.name, REASON_DATE_RANGE, shown(row));
+                }
+            }
+        }
+        Kind::Money => {
+            let values = array.as_primitive::<Decimal128Type>();
+            for row in 0..values.len() {
+                if values.is_valid(row) && values.value(row).abs() > MONEY_MAX_ABS_CENTS {
+                    fault(faults, row, col.name, REASON_MONEY_TOO_LARGE, shown(row));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One value of any array as text (for `raw_value` of typed sources); a value that
+/// has no text form (a timestamp beyond any calendar) is shown as its stored number.
+fn display_value(array: &ArrayRef, row: usize) -> String {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    if let Some(text) = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
+        .ok()
+        .and_then(|f| f.value(row).try_to_string().ok())
+    {
+        return text;
+    }
+    let stored = match array.data_type() {
+        DataType::Timestamp(unit, _) => cast(&array.slice(row, 1), &DataType::Int64)
+            .ok()
+            .map(|a| format!("{} ({unit:?} since 1970-01-01)", display_value(&a, 0))),
+        _ => None,
+    };
+    stored.unwrap_or_else(|| format!("(a {} value)", array.data_type()))
+}
+
+/// The supported dates as days since the epoch, inclusive.
+fn day_range() -> (i32, i32) {
+    (
+        crate::config::date_to_days(crate::config::MIN_DATE),
+        crate::config::date_to_days(crate::config::MAX_DATE),
+    )
+}
+
+fn days_in_range(days: i32) -> std::result::Result<i32, String> {
+    let (min, max) = day_range();
+    if (min..=max).contains(&days) {
+        Ok(days)
+    } else {
+        Err(REASON_DATE_RANGE.into())
+    }
+}
+
+/// A timestamp (µs, UTC) on a supported date: from MIN_DATE 00:00 to the last
+/// microsecond of MAX_DATE.
+fn micros_in_range(micros: i64) -> std::result::Result<i64, String> {
+    const DAY: i64 = 86_400_000_000;
+    let (min, max) = day_range();
+    if (min as i64 * DAY..(max as i64 + 1) * DAY).contains(&micros) {
+        Ok(micros)
+    } else {
+        Err(REASON_DATE_RANGE.into())
+    }
+}
+
+/// A finite number; NaN and infinities (`NaN`, `inf`, `1e999`) are refused with
+/// [`REASON_NOT_FINITE`] in every format.
+fn parse_float(v: &str) -> std::result::Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(REASON_NOT_FINITE.into()),
+        Err(_) => Err("unparseable number".into()),
+    }
+}
+
+fn check_missing(array: &ArrayRef, col: &ColumnSpec, faults: &mut Faults) {
+    if col.required && array.null_count() > 0 {
+        for row in 0..array.len() {
+            if array.is_null(row) {
+                fault(faults, row, col.name, "missing value", "");
+            }
+        }
+    }
+}
+
+fn parse_int(v: &str) -> std::result::Result<i64, String> {
+    v.parse::<i64>()
+        .map_err(|_| "unparseable integer".to_string())
+}
+
+fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Ok(true),
+        "false" | "f" | "no" | "n" | "0" => Ok(false),
+        _ => Err("unparseable boolean".into()),
+    }
+}
+
+/// RFC 3339, or `YYYY-MM-DD[ HH:MM:SS[.fff]]` (also with `T`), read as UTC.
+pub fn parse_timestamp_micros(v: &str) -> std::result::Result<i64, String> {
+    let t = parse_timestamp(v).ok_or_else(|| "unparseable timestamp".to_string())?;
+    // A leap second (`23:59:60`) stays in its day and month: the last microsecond of
+    // the minute, not the next day's midnight.
+    let leap = t.time().nanosecond() >= 1_000_000_000;
+    Ok(t.and_utc().timestamp_micros() - i64::from(leap))
+}
+
+/// The UTC time `v` denotes, in any of the forms [`parse_timestamp_micros`] accepts.
+fn parse_timestamp(v: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.naive_utc());
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Some(t);
+        }
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M:%S%.fZ",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(v, format) {
+            return Some(t.naive_utc());
+        }
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Some(t);
+        }
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+}
+
+/// `YYYY-MM-DD` (or `YYYY-MM` for the first day of a month) as days since the epoch.
+pub fn parse_date_days(v: &str) -> std::result::Result<i32, String> {
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d"))
+        .map_err(|_| "unparseable date".to_string())?;
+    Ok(crate::config::date_to_days(date))
+}
+
+/// Exact decimal with at most two decimals and at most [`schema::MONEY_MAX_ABS`] in
+/// absolute value, as an integer number of cents.
+pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
+    let bad = || "unparseable money".to_string();
+    let (negative, digits) = match v.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, v.strip_prefix('+').unwrap_or(v)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err(bad());
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > MONEY_SCALE as usize {
+        return Err("more than 2 decimal places".into());
+    }
+    // Leading zeros do not make a value large; more digits than the limit has do.
+    let int = int.trim_start_matches('0');
+    if int.len() > MONEY_MAX_ABS.to_string().len() {
+        return Err(REASON_MONEY_TOO_LARGE.into());
+    }
+    let int: i128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| bad())?
+    };
+    let frac_cents: i128 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let cents = int * 100 + frac_cents;
+    if cents > MONEY_MAX_ABS_CENTS {
+        return Err(REASON_MONEY_TOO_LARGE.into());
+    }
+    Ok(if negative { -cents } else { cents })
+}

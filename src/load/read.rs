@@ -1,0 +1,115 @@
+//! Reading files as they are: one file of a table into a raw part (CSV and JSON lines as
+//! text, Parquet with its types), and every file of a folder registered for staging SQL.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+
+use super::locate::{format_of, Format};
+use super::{csv, jsonl, RawPart};
+use crate::error::{Error, IoContext, Result};
+
+/// Read one file as-is, with column names trimmed and lower-cased. CSV and JSON lines
+/// are read as text (every value converts, or is rejected, in one place:
+/// [`validate_table`]); Parquet keeps its types.
+pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
+    let unreadable = |message: String| Error::Unreadable {
+        file: path.to_path_buf(),
+        table: table.into(),
+        message,
+    };
+    let format = format_of(path).ok_or_else(|| unreadable("unknown file extension".into()))?;
+    let (schema, batches): (SchemaRef, Vec<RecordBatch>) = match format {
+        Format::Csv => self::csv::read_csv(path, table)?,
+        Format::Parquet => {
+            let file = File::open(path).at(path)?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| unreadable(e.to_string()))?;
+            let schema = builder.schema().clone();
+            let batches = builder
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| unreadable(e.to_string()))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| unreadable(e.to_string()))?;
+            (schema, batches)
+        }
+        Format::Jsonl => jsonl::read_jsonl(path, table)?,
+    };
+    raw_part(path.display().to_string(), table, &schema, batches)
+}
+
+pub(super) const BATCH_ROWS: usize = 64 * 1024;
+
+/// A raw part with column names trimmed and lower-cased; two columns with the same
+/// name that way are a schema fault (one of them would be silently ignored).
+pub(super) fn raw_part(
+    source: String,
+    table: &str,
+    schema: &SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<RawPart> {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_name(f.name().trim().to_lowercase()))
+        .collect();
+    let mut seen = HashSet::new();
+    for f in &fields {
+        if !seen.insert(f.name().as_str()) {
+            return Err(Error::DuplicateColumn {
+                file: source.into(),
+                table: table.into(),
+                column: f.name().clone(),
+            });
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RawPart {
+        source,
+        schema,
+        batches,
+    })
+}
+
+/// Register every CSV and Parquet file of `data` in `ctx` under its file name without
+/// extension, as raw staging SQL reads them (`revalign query --staging` shows them too).
+pub async fn register_raw(ctx: &SessionContext, data: &Path) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(data)
+        .at(data)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let (Some(stem), Some(format)) =
+            (path.file_stem().and_then(|s| s.to_str()), format_of(path))
+        else {
+            continue;
+        };
+        let p = path.to_string_lossy().to_string();
+        let registered = match format {
+            Format::Csv => ctx.register_csv(stem, &p, CsvReadOptions::new()).await,
+            Format::Parquet => {
+                ctx.register_parquet(stem, &p, ParquetReadOptions::default())
+                    .await
+            }
+            Format::Jsonl => continue,
+        };
+        registered.map_err(|e| Error::Unreadable {
+            file: path.clone(),
+            table: stem.into(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
