@@ -35,7 +35,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::palette;
-use crate::pipeline::sql_identifiers;
+use crate::query::sql_identifiers;
 use crate::scorecard::{format_value, Section, Unit};
 
 /// Pixel size of every chart (PNG; the SVG has the same view box).
@@ -107,7 +107,7 @@ impl ChartCatalogue {
         let mut seen = std::collections::BTreeSet::new();
         for c in &catalogue.charts {
             // The key names the chart's files (charts/<key>.png): no path may hide in it.
-            if !crate::pipeline::is_safe_name(&c.key) {
+            if !crate::query::is_safe_name(&c.key) {
                 return Err(Error::Config {
                     file: path.clone(),
                     message: format!(

@@ -15,6 +15,7 @@ use crate::engine::{BallistaOptions, EngineOptions, Session, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::generate::{self, FileFormat, GenerateOptions};
 use crate::pipeline;
+use crate::query;
 use crate::run::{self, DataSource, RunJob};
 
 #[derive(Debug, Parser)]
@@ -185,7 +186,7 @@ impl RunArgs {
         // chart keys and sections, scorecard metric keys (they become paths), and that
         // --reports is a folder holding at least one catalogue.
         if let Some(dir) = &self.queries {
-            pipeline::queries_from_dir(dir)?;
+            query::queries_from_dir(dir)?;
         }
         crate::scorecard::Catalogue::load(self.reports.as_deref())?;
         crate::charts::ChartCatalogue::load(self.reports.as_deref())?;
@@ -477,8 +478,8 @@ impl PlanArgs {
     fn run(self) -> Result<()> {
         existing_dir("--queries", self.queries.as_deref())?;
         let queries = match &self.queries {
-            Some(dir) => pipeline::queries_from_dir(dir)?,
-            None => pipeline::embedded_queries()?,
+            Some(dir) => query::queries_from_dir(dir)?,
+            None => query::embedded_queries()?,
         };
         let (_, scorecard) = crate::scorecard::Catalogue::load(self.reports.as_deref())?;
         let (_, charts) = crate::charts::ChartCatalogue::load(self.reports.as_deref())?;

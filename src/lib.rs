@@ -10,7 +10,8 @@
 //! - [`catalog`]: where query and report definitions come from (embedded or a folder);
 //! - [`coverage`]: what the loaded inputs can and cannot support, and why;
 //! - [`plan`]: the run's graph (inputs, queries, models, metrics, charts), built first;
-//! - [`pipeline`]: the SQL query graph in `queries/`, run in DataFusion;
+//! - [`query`]: the steps as defined: query files in `queries/` and Rust model steps;
+//! - [`pipeline`]: runs the plan's steps in DataFusion;
 //! - [`engine`]: where that SQL runs: in this process or on a Ballista cluster;
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
 //! - [`scorecard`]: the aligned scorecard from the metric catalogue in `reports/`;
@@ -39,6 +40,7 @@ pub mod palette;
 pub mod pipeline;
 pub mod plan;
 pub mod publish;
+pub mod query;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -114,7 +114,7 @@ fn portable(schema: &Schema) -> SchemaRef {
 /// Every name that becomes part of an output path is `[a-z0-9_]+` (catalogues and
 /// query files are checked when read; this is the last line of defence).
 fn check_safe(name: &str, path: &str) -> Result<()> {
-    if crate::pipeline::is_safe_name(name) {
+    if crate::query::is_safe_name(name) {
         Ok(())
     } else {
         Err(crate::error::Error::Report(format!(

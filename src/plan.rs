@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::charts::ChartCatalogue;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, Query};
+use crate::query::{self, Query};
 use crate::scorecard::Catalogue;
 
 /// What a node of the plan is.
@@ -81,7 +81,7 @@ const RUN_TABLES: [&str; 4] = ["params", "coverage", "scorecard", "attribution_m
 /// The tables of `tables` a piece of SQL mentions (besides `me`): what a query,
 /// metric or chart reads.
 fn reads_of(tables: &BTreeSet<String>, sql: &str, me: &str) -> Vec<String> {
-    let ids = pipeline::sql_identifiers(sql);
+    let ids = query::sql_identifiers(sql);
     tables
         .iter()
         .filter(|t| t.as_str() != me && ids.contains(*t))
@@ -158,7 +158,7 @@ impl Plan {
         let produced: BTreeSet<String> = queries.iter().map(|q| q.name.clone()).collect();
         let mut steps = queries;
         steps.extend(
-            pipeline::model_steps()
+            query::model_steps()
                 .into_iter()
                 .filter(|m| produced.contains(&m.sql)),
         );
@@ -401,7 +401,7 @@ mod tests {
     fn shipped() -> Plan {
         let (_, scorecard) = Catalogue::load(None).unwrap();
         let (_, charts) = ChartCatalogue::load(None).unwrap();
-        Plan::build(pipeline::embedded_queries().unwrap(), &scorecard, &charts).unwrap()
+        Plan::build(query::embedded_queries().unwrap(), &scorecard, &charts).unwrap()
     }
 
     #[test]

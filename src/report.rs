@@ -41,8 +41,6 @@ fn month_title(month: &str) -> String {
     format!("{} {y}", NAMES[(m.clamp(1, 12)) - 1])
 }
 
-/// Metrics shown as headline cards above the scorecard, when present.
-
 const SECTIONS: &[(&str, &str)] = &[
     ("shared", "Shared"),
     ("marketing", "Marketing"),
@@ -83,9 +81,9 @@ footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:1.5rem}
 "#;
 
 /// `out/reports/YYYY-MM/index.html`: the monthly report. Self-contained: inline CSS,
-/// the charts as inline SVG, no scripts, no network.
-/// The report page; `headline` are the metric keys shown as KPIs at the top
-/// (`headline = true` in the scorecard catalogue), in catalogue order.
+/// the charts as inline SVG, no scripts, no network. `headline` are the metric keys
+/// shown as KPI cards at the top (`headline = N` in the scorecard catalogue: the N-th
+/// card).
 pub fn run_page(
     manifest: &Manifest,
     card: &RecordBatch,

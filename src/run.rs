@@ -22,6 +22,7 @@ use crate::manifest::{ChartEntry, InputEntry, Manifest, OutputEntry, SkippedEntr
 use crate::output::Staged;
 use crate::pipeline::{self, Helpers, QueryResult, StageReport};
 use crate::plan::{Plan, Skip};
+use crate::query;
 use crate::report;
 use crate::scorecard::{self, Catalogue};
 
@@ -160,8 +161,8 @@ pub async fn prepare(job: &RunJob) -> Result<Prepared> {
     };
     let mut warnings = date_warnings(&dates, month, &loaded);
     let queries = match &job.queries {
-        Some(dir) => pipeline::queries_from_dir(dir)?,
-        None => pipeline::embedded_queries()?,
+        Some(dir) => query::queries_from_dir(dir)?,
+        None => query::embedded_queries()?,
     };
     let (scorecard_file, scorecard) = Catalogue::load(job.reports.as_deref())?;
     let (_, charts) = ChartCatalogue::load(job.reports.as_deref())?;

@@ -152,7 +152,7 @@ impl Catalogue {
         let catalogue: Catalogue = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let mut keys = BTreeSet::new();
         for m in &catalogue.metric {
-            if !crate::pipeline::is_safe_name(&m.key) {
+            if !crate::query::is_safe_name(&m.key) {
                 return Err(bad(format!(
                     "metric key `{}` must match ^[a-z0-9_]+$",
                     m.key
@@ -452,7 +452,7 @@ pub async fn compute(
     let targets = targets_of(targets, month)?;
     let mut rows: Vec<ScorecardRow> = Vec::new();
     for m in &catalogue.metric {
-        let words = crate::pipeline::sql_identifiers(&m.query());
+        let words = crate::query::sql_identifiers(&m.query());
         let mut reasons = coverage.unmet(&m.needs);
         reasons.extend(coverage.ended_before(&m.needs, month));
         reasons.extend(coverage.all_ended_before(month));

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use revalign::config::Params;
 use revalign::engine::{BallistaOptions, EngineOptions};
-use revalign::pipeline::{self, Helpers, QueryResult};
+use revalign::pipeline::{Helpers, QueryResult};
 use revalign::plan::Plan;
+use revalign::query;
 use revalign::run;
 
 use crate::util::{
@@ -62,7 +63,7 @@ async fn run_area(data: &Path, prefixes: &[&str], engine: &EngineOptions) -> Vec
     j.engine = engine.clone();
     let mut prepared = run::prepare(&j).await.unwrap();
     // The run's own steps on a part of the plan: the area's queries.
-    let queries = pipeline::embedded_queries()
+    let queries = query::embedded_queries()
         .unwrap()
         .into_iter()
         .filter(|q| prefixes.iter().any(|p| q.name.starts_with(p)))
@@ -193,7 +194,7 @@ async fn ballista_gives_the_local_results_body() {
         tables += a.len();
     }
     // Every query and both model steps, with real data.
-    assert_eq!(tables, pipeline::embedded_queries().unwrap().len() + 2);
+    assert_eq!(tables, query::embedded_queries().unwrap().len() + 2);
     assert!(total_rows > 10_000, "{total_rows}");
     // Each session's exchange files are gone once it ends.
     assert!(

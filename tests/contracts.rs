@@ -3,13 +3,13 @@
 //! generated data set every table's grain is unique.
 
 use revalign::config::Params;
-use revalign::pipeline;
+use revalign::query::{self, Query};
 
 use crate::util::{medium_generated_data, session_after_queries};
 
 #[test]
 fn every_published_query_declares_its_columns_and_helpers_live_apart() {
-    for query in pipeline::embedded_queries().unwrap() {
+    for query in query::embedded_queries().unwrap() {
         let in_helpers = query.file.contains("/helpers/");
         assert_eq!(
             query.publish, !in_helpers,
@@ -31,7 +31,7 @@ async fn published_tables_keep_their_columns_and_a_unique_grain() {
     let data = medium_generated_data();
     // The run checks each planned query against its contract: a broken one fails here.
     let ctx = session_after_queries(data.path(), "2026-10", &Params::default()).await;
-    for query in pipeline::embedded_queries()
+    for query in query::embedded_queries()
         .unwrap()
         .into_iter()
         .filter(|q| q.publish)
@@ -65,7 +65,7 @@ async fn published_tables_keep_their_columns_and_a_unique_grain() {
 #[test]
 fn a_query_that_breaks_its_contract_is_named() {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    let query = pipeline::Query::parse(
+    let query = Query::parse(
         "queries/x/totals.sql",
         "-- totals: test\n-- grain: month\n-- columns: month date, amount decimal(18,2)\nSELECT 1",
     )
@@ -78,7 +78,7 @@ fn a_query_that_breaks_its_contract_is_named() {
         Field::new("month", DataType::Date32, true),
         Field::new("amount", DataType::Float64, true),
     ]);
-    let err = pipeline::check_columns(&query, &produced)
+    let err = query::check_columns(&query, &produced)
         .unwrap_err()
         .to_string();
     assert!(
@@ -90,6 +90,75 @@ fn a_query_that_breaks_its_contract_is_named() {
         "-- columns: month datetime\nSELECT 1",
         "-- grain: day\n-- columns: month date\nSELECT 1",
     ] {
-        assert!(pipeline::Query::parse("q.sql", bad).is_err(), "{bad}");
+        assert!(Query::parse("q.sql", bad).is_err(), "{bad}");
+    }
+}
+
+/// docs/metric_index.md: a row for every scorecard metric, and every query file, test,
+/// slt file and doc anchor it names exists (a renamed test or moved file fails here).
+#[test]
+fn the_metric_index_names_every_metric_and_only_what_exists() {
+    use crate::util::repo_path;
+    let index = std::fs::read_to_string(repo_path("docs/metric_index.md")).unwrap();
+    let (_, catalogue) = revalign::scorecard::Catalogue::load(None).unwrap();
+    for metric in &catalogue.metric {
+        assert!(
+            index.contains(&format!("| `{}`", metric.key)),
+            "docs/metric_index.md has no row for `{}`",
+            metric.key
+        );
+    }
+    let mut named = 0;
+    for token in index.split(|c: char| c.is_whitespace() || "`(),;|[]".contains(c)) {
+        let token = token.trim_end_matches(['.', ':']);
+        if !(token.starts_with("queries/") || token.starts_with("tests/")) {
+            continue;
+        }
+        let (path, function) = token.split_once("::").unwrap_or((token, ""));
+        if let Some((folder, _)) = path.split_once('*') {
+            assert!(
+                repo_path(folder).parent().unwrap().is_dir(),
+                "{path}: no such folder"
+            );
+            continue;
+        }
+        let text = std::fs::read_to_string(repo_path(path))
+            .unwrap_or_else(|_| panic!("docs/metric_index.md names {path}, which does not exist"));
+        if !function.is_empty() {
+            assert!(
+                text.contains(&format!("fn {function}(")),
+                "docs/metric_index.md names {token}, which does not exist"
+            );
+        }
+        named += 1;
+    }
+    assert!(named > 40, "only {named} files and tests named");
+    // Links into the docs point at headings that exist (GitHub's anchors).
+    let anchor = |heading: &str| -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    for link in index.split("](").skip(1) {
+        let target = link.split(')').next().unwrap();
+        let (doc, fragment) = target.split_once('#').unwrap_or((target, ""));
+        let text = std::fs::read_to_string(repo_path("docs").join(doc))
+            .unwrap_or_else(|_| panic!("docs/metric_index.md links to missing docs/{doc}"));
+        if fragment.is_empty() {
+            continue;
+        }
+        let anchors: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix('#'))
+            .map(|l| anchor(l.trim_start_matches('#')))
+            .collect();
+        assert!(
+            anchors.iter().any(|a| a == fragment),
+            "docs/metric_index.md links to docs/{doc}#{fragment}, which is no heading"
+        );
     }
 }

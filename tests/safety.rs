@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use revalign::config::{apply_overrides, Month, Params};
 use revalign::engine::{EngineOptions, Session, MAX_THREADS};
-use revalign::pipeline;
+use revalign::query;
 
 use crate::util::{copy_fixture, fixture, job, list_files};
 
@@ -264,12 +264,12 @@ fn staging_sql_is_read_only() {
 #[test]
 fn safe_names() {
     for ok in ["funnel_monthly", "a", "x9", "icp_2"] {
-        assert!(pipeline::is_safe_name(ok), "{ok}");
+        assert!(query::is_safe_name(ok), "{ok}");
     }
     for bad in [
         "", "..", ".", "a/b", "../x", "A", "a-b", "a.b", "a b", "é", "a\\b",
     ] {
-        assert!(!pipeline::is_safe_name(bad), "{bad:?}");
+        assert!(!query::is_safe_name(bad), "{bad:?}");
     }
 }
 

@@ -228,11 +228,11 @@ fn every_published_table_has_sql_logic_tests() {
             }
         }
     }
-    let read = revalign::pipeline::sql_identifiers(&slt_sql);
-    let mut published: Vec<String> = revalign::pipeline::embedded_queries()
+    let read = revalign::query::sql_identifiers(&slt_sql);
+    let mut published: Vec<String> = revalign::query::embedded_queries()
         .unwrap()
         .into_iter()
-        .chain(revalign::pipeline::model_steps())
+        .chain(revalign::query::model_steps())
         .filter(|q| q.publish)
         .map(|q| q.name)
         .collect();

@@ -366,3 +366,90 @@ pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     }
     Ok(if negative { -cents } else { cents })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::MONEY_MAX_ABS_CENTS;
+
+    #[test]
+    fn money_is_exact_to_the_cent() {
+        assert_eq!(parse_money_cents("12.5"), Ok(1250));
+        assert_eq!(parse_money_cents("-0.07"), Ok(-7));
+        assert_eq!(parse_money_cents("100"), Ok(10000));
+        assert_eq!(parse_money_cents("1.230"), Ok(123));
+        assert_eq!(
+            parse_money_cents("1.234"),
+            Err("more than 2 decimal places".into())
+        );
+        assert_eq!(parse_money_cents("1e3"), Err("unparseable money".into()));
+        assert_eq!(parse_money_cents("."), Err("unparseable money".into()));
+    }
+
+    #[test]
+    fn money_limit_faults() {
+        assert_eq!(parse_money_cents("1000000000000"), Ok(MONEY_MAX_ABS_CENTS));
+        assert_eq!(
+            parse_money_cents("-1000000000000.01"),
+            Err(REASON_MONEY_TOO_LARGE.into())
+        );
+        assert_eq!(parse_money_cents("0000000000000000012.5"), Ok(1250));
+        assert_eq!(
+            parse_money_cents("123456789012345678901234567890"),
+            Err(REASON_MONEY_TOO_LARGE.into())
+        );
+    }
+
+    #[test]
+    fn date_range_faults_name_the_configured_range() {
+        assert_eq!(
+            REASON_DATE_RANGE,
+            format!(
+                "date outside the supported range {}..{}",
+                crate::config::MIN_DATE,
+                crate::config::MAX_DATE
+            )
+        );
+        let day = |s: &str| parse_date_days(s).and_then(days_in_range);
+        assert!(day("1900-01-01").is_ok() && day("2199-12-31").is_ok());
+        assert_eq!(day("1899-12-31"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(day("2200-01"), Err(REASON_DATE_RANGE.into()));
+        let ts = |s: &str| parse_timestamp_micros(s).and_then(micros_in_range);
+        assert!(ts("1900-01-01T00:00:00Z").is_ok());
+        assert!(ts("2199-12-31T23:59:59.999999Z").is_ok());
+        assert_eq!(ts("1899-12-31T23:59:59Z"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(ts("2200-01-01T00:00:00Z"), Err(REASON_DATE_RANGE.into()));
+        assert_eq!(parse_float("nan"), Err(REASON_NOT_FINITE.into()));
+    }
+
+    #[test]
+    fn timestamps_in_the_documented_forms_are_utc() {
+        let midnight = parse_timestamp_micros("2026-10-01").unwrap();
+        // A leap second stays in September (the last microsecond before midnight).
+        assert_eq!(
+            parse_timestamp_micros("2026-09-30T23:59:60Z").unwrap(),
+            midnight - 1
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01 00:00:00").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01T00:00:00Z").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01T02:00:00+02:00").unwrap(),
+            midnight
+        );
+        assert_eq!(
+            parse_timestamp_micros("2026-10-01 00:00:00.5").unwrap(),
+            midnight + 500_000
+        );
+        assert!(parse_timestamp_micros("01/10/2026").is_err());
+        assert_eq!(
+            parse_date_days("2026-10").unwrap(),
+            parse_date_days("2026-10-01").unwrap()
+        );
+    }
+}

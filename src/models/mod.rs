@@ -2,7 +2,7 @@
 //! that SQL produced (so the same queries can run on a distributed engine).
 //!
 //! Each model reads one materialised table and returns one table; the pipeline orders
-//! it with the queries by name (`pipeline::model_steps`).
+//! it with the queries by name (`query::model_steps`).
 
 pub mod markov;
 pub mod sbg;
