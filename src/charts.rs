@@ -193,7 +193,7 @@ pub async fn render_all(
                     catalogue.source.display()
                 ))
             };
-            let batches = crate::pipeline::read_only_sql(ctx, &spec.sql)
+            let batches = crate::engine::read_only_sql(ctx, &spec.sql)
                 .await
                 .map_err(sql_error)?
                 .collect()

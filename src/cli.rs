@@ -11,7 +11,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use crate::config::{self, Month};
-use crate::engine::{BallistaOptions, EngineOptions, Session, MAX_THREADS};
+use crate::engine::{self, BallistaOptions, EngineOptions, Session, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::generate::{self, FileFormat, GenerateOptions};
 use crate::pipeline;
@@ -567,10 +567,10 @@ impl QueryArgs {
             }
         }
         // Read-only: no COPY ... TO, CREATE EXTERNAL TABLE, INSERT or SET.
-        let df = pipeline::read_only_sql(ctx, &self.sql)
+        let df = engine::read_only_sql(ctx, &self.sql)
             .await
             .map_err(|e| match e {
-                e if pipeline::is_read_only_refusal(&e) => {
+                e if engine::is_read_only_refusal(&e) => {
                     Error::Usage(format!("revalign query: {e}"))
                 }
                 e => Error::DataFusion(e),

@@ -22,14 +22,12 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::config::{Month, Params};
-use crate::engine::Session;
+use crate::engine::{read_only_sql, Session};
 use crate::error::{Error, Result};
 use crate::load::LoadedData;
 use crate::output::Staged;
 use crate::plan::{Plan, Skip};
 use crate::query::{check_columns, Query};
-
-pub use crate::engine::{is_read_only_refusal, read_only_sql, READ_ONLY};
 
 /// The rows of `batch` whose timestamp `column` is before the end of `month`.
 fn before(batch: &RecordBatch, column: &str, month: Month) -> Result<RecordBatch> {

@@ -326,7 +326,7 @@ async fn catalogue_sql(
         file: source.display().to_string(),
         source: e,
     };
-    crate::pipeline::read_only_sql(ctx, sql)
+    crate::engine::read_only_sql(ctx, sql)
         .await
         .map_err(wrap)?
         .collect()

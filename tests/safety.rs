@@ -9,7 +9,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use revalign::config::{apply_overrides, Month, Params};
-use revalign::engine::{EngineOptions, Session, MAX_THREADS};
+use revalign::engine::{self, EngineOptions, Session, MAX_THREADS};
 use revalign::query;
 
 use crate::util::{copy_fixture, fixture, job, list_files};
@@ -75,7 +75,7 @@ async fn read_only_sql_refuses_ddl_dml_and_statements() {
         .await
         .unwrap();
     for (sql, file) in writing_statements(dir.path()) {
-        let result = pipeline::read_only_sql(&ctx, &sql).await;
+        let result = engine::read_only_sql(&ctx, &sql).await;
         let result = match result {
             Ok(df) => df.collect().await.map(|_| ()),
             Err(e) => Err(e),
@@ -99,7 +99,7 @@ async fn read_only_sql_refuses_ddl_dml_and_statements() {
         "VALUES (1), (2)",
         "EXPLAIN SELECT 1",
     ] {
-        let batches = pipeline::read_only_sql(&ctx, sql)
+        let batches = engine::read_only_sql(&ctx, sql)
             .await
             .unwrap()
             .collect()
@@ -225,7 +225,7 @@ fn query_files_are_read_only() {
     }
 }
 
-/// Staging SQL goes through `pipeline::read_only_sql` too (in `load::stage`).
+/// Staging SQL goes through `engine::read_only_sql` too (in `load::stage`).
 #[test]
 fn staging_sql_is_read_only() {
     let data = tempfile::tempdir().unwrap();
