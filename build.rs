@@ -13,7 +13,11 @@ fn embed(dir: &str, ext: &str, name: &str, out: &mut String) {
     let root = Path::new(&manifest_dir).join(dir);
     let mut files = Vec::new();
     walk(&root, &mut files);
-    files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == ext));
+    // An empty `ext`: the .sql and .toml files (source packs).
+    files.retain(|p: &std::path::PathBuf| {
+        p.extension()
+            .is_some_and(|e| e == ext || (ext.is_empty() && (e == "sql" || e == "toml")))
+    });
     files.sort();
     writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
     for f in files {
@@ -53,4 +57,9 @@ fn main() {
     embed("reports", "toml", "REPORTS", &mut out);
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
     std::fs::write(dest, out).unwrap();
+    // Source packs: SQL and mapping files, one folder per pack.
+    let mut sources = String::new();
+    embed("sources", "", "SOURCES", &mut sources);
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("sources.rs");
+    std::fs::write(dest, sources).unwrap();
 }

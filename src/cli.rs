@@ -43,6 +43,9 @@ pub enum Command {
     /// Print the run's graph without running it: inputs, queries, model steps,
     /// scorecard metrics and charts, and what each reads.
     Plan(PlanArgs),
+    /// Source packs: `revalign source init salesforce DIR` writes a pack's SQL and
+    /// mapping into DIR as the start of a custom pack (`--source DIR`).
+    Source(SourceArgs),
     /// A Ballista executor process for `run --engine ballista --scheduler ...`
     /// (knows every DataFusion function revalign's SQL uses).
     #[cfg(feature = "ballista")]
@@ -66,6 +69,7 @@ impl Command {
             Command::Validate(a) => a.run().await,
             Command::Query(a) => a.run().await,
             Command::Plan(a) => a.run(),
+            Command::Source(a) => a.run(),
             #[cfg(feature = "ballista")]
             Command::Executor(a) => crate::engine::run_executor(a).await,
         }
@@ -134,9 +138,8 @@ pub struct RunArgs {
     /// missing from DIR falls back to the built-in one).
     #[arg(long)]
     pub reports: Option<PathBuf>,
-    /// Staging SQL that turns raw exports in --data into canonical tables.
-    #[arg(long)]
-    pub staging: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Fail when any input row is rejected.
     #[arg(long)]
     pub strict: bool,
@@ -179,7 +182,7 @@ impl RunArgs {
         }
         existing_dir("--data", self.data.as_deref())?;
         existing_dir("--queries", self.queries.as_deref())?;
-        existing_dir("--staging", self.staging.as_deref())?;
+        let inputs = self.inputs.spec()?;
         let params =
             config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
         // Check every user-supplied definition before anything runs: query file names,
@@ -196,7 +199,7 @@ impl RunArgs {
             out: self.out.clone(),
             params,
             queries: self.queries.clone(),
-            staging: self.staging.clone(),
+            inputs,
             strict: self.strict,
             engine: EngineOptions {
                 threads: self.threads,
@@ -235,6 +238,9 @@ impl RunArgs {
             "inputs: {read} rows read, {loaded} loaded, {} rejected",
             m.rejects_total
         );
+        for line in m.sources.lines() {
+            let _ = writeln!(out, "{line}");
+        }
         let mut outputs: Vec<_> = m.outputs.iter().filter(|o| o.table != "rejects").collect();
         outputs.sort_by(|a, b| a.table.cmp(&b.table));
         outputs.extend(m.outputs.iter().filter(|o| o.table == "rejects"));
@@ -315,14 +321,49 @@ impl GenerateArgs {
     }
 }
 
+/// Where canonical tables come from besides files named after them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Staging SQL that turns raw exports in --data into canonical tables.
+    #[arg(long)]
+    pub staging: Option<PathBuf>,
+    /// Source packs reading exports in --data: salesforce, stripe (comma-separated), or
+    /// a pack folder written by `revalign source init`.
+    #[arg(long, value_delimiter = ',')]
+    pub source: Vec<String>,
+    /// Overrides of the source packs' mapping files (TOML, one table per pack).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+}
+
+impl InputArgs {
+    fn spec(&self) -> Result<run::InputSpec> {
+        existing_dir("--staging", self.staging.as_deref())?;
+        if self.mapping.is_some() && self.source.is_empty() {
+            return Err(Error::Usage("--mapping needs --source".into()));
+        }
+        if let Some(file) = &self.mapping {
+            if !file.is_file() {
+                return Err(Error::Usage(format!("--mapping {}: file not found", file.display())));
+            }
+        }
+        // Unknown pack names are usage errors before anything runs.
+        crate::sources::load_packs(&self.source, self.mapping.as_deref())?;
+        Ok(run::InputSpec {
+            staging: self.staging.clone(),
+            sources: self.source.clone(),
+            mapping: self.mapping.clone(),
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Folder of input tables (default: the built-in demo data).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Staging SQL that turns raw exports in --data into canonical tables.
-    #[arg(long)]
-    pub staging: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Exit 1 when any row is rejected.
     #[arg(long)]
     pub strict: bool,
@@ -334,7 +375,7 @@ pub struct ValidateArgs {
 impl ValidateArgs {
     async fn run(self) -> Result<()> {
         existing_dir("--data", self.data.as_deref())?;
-        existing_dir("--staging", self.staging.as_deref())?;
+        let inputs = self.inputs.spec()?;
         let demo;
         let data = match &self.data {
             Some(d) => d.clone(),
@@ -347,8 +388,11 @@ impl ValidateArgs {
                 demo.path().to_path_buf()
             }
         };
-        let loaded = run::load_inputs(&data, self.staging.as_deref()).await?;
+        let loaded = run::load_inputs(&data, &inputs).await?;
         let mut out = std::io::stdout().lock();
+        for line in loaded.sources.lines() {
+            let _ = writeln!(out, "{line}");
+        }
         let _ = writeln!(
             out,
             "{:<22} {:>8} {:>10} {:>10} {:>9}  reasons",
@@ -462,6 +506,40 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct SourceArgs {
+    #[command(subcommand)]
+    pub command: SourceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Write a built-in pack's SQL and mapping.toml into DIR.
+    Init {
+        /// The built-in pack: salesforce or stripe.
+        name: String,
+        /// Folder to write into (created; files already there are not overwritten).
+        dir: PathBuf,
+    },
+}
+
+impl SourceArgs {
+    fn run(self) -> Result<()> {
+        match self.command {
+            SourceCommand::Init { name, dir } => {
+                let written = crate::sources::init(&name, &dir)?;
+                println!(
+                    "wrote {} files of the {name} pack into {}; run with --source {}",
+                    written.len(),
+                    dir.display(),
+                    dir.display()
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Query folder to plan instead of the built-in queries.
     #[arg(long)]
@@ -505,9 +583,8 @@ pub struct QueryArgs {
     /// Folder of input tables to register under their canonical names.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Staging SQL for --data.
-    #[arg(long)]
-    pub staging: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Output folder of earlier runs; every table in out/tables is registered.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -521,15 +598,15 @@ pub struct QueryArgs {
 impl QueryArgs {
     async fn run(self) -> Result<()> {
         existing_dir("--data", self.data.as_deref())?;
-        existing_dir("--staging", self.staging.as_deref())?;
+        let inputs = self.inputs.spec()?;
         let session = Session::new(&EngineOptions::default()).await?;
         if let Some(data) = &self.data {
             // With staging SQL, the raw files are there too under the names the staging
             // SQL reads them by (the canonical tables take precedence on a clash).
-            if self.staging.is_some() {
+            if inputs.staging.is_some() || !inputs.sources.is_empty() {
                 crate::load::register_raw(&session.ctx, data).await?;
             }
-            let loaded = run::load_inputs(data, self.staging.as_deref()).await?;
+            let loaded = run::load_inputs(data, &inputs).await?;
             pipeline::register_inputs(&session, &loaded, None).await?;
         }
         let ctx = &session.ctx;

@@ -6,6 +6,7 @@
 //! - [`schema`]: the canonical input tables (one place for every column) and the
 //!   facts that decide what can be measured;
 //! - [`load`]: reading CSV/Parquet/JSON lines, validation, `rejects`;
+//! - [`sources`]: source packs (Salesforce, Stripe exports) into canonical tables;
 //! - [`config`]: parameters and the one-row `params` table;
 //! - [`catalog`]: where query and report definitions come from (embedded or a folder);
 //! - [`coverage`]: what the loaded inputs can and cannot support, and why;
@@ -45,5 +46,6 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod scorecard;
+pub mod sources;
 
 pub use error::{Error, Result};

@@ -59,6 +59,8 @@ pub struct Manifest {
     /// Things the run could do but a person should know (dates past the report).
     pub warnings: Vec<String>,
     pub inputs: BTreeMap<String, InputEntry>,
+    /// What the source packs read, dropped and could not map (`--source`).
+    pub sources: crate::sources::SourceReport,
     pub rejects_total: usize,
     pub params: Params,
     /// Which scorecard and chart catalogues the run used (a file or `built-in ...`).

@@ -42,7 +42,8 @@ pub struct RunJob {
     pub out: PathBuf,
     pub params: Params,
     pub queries: Option<PathBuf>,
-    pub staging: Option<PathBuf>,
+    /// Staging SQL and source packs.
+    pub inputs: InputSpec,
     pub strict: bool,
     pub engine: EngineOptions,
     /// Folder with `scorecard.toml` (default: the built-in catalogue).
@@ -61,13 +62,46 @@ pub fn demo_data(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Read and validate the inputs in `data`, through staging SQL when given.
-pub async fn load_inputs(data: &Path, staging: Option<&Path>) -> Result<LoadedData> {
-    let staged = match staging {
+/// Where canonical tables come from besides files named after them.
+#[derive(Debug, Clone, Default)]
+pub struct InputSpec {
+    /// `--staging DIR`: `<table>.sql` files over the raw files.
+    pub staging: Option<PathBuf>,
+    /// `--source`: built-in pack names or pack folders.
+    pub sources: Vec<String>,
+    /// `--mapping FILE`: overrides of the packs' mappings.
+    pub mapping: Option<PathBuf>,
+}
+
+/// Read and validate the inputs in `data`, through staging SQL and source packs when
+/// given (a table comes from one of them or from its file, never two).
+pub async fn load_inputs(data: &Path, inputs: &InputSpec) -> Result<LoadedData> {
+    let mut staged = match &inputs.staging {
         Some(dir) => load::stage(data, dir).await?,
         None => BTreeMap::new(),
     };
-    load::load(data, staged)
+    let mut report = crate::sources::SourceReport::default();
+    if !inputs.sources.is_empty() {
+        let packs = crate::sources::load_packs(&inputs.sources, inputs.mapping.as_deref())?;
+        let ctx = datafusion::prelude::SessionContext::new();
+        load::register_raw(&ctx, data).await?;
+        let (parts, pack_report) = crate::sources::run_packs(&ctx, data, &packs).await?;
+        for (table, parts) in parts {
+            if staged.contains_key(&table) {
+                return Err(Error::Staging {
+                    file: inputs.staging.clone().unwrap_or_default().join(format!("{table}.sql")),
+                    message: format!(
+                        "table `{table}` is given both by staging SQL and by a source pack; remove one"
+                    ),
+                });
+            }
+            staged.insert(table, parts);
+        }
+        report = pack_report;
+    }
+    let mut loaded = load::load(data, staged)?;
+    loaded.sources = report;
+    Ok(loaded)
 }
 
 fn progress(len: u64) -> indicatif::ProgressBar {
@@ -149,7 +183,7 @@ pub async fn prepare(job: &RunJob) -> Result<Prepared> {
         }
     };
     let started = Instant::now();
-    let mut loaded = load_inputs(&data, job.staging.as_deref()).await?;
+    let mut loaded = load_inputs(&data, &job.inputs).await?;
     let dates = DateScan::new(&loaded, today());
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {
@@ -341,6 +375,7 @@ pub fn publish(
         data_through_row: prepared.dates.latest.clone(),
         warnings: prepared.warnings,
         inputs,
+        sources: loaded.sources.clone(),
         rejects_total: loaded.rejects.len(),
         params: job.params.clone(),
         catalogues: crate::catalog::REPORT_FILES

@@ -188,7 +188,7 @@ fn validate_fails_when_every_row_of_a_table_is_rejected() {
         );
     let loaded = tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(revalign::run::load_inputs(data.path(), None))
+        .block_on(revalign::run::load_inputs(data.path(), &Default::default()))
         .unwrap();
     let keys: Vec<(&str, Option<&str>)> = loaded
         .rejects

@@ -279,7 +279,13 @@ async fn staging_example_runs_end_to_end() {
     let mut loads: Vec<Vec<revalign::load::Reject>> = Vec::new();
     for _ in 0..3 {
         loads.push(
-            run::load_inputs(&data, Some(&staging))
+            run::load_inputs(
+                &data,
+                &run::InputSpec {
+                    staging: Some(staging.clone()),
+                    ..Default::default()
+                },
+            )
                 .await
                 .unwrap()
                 .rejects,

@@ -62,7 +62,7 @@ pub fn job(data: &Path, out: &Path, m: &str) -> RunJob {
         out: out.to_path_buf(),
         params: Params::default(),
         queries: None,
-        staging: None,
+        inputs: Default::default(),
         strict: false,
         engine: EngineOptions::default(),
         reports: None,

@@ -50,8 +50,8 @@ use crate::schema::{self, TableSpec};
 pub use self::checks::check_columns;
 pub use self::convert::{parse_date_days, parse_money_cents, parse_timestamp_micros};
 pub use self::locate::locate;
-pub use self::read::{read_raw_file, register_raw};
-pub use self::staging::stage;
+pub use self::read::{raw_part, read_file, read_raw_file, register_raw};
+pub use self::staging::{stage, staged_part};
 
 /// Reject reason of a number that parses but is NaN or infinite (any format).
 pub const REASON_NOT_FINITE: &str = "not a finite number";
@@ -109,6 +109,8 @@ pub struct LoadedData {
     pub rejects: Vec<Reject>,
     /// Optional tables that are absent.
     pub absent: Vec<&'static str>,
+    /// What the source packs did (`--source`), empty without.
+    pub sources: crate::sources::SourceReport,
 }
 
 impl LoadedData {
@@ -150,8 +152,14 @@ impl LoadedData {
     }
 }
 
-/// Load and validate every canonical table from `data` (and staging results).
-pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<LoadedData> {
+/// Whether `path` has an extension revalign reads (CSV, Parquet, JSON lines).
+pub fn format_known(path: &Path) -> bool {
+    self::locate::format_of(path).is_some()
+}
+
+/// Load and validate every canonical table from `data` (and the parts staging SQL or
+/// source packs produced; a table comes from one or the other, not both).
+pub fn load(data: &Path, mut staged: BTreeMap<String, Vec<RawPart>>) -> Result<LoadedData> {
     if !data.is_dir() {
         return Err(Error::NoData(format!("{} is not a folder", data.display())));
     }
@@ -170,7 +178,7 @@ pub fn load(data: &Path, mut staged: BTreeMap<String, RawPart>) -> Result<Loaded
                     ),
                 });
             }
-            (Some(part), None) => vec![part],
+            (Some(parts), None) => parts,
             (None, Some(files)) => files
                 .iter()
                 .map(|f| read_raw_file(f, spec.name))

@@ -19,6 +19,13 @@ use crate::error::{Error, IoContext, Result};
 /// are read as text (every value converts, or is rejected, in one place:
 /// [`validate_table`]); Parquet keeps its types.
 pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
+    let (schema, batches) = read_file(path, table)?;
+    raw_part(path.display().to_string(), table, &schema, batches)
+}
+
+/// One file's columns and rows exactly as the file holds them (header spelling kept:
+/// source packs normalise API-name headers themselves).
+pub fn read_file(path: &Path, table: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let unreadable = |message: String| Error::Unreadable {
         file: path.to_path_buf(),
         table: table.into(),
@@ -42,14 +49,14 @@ pub fn read_raw_file(path: &Path, table: &str) -> Result<RawPart> {
         }
         Format::Jsonl => jsonl::read_jsonl(path, table)?,
     };
-    raw_part(path.display().to_string(), table, &schema, batches)
+    Ok((schema, batches))
 }
 
 pub(super) const BATCH_ROWS: usize = 64 * 1024;
 
 /// A raw part with column names trimmed and lower-cased; two columns with the same
 /// name that way are a schema fault (one of them would be silently ignored).
-pub(super) fn raw_part(
+pub fn raw_part(
     source: String,
     table: &str,
     schema: &SchemaRef,

@@ -1,0 +1,14 @@
+-- object: contact
+-- lifecycle stages of contacts created directly (not from a converted lead): `lead`
+-- at the contact's CreatedDate, `mql` at [columns.contact_mql_date] when set.
+WITH direct AS (
+    SELECT * FROM contact
+    WHERE id NOT IN (SELECT converted_contact_id FROM lead
+                     WHERE converted_contact_id IS NOT NULL
+                       AND lower(is_converted) IN ('true', '1'))
+)
+SELECT id AS contact_id, 'lead' AS stage, left(replace(created_date, 'T', ' '), 19) AS ts
+FROM direct WHERE created_date IS NOT NULL
+UNION ALL
+SELECT id, 'mql', left(replace({{contact_mql_date}}, 'T', ' '), 19)
+FROM direct WHERE {{contact_mql_date}} IS NOT NULL

@@ -1,0 +1,759 @@
+//! Source packs: a CRM or billing export in with one flag (`--source salesforce,stripe`).
+//!
+//! A pack is staging SQL plus a mapping file (`sources/<name>/*.sql` and
+//! `mapping.toml`, embedded at build time; `--source DIR` runs a pack written by
+//! `revalign source init`). Loading a pack:
+//! 1. finds each object's files in `--data` by name ([`object_for_file`]: the object's
+//!    words in the file name, e.g. `Opportunity.csv`, `opportunity.parquet`,
+//!    `sf_opportunity_data.csv`; a file named like a canonical table is never an object);
+//! 2. reads them with their headers normalised ([`snake_case`]: `AccountId` and
+//!    `account_id`, `Created (UTC)` and `created_utc` are the same column), drops
+//!    connector bookkeeping columns (a leading `_`, as `_fivetran_synced`) and
+//!    soft-deleted rows (`is_deleted` / `_fivetran_deleted` true), adds the optional
+//!    columns the file lacks as empty ones, and refuses a file without a required one;
+//! 3. registers the objects, and each value map of the mapping as a table
+//!    `map_<name>(value, mapped)`, then runs the pack's SQL: `<table>.sql` or
+//!    `<table>__<part>.sql` yields (a part of) canonical table `<table>`, and runs only
+//!    when every object it reads has a file.
+//!
+//! What happened is reported per object (files, rows read, soft-deleted rows dropped)
+//! with every picklist value a map does not know, once, with its count.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+use crate::load::RawPart;
+
+pub(crate) mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/sources.rs"));
+}
+
+/// The built-in packs.
+pub const BUILT_IN: &[&str] = &["salesforce", "stripe"];
+
+/// A pack's mapping file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// What the pack reads from, for messages ("Salesforce export").
+    #[serde(default)]
+    pub describes: String,
+    /// The objects the pack reads, by name (snake_case of the object's API name).
+    #[serde(default)]
+    pub objects: BTreeMap<String, ObjectSpec>,
+    /// Picklist values to canonical values, by map name.
+    #[serde(default)]
+    pub maps: BTreeMap<String, ValueMap>,
+    /// Columns a user may rename (e.g. a custom field): `{{name}}` in the pack's SQL is
+    /// replaced by the column, normalised.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnChoice>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSpec {
+    /// Columns a file of this object must have (normalised names).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Columns read when present; absent ones are empty.
+    #[serde(default)]
+    pub optional: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueMap {
+    /// The object and column whose values it maps (for the unmapped-value report).
+    pub object: String,
+    pub column: String,
+    /// What an unmapped value becomes (said in the report).
+    pub otherwise: String,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnChoice {
+    pub object: String,
+    /// The column as the export names it (either spelling).
+    pub column: String,
+}
+
+/// A pack: its SQL files and its mapping (after `--mapping` overrides).
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub name: String,
+    /// Where it comes from: `built-in sources/<name>` or a folder.
+    pub origin: String,
+    pub scripts: Vec<(String, String)>,
+    pub mapping: Mapping,
+}
+
+impl Pack {
+    /// A built-in pack by name, or a pack folder (`revalign source init` writes one);
+    /// `overrides` is the `--mapping` file's table for this pack.
+    pub fn load(name_or_dir: &str, overrides: Option<&toml::Value>) -> Result<Pack> {
+        let dir = Path::new(name_or_dir);
+        let (name, origin, files): (String, String, Vec<(String, String)>) =
+            if BUILT_IN.contains(&name_or_dir) {
+                let prefix = format!("sources/{name_or_dir}/");
+                let files = embedded::SOURCES
+                    .iter()
+                    .filter(|(f, _)| f.starts_with(&prefix))
+                    .map(|(f, t)| (f.to_string(), t.to_string()))
+                    .collect();
+                (name_or_dir.to_string(), format!("built-in {prefix}"), files)
+            } else if dir.join("mapping.toml").is_file() {
+                let mut files = vec![];
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+                    .at(dir)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                entries.sort();
+                for path in entries {
+                    if path.extension().is_some_and(|e| e == "sql" || e == "toml") {
+                        let text = std::fs::read_to_string(&path).at(&path)?;
+                        files.push((path.display().to_string(), text));
+                    }
+                }
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "custom".into());
+                (name, dir.display().to_string(), files)
+            } else {
+                return Err(Error::Usage(format!(
+                    "--source {name_or_dir}: neither a built-in source ({}) nor a folder \
+                     holding mapping.toml (see `revalign source init`)",
+                    BUILT_IN.join(", ")
+                )));
+            };
+        let (mapping_file, mapping_text) = files
+            .iter()
+            .find(|(f, _)| f.ends_with("mapping.toml"))
+            .ok_or_else(|| Error::Usage(format!("source {name}: no mapping.toml")))?;
+        let mut value: toml::Value = toml::from_str(mapping_text).map_err(|e| Error::Config {
+            file: mapping_file.into(),
+            message: e.to_string(),
+        })?;
+        if let Some(overrides) = overrides {
+            merge(&mut value, overrides);
+        }
+        let mapping: Mapping = value.try_into().map_err(|e: toml::de::Error| Error::Config {
+            file: mapping_file.into(),
+            message: format!("(with --mapping overrides) {e}"),
+        })?;
+        let scripts = files
+            .into_iter()
+            .filter(|(f, _)| f.ends_with(".sql"))
+            .collect();
+        Ok(Pack {
+            name,
+            origin,
+            scripts,
+            mapping,
+        })
+    }
+}
+
+/// The packs of `--source`, each with its part of the `--mapping` file. A mapping
+/// file table that names no pack given is an error (a typo would be ignored).
+pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>> {
+    let overrides: Option<toml::Value> = match mapping {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).at(file)?;
+            Some(toml::from_str(&text).map_err(|e| Error::Config {
+                file: file.to_path_buf(),
+                message: e.to_string(),
+            })?)
+        }
+        None => None,
+    };
+    let packs: Vec<Pack> = names
+        .iter()
+        .map(|n| Pack::load(n, overrides.as_ref().and_then(|o| o.get(n.as_str()))))
+        .collect::<Result<_>>()?;
+    if let (Some(file), Some(toml::Value::Table(table))) = (mapping, &overrides) {
+        if let Some(key) = table.keys().find(|k| !packs.iter().any(|p| &p.name == *k || names.contains(k))) {
+            return Err(Error::Config {
+                file: file.to_path_buf(),
+                message: format!("[{key}] names no source given with --source ({})", names.join(", ")),
+            });
+        }
+    }
+    Ok(packs)
+}
+
+/// `over` merged into `base`: tables key by key, anything else replaced.
+fn merge(base: &mut toml::Value, over: &toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// A header as one spelling: `AccountId`, `account_id` and ` Account ID ` are all
+/// `account_id`; `Created (UTC)` is `created_utc`; `MQL_Date__c` is `mql_date__c`.
+/// Word boundaries are case changes (`IsWon`, `MQLDate`) and anything that is not a
+/// letter, digit or underscore.
+pub fn snake_case(header: &str) -> String {
+    let chars: Vec<char> = header.trim().chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let boundary = c.is_ascii_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_ascii_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                });
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// Words that may surround an object's name in a file name (`sf_opportunity_data`,
+/// `Opportunity_export_2026_10`).
+const NOISE_WORDS: &[&str] = &[
+    "sf", "salesforce", "hs", "hubspot", "stripe", "export", "exports", "data", "extract",
+    "report", "all", "object", "objects", "table", "dump", "raw", "full",
+];
+
+/// The object a file feeds, from its name: the object's words appear in order in the
+/// file name's words, the last one possibly in a plural form, and every other word is
+/// a noise word or a number; the longest object name wins (`opportunity_contact_role`
+/// over `opportunity`). A file named after a canonical table is never an object.
+pub fn object_for_file<'a>(stem: &str, objects: impl Iterator<Item = &'a String>) -> Option<String> {
+    let name = snake_case(stem);
+    if crate::schema::table(&name).is_some() {
+        return None;
+    }
+    let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
+    let mut best: Option<&String> = None;
+    for object in objects {
+        let ow: Vec<&str> = object.split('_').collect();
+        let fits = (0..words.len().saturating_sub(ow.len() - 1)).any(|start| {
+            let window = &words[start..start + ow.len()];
+            let same = window.iter().zip(&ow).enumerate().all(|(i, (w, o))| {
+                w == o || (i == ow.len() - 1 && plural_of(o).iter().any(|p| p == w))
+            });
+            same && words
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < start || *i >= start + ow.len())
+                .all(|(_, w)| NOISE_WORDS.contains(w) || w.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if fits && best.is_none_or(|b| object.len() > b.len()) {
+            best = Some(object);
+        }
+    }
+    best.cloned()
+}
+
+fn plural_of(word: &str) -> Vec<String> {
+    let mut forms = vec![format!("{word}s"), format!("{word}es")];
+    if let Some(stem) = word.strip_suffix('y') {
+        forms.push(format!("{stem}ies"));
+    }
+    forms
+}
+
+/// What loading the packs did, for the run summary, `validate` and the manifest.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SourceReport {
+    pub objects: Vec<ObjectReport>,
+    /// Picklist values no map knows, once each with its count.
+    pub unmapped: Vec<UnmappedValue>,
+    /// Canonical table parts a pack could not produce, and why.
+    pub skipped: Vec<SkippedPart>,
+}
+
+impl SourceReport {
+    /// The report as summary lines (none without source packs).
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![];
+        for o in &self.objects {
+            let mut line = format!(
+                "source {} {:<26} {:>7} rows read from {}",
+                o.source,
+                o.object,
+                o.rows_read,
+                o.files.join(", ")
+            );
+            if o.deleted > 0 {
+                line.push_str(&format!("; {} soft-deleted rows dropped", o.deleted));
+            }
+            lines.push(line);
+        }
+        for u in &self.unmapped {
+            lines.push(format!(
+                "source {} unmapped {}.{} value {:?}: {} rows, read as {:?} (add it to [{}.maps.{}.values] with --mapping)",
+                u.source, u.object, u.column, u.value, u.rows, u.became, u.source, u.map
+            ));
+        }
+        for s in &self.skipped {
+            lines.push(format!("source {} {}: not used ({})", s.source, s.script, s.reason));
+        }
+        lines
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ObjectReport {
+    pub source: String,
+    pub object: String,
+    pub files: Vec<String>,
+    pub rows_read: usize,
+    /// Rows dropped as soft-deleted (`is_deleted` / `_fivetran_deleted`).
+    pub deleted: usize,
+    /// Connector bookkeeping columns ignored.
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnmappedValue {
+    pub source: String,
+    pub map: String,
+    pub object: String,
+    pub column: String,
+    pub value: String,
+    pub rows: usize,
+    /// What the rows got instead.
+    pub became: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SkippedPart {
+    pub source: String,
+    pub script: String,
+    pub reason: String,
+}
+
+/// Run `packs` over the files of `data`; returns the canonical table parts and the
+/// report. `ctx` has the raw files of `data` registered (a pack may read a canonical
+/// file beside it, e.g. Stripe reads `accounts`); each pack's tables are registered in
+/// it for the packs after it.
+pub async fn run_packs(
+    ctx: &SessionContext,
+    data: &Path,
+    packs: &[Pack],
+) -> Result<(BTreeMap<String, Vec<RawPart>>, SourceReport)> {
+    let mut parts: BTreeMap<String, Vec<RawPart>> = BTreeMap::new();
+    let mut report = SourceReport::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data)
+        .at(data)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && crate::load::format_known(p))
+        .collect();
+    files.sort();
+    // A billing pack links to the CRM's accounts: CRM packs run first.
+    let mut ordered: Vec<&Pack> = packs.iter().collect();
+    ordered.sort_by_key(|p| p.name == "stripe");
+    for pack in ordered {
+        let mut present = BTreeSet::new();
+        for object in pack.mapping.objects.keys() {
+            let mine: Vec<&PathBuf> = files
+                .iter()
+                .filter(|f| {
+                    let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                    object_for_file(stem, pack.mapping.objects.keys()).as_ref() == Some(object)
+                })
+                .collect();
+            // An object without a file is an empty table: a part reading it as a side
+            // table (a lead's converted contact, a primary contact role) still runs.
+            let (batch, object_report) = read_object(pack, object, &mine)?;
+            if !mine.is_empty() {
+                report.unmapped.extend(unmapped_values(pack, object, &batch));
+                present.insert(object.clone());
+                report.objects.push(object_report);
+            }
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            ctx.deregister_table(object.as_str())?;
+            ctx.register_table(object.as_str(), Arc::new(table))?;
+        }
+        register_crm_accounts(ctx).await?;
+        for (name, map) in &pack.mapping.maps {
+            let (values, mapped): (Vec<&str>, Vec<&str>) = map
+                .values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .unzip();
+            let batch = RecordBatch::try_new(
+                Arc::new(Schema::new(vec![
+                    Field::new("value", DataType::Utf8, false),
+                    Field::new("mapped", DataType::Utf8, false),
+                ])),
+                vec![
+                    Arc::new(StringArray::from(values)) as ArrayRef,
+                    Arc::new(StringArray::from(mapped)),
+                ],
+            )?;
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            let map_table = format!("map_{name}");
+            ctx.deregister_table(map_table.as_str())?;
+            ctx.register_table(map_table.as_str(), Arc::new(table))?;
+        }
+        let mut produced: BTreeMap<String, Vec<RawPart>> = BTreeMap::new();
+        for (file, sql) in &pack.scripts {
+            let stem = Path::new(file)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            let table = stem.split("__").next().unwrap_or_default().to_string();
+            if crate::schema::table(&table).is_none() {
+                return Err(Error::Staging {
+                    file: file.into(),
+                    message: format!(
+                        "`{table}` is not a canonical table (name pack files <table>.sql or \
+                         <table>__<part>.sql)"
+                    ),
+                });
+            }
+            let object = sql
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("-- object:"))
+                .map(|o| o.trim().to_string())
+                .filter(|o| pack.mapping.objects.contains_key(o))
+                .ok_or_else(|| Error::Staging {
+                    file: file.into(),
+                    message: "a pack's SQL file starts with `-- object: <name>`, the \
+                              mapping object its rows come from"
+                        .into(),
+                })?;
+            let skip = if !present.contains(&object) {
+                Some(format!("no {object} file"))
+            } else if crate::load::locate(data, &table)?.is_some() {
+                Some(format!("`{table}` is given by a file in the data folder"))
+            } else {
+                None
+            };
+            if let Some(reason) = skip {
+                report.skipped.push(SkippedPart {
+                    source: pack.name.clone(),
+                    script: file.clone(),
+                    reason,
+                });
+                continue;
+            }
+            let sql = fill_columns(pack, sql)?;
+            let part = crate::load::staged_part(
+                ctx,
+                Path::new(file),
+                &format!("source {}: {}", pack.name, file),
+                &sql,
+                &table,
+            )
+            .await?;
+            produced.entry(table).or_default().push(part);
+        }
+        for (table, table_parts) in produced {
+            // Later packs read the tables of earlier ones (unless a file gives them).
+            if !ctx.table_exist(table.as_str())? {
+                let schema: SchemaRef = table_parts[0].schema.clone();
+                let batches: Vec<RecordBatch> = table_parts
+                    .iter()
+                    .flat_map(|p| p.batches.iter().cloned())
+                    .filter(|b| b.schema() == schema)
+                    .collect();
+                let mem = MemTable::try_new(schema, vec![batches])?;
+                ctx.register_table(table.as_str(), Arc::new(mem))?;
+            }
+            parts.entry(table).or_default().extend(table_parts);
+        }
+    }
+    Ok((parts, report))
+}
+
+/// `crm_accounts(account_id, domain)`: the CRM accounts a billing pack links to by
+/// e-mail domain, from the `accounts` table registered so far (a canonical file, or an
+/// earlier pack's), empty without one.
+async fn register_crm_accounts(ctx: &SessionContext) -> Result<()> {
+    let sql = match ctx.table("accounts").await {
+        Ok(df) if df.schema().has_column_with_unqualified_name("domain") => {
+            "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(domain AS VARCHAR) AS domain FROM accounts"
+        }
+        Ok(_) => "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS domain FROM accounts",
+        Err(_) => "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS domain WHERE false",
+    };
+    let batches = ctx.sql(sql).await?.collect().await?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("account_id", DataType::Utf8, true),
+        Field::new("domain", DataType::Utf8, true),
+    ]));
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    ctx.deregister_table("crm_accounts")?;
+    ctx.register_table("crm_accounts", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(())
+}
+
+/// `{{name}}` in a pack's SQL: the column the mapping names, normalised.
+fn fill_columns(pack: &Pack, sql: &str) -> Result<String> {
+    let mut sql = sql.to_string();
+    for (name, choice) in &pack.mapping.columns {
+        sql = sql.replace(&format!("{{{{{name}}}}}"), &snake_case(&choice.column));
+    }
+    if let Some(at) = sql.find("{{") {
+        return Err(Error::Config {
+            file: PathBuf::from(format!("{} mapping.toml", pack.origin)),
+            message: format!(
+                "the pack's SQL uses `{}` but the mapping's [columns] does not name it",
+                &sql[at..sql[at..].find("}}").map_or(sql.len(), |e| at + e + 2)]
+            ),
+        });
+    }
+    Ok(sql)
+}
+
+/// Read an object's files: headers normalised, bookkeeping columns and soft-deleted
+/// rows dropped, optional columns added, every column as text (as staging SQL sees a
+/// CSV), one batch.
+fn read_object(pack: &Pack, object: &str, files: &[&PathBuf]) -> Result<(RecordBatch, ObjectReport)> {
+    let spec = &pack.mapping.objects[object];
+    let mut wanted: Vec<String> = spec.required.clone();
+    wanted.extend(spec.optional.iter().cloned());
+    for choice in pack.mapping.columns.values().filter(|c| c.object == object) {
+        wanted.push(snake_case(&choice.column));
+    }
+    let mut seen = BTreeSet::new();
+    wanted.retain(|c| seen.insert(c.clone()));
+    let mut report = ObjectReport {
+        source: pack.name.clone(),
+        object: object.to_string(),
+        files: vec![],
+        rows_read: 0,
+        deleted: 0,
+        ignored_columns: vec![],
+    };
+    let mut columns: Vec<Vec<Option<String>>> = vec![vec![]; wanted.len()];
+    for path in files {
+        report.files.push(path.display().to_string());
+        let (schema, batches) = crate::load::read_file(path, object)?;
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let normalised: Vec<String> = names.iter().map(|n| snake_case(n)).collect();
+        for (raw, norm) in names.iter().zip(&normalised) {
+            if raw.trim().starts_with('_') && !report.ignored_columns.contains(raw) {
+                report.ignored_columns.push(raw.trim().to_string());
+            }
+            let twice = normalised.iter().filter(|n| *n == norm).count() > 1;
+            if twice && !raw.trim().starts_with('_') {
+                return Err(Error::DuplicateColumn {
+                    file: path.to_path_buf(),
+                    table: object.into(),
+                    column: norm.clone(),
+                });
+            }
+        }
+        for required in &spec.required {
+            if !normalised.contains(required) {
+                return Err(Error::Unreadable {
+                    file: path.to_path_buf(),
+                    table: object.into(),
+                    message: format!(
+                        "the {} object needs column `{required}` (any spelling: API name or \
+                         snake_case); the file has: {}",
+                        pack.name,
+                        names.join(", ")
+                    ),
+                });
+            }
+        }
+        let index_of = |name: &str, bookkeeping: bool| {
+            names
+                .iter()
+                .zip(&normalised)
+                .position(|(raw, n)| n == name && raw.trim().starts_with('_') == bookkeeping)
+        };
+        let deleted_columns: Vec<usize> = [index_of("is_deleted", false), index_of("fivetran_deleted", true)]
+            .into_iter()
+            .flatten()
+            .collect();
+        for batch in batches {
+            report.rows_read += batch.num_rows();
+            let keep: BooleanArray = (0..batch.num_rows())
+                .map(|row| {
+                    Some(!deleted_columns
+                        .iter()
+                        .any(|&c| is_true(batch.column(c), row)))
+                })
+                .collect();
+            report.deleted += batch.num_rows() - keep.true_count();
+            let batch = filter_record_batch(&batch, &keep)?;
+            for (out, name) in columns.iter_mut().zip(&wanted) {
+                match index_of(name, false) {
+                    Some(c) => out.extend(text_values(batch.column(c))?),
+                    None => out.extend(std::iter::repeat_n(None, batch.num_rows())),
+                }
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(
+        wanted
+            .iter()
+            .map(|c| Field::new(c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = columns
+        .into_iter()
+        .map(|values| Arc::new(StringArray::from(values)) as ArrayRef)
+        .collect();
+    let batch = if arrays.is_empty() {
+        RecordBatch::new_empty(schema)
+    } else {
+        RecordBatch::try_new(schema, arrays)?
+    };
+    Ok((batch, report))
+}
+
+/// A soft-delete flag: a true boolean, or `true`/`1`/`t`/`yes` as text.
+fn is_true(array: &ArrayRef, row: usize) -> bool {
+    if array.is_null(row) {
+        return false;
+    }
+    match array.data_type() {
+        DataType::Boolean => array.as_boolean().value(row),
+        _ => datafusion::arrow::util::display::array_value_to_string(array, row)
+            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "t" | "yes" | "y"))
+            .unwrap_or(false),
+    }
+}
+
+/// A column's values as text (empty text is missing), whatever the file's type.
+fn text_values(array: &ArrayRef) -> Result<Vec<Option<String>>> {
+    let text = datafusion::arrow::compute::cast(array, &DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    Ok((0..text.len())
+        .map(|i| {
+            (!text.is_null(i))
+                .then(|| text.value(i).trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+        .collect())
+}
+
+/// Values of `object` that a map over it does not know, with their counts.
+fn unmapped_values(pack: &Pack, object: &str, batch: &RecordBatch) -> Vec<UnmappedValue> {
+    let mut out = vec![];
+    for (name, map) in pack.mapping.maps.iter().filter(|(_, m)| m.object == object) {
+        let Some(column) = batch.column_by_name(&snake_case(&map.column)) else {
+            continue;
+        };
+        let values = column.as_string::<i32>();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for v in values.iter().flatten() {
+            if !map.values.contains_key(v) {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+        out.extend(counts.into_iter().map(|(value, rows)| UnmappedValue {
+            source: pack.name.clone(),
+            map: name.clone(),
+            object: object.to_string(),
+            column: snake_case(&map.column),
+            value: value.to_string(),
+            rows,
+            became: map.otherwise.clone(),
+        }));
+    }
+    out
+}
+
+/// `revalign source init NAME DIR`: the pack's SQL and mapping written into `dir`.
+pub fn init(name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    if !BUILT_IN.contains(&name) {
+        return Err(Error::Usage(format!(
+            "source init {name}: no built-in source of that name ({})",
+            BUILT_IN.join(", ")
+        )));
+    }
+    std::fs::create_dir_all(dir).at(dir)?;
+    let prefix = format!("sources/{name}/");
+    let mut written = vec![];
+    for (file, text) in embedded::SOURCES.iter().filter(|(f, _)| f.starts_with(&prefix)) {
+        let path = dir.join(&file[prefix.len()..]);
+        if path.exists() {
+            return Err(Error::Usage(format!(
+                "source init: {} exists; choose an empty folder",
+                path.display()
+            )));
+        }
+        std::fs::write(&path, text).at(&path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_have_one_spelling() {
+        for (raw, want) in [
+            ("AccountId", "account_id"),
+            ("account_id", "account_id"),
+            (" Account ID ", "account_id"),
+            ("IsWon", "is_won"),
+            ("NumberOfEmployees", "number_of_employees"),
+            ("MQL_Date__c", "mql_date__c"),
+            ("MQLDate", "mql_date"),
+            ("Created (UTC)", "created_utc"),
+            ("account_id (metadata)", "account_id_metadata"),
+            ("Customer ID", "customer_id"),
+            ("CurrencyIsoCode", "currency_iso_code"),
+        ] {
+            assert_eq!(snake_case(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn files_are_matched_to_the_most_specific_object() {
+        let objects: Vec<String> = ["opportunity", "opportunity_contact_role", "lead", "stripe_subscriptions"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let of = |stem: &str| object_for_file(stem, objects.iter());
+        assert_eq!(of("Opportunity").as_deref(), Some("opportunity"));
+        assert_eq!(of("sf_opportunity_data").as_deref(), Some("opportunity"));
+        assert_eq!(of("OpportunityContactRole").as_deref(), Some("opportunity_contact_role"));
+        assert_eq!(of("opportunity_contact_role_2026_10").as_deref(), Some("opportunity_contact_role"));
+        assert_eq!(of("leads").as_deref(), Some("lead"));
+        assert_eq!(of("LeadHistory"), None);
+        assert_eq!(of("stripe_subscriptions").as_deref(), Some("stripe_subscriptions"));
+        // Canonical tables are loaded as such.
+        assert_eq!(of("opportunities"), None);
+        assert_eq!(of("subscriptions"), None);
+    }
+}
