@@ -344,7 +344,10 @@ impl InputArgs {
         }
         if let Some(file) = &self.mapping {
             if !file.is_file() {
-                return Err(Error::Usage(format!("--mapping {}: file not found", file.display())));
+                return Err(Error::Usage(format!(
+                    "--mapping {}: file not found",
+                    file.display()
+                )));
             }
         }
         // Unknown pack names are usage errors before anything runs.

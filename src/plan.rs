@@ -308,8 +308,10 @@ impl Plan {
     }
 
     /// Every node's name and kind, one per line, with what it reads and needs, grouped
-    /// by kind (in run order within a kind).
+    /// by kind (in run order within a kind); a step's file, and for a helper when the
+    /// run drops it.
     pub fn text(&self) -> String {
+        let last_readers = self.helper_last_readers();
         let mut out = String::new();
         for kind in [
             NodeKind::Input,
@@ -339,6 +341,13 @@ impl Plan {
                 }
                 if n.published {
                     line.push_str(" [published]");
+                } else if let Some(reader) = last_readers.get(&n.name) {
+                    let _ = write!(line, " [helper, dropped after {reader}]");
+                } else if matches!(n.kind, NodeKind::Query | NodeKind::Model) {
+                    line.push_str(" [helper, kept to the end]");
+                }
+                if matches!(n.kind, NodeKind::Query | NodeKind::Model) {
+                    let _ = write!(line, " ({})", n.defined_in);
                 }
                 let _ = writeln!(out, "{}", line.trim_end());
             }

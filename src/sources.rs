@@ -23,9 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
@@ -152,10 +150,12 @@ impl Pack {
         if let Some(overrides) = overrides {
             merge(&mut value, overrides);
         }
-        let mapping: Mapping = value.try_into().map_err(|e: toml::de::Error| Error::Config {
-            file: mapping_file.into(),
-            message: format!("(with --mapping overrides) {e}"),
-        })?;
+        let mapping: Mapping = value
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config {
+                file: mapping_file.into(),
+                message: format!("(with --mapping overrides) {e}"),
+            })?;
         let scripts = files
             .into_iter()
             .filter(|(f, _)| f.ends_with(".sql"))
@@ -187,10 +187,16 @@ pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>>
         .map(|n| Pack::load(n, overrides.as_ref().and_then(|o| o.get(n.as_str()))))
         .collect::<Result<_>>()?;
     if let (Some(file), Some(toml::Value::Table(table))) = (mapping, &overrides) {
-        if let Some(key) = table.keys().find(|k| !packs.iter().any(|p| &p.name == *k || names.contains(k))) {
+        if let Some(key) = table
+            .keys()
+            .find(|k| !packs.iter().any(|p| &p.name == *k || names.contains(k)))
+        {
             return Err(Error::Config {
                 file: file.to_path_buf(),
-                message: format!("[{key}] names no source given with --source ({})", names.join(", ")),
+                message: format!(
+                    "[{key}] names no source given with --source ({})",
+                    names.join(", ")
+                ),
             });
         }
     }
@@ -245,15 +251,33 @@ pub fn snake_case(header: &str) -> String {
 /// Words that may surround an object's name in a file name (`sf_opportunity_data`,
 /// `Opportunity_export_2026_10`).
 const NOISE_WORDS: &[&str] = &[
-    "sf", "salesforce", "hs", "hubspot", "stripe", "export", "exports", "data", "extract",
-    "report", "all", "object", "objects", "table", "dump", "raw", "full",
+    "sf",
+    "salesforce",
+    "hs",
+    "hubspot",
+    "stripe",
+    "export",
+    "exports",
+    "data",
+    "extract",
+    "report",
+    "all",
+    "object",
+    "objects",
+    "table",
+    "dump",
+    "raw",
+    "full",
 ];
 
 /// The object a file feeds, from its name: the object's words appear in order in the
 /// file name's words, the last one possibly in a plural form, and every other word is
 /// a noise word or a number; the longest object name wins (`opportunity_contact_role`
 /// over `opportunity`). A file named after a canonical table is never an object.
-pub fn object_for_file<'a>(stem: &str, objects: impl Iterator<Item = &'a String>) -> Option<String> {
+pub fn object_for_file<'a>(
+    stem: &str,
+    objects: impl Iterator<Item = &'a String>,
+) -> Option<String> {
     let name = snake_case(stem);
     if crate::schema::table(&name).is_some() {
         return None;
@@ -322,7 +346,10 @@ impl SourceReport {
             ));
         }
         for s in &self.skipped {
-            lines.push(format!("source {} {}: not used ({})", s.source, s.script, s.reason));
+            lines.push(format!(
+                "source {} {}: not used ({})",
+                s.source, s.script, s.reason
+            ));
         }
         lines
     }
@@ -393,7 +420,9 @@ pub async fn run_packs(
             // table (a lead's converted contact, a primary contact role) still runs.
             let (batch, object_report) = read_object(pack, object, &mine)?;
             if !mine.is_empty() {
-                report.unmapped.extend(unmapped_values(pack, object, &batch));
+                report
+                    .unmapped
+                    .extend(unmapped_values(pack, object, &batch));
                 present.insert(object.clone());
                 report.objects.push(object_report);
             }
@@ -512,10 +541,20 @@ async fn register_crm_accounts(ctx: &SessionContext) -> Result<()> {
     ]));
     let batches = batches
         .into_iter()
-        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+        .map(|b| {
+            let columns = b
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(RecordBatch::try_new(schema.clone(), columns)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
     ctx.deregister_table("crm_accounts")?;
-    ctx.register_table("crm_accounts", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    ctx.register_table(
+        "crm_accounts",
+        Arc::new(MemTable::try_new(schema, vec![batches])?),
+    )?;
     Ok(())
 }
 
@@ -540,7 +579,11 @@ fn fill_columns(pack: &Pack, sql: &str) -> Result<String> {
 /// Read an object's files: headers normalised, bookkeeping columns and soft-deleted
 /// rows dropped, optional columns added, every column as text (as staging SQL sees a
 /// CSV), one batch.
-fn read_object(pack: &Pack, object: &str, files: &[&PathBuf]) -> Result<(RecordBatch, ObjectReport)> {
+fn read_object(
+    pack: &Pack,
+    object: &str,
+    files: &[&PathBuf],
+) -> Result<(RecordBatch, ObjectReport)> {
     let spec = &pack.mapping.objects[object];
     let mut wanted: Vec<String> = spec.required.clone();
     wanted.extend(spec.optional.iter().cloned());
@@ -596,17 +639,22 @@ fn read_object(pack: &Pack, object: &str, files: &[&PathBuf]) -> Result<(RecordB
                 .zip(&normalised)
                 .position(|(raw, n)| n == name && raw.trim().starts_with('_') == bookkeeping)
         };
-        let deleted_columns: Vec<usize> = [index_of("is_deleted", false), index_of("fivetran_deleted", true)]
-            .into_iter()
-            .flatten()
-            .collect();
+        let deleted_columns: Vec<usize> = [
+            index_of("is_deleted", false),
+            index_of("fivetran_deleted", true),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         for batch in batches {
             report.rows_read += batch.num_rows();
             let keep: BooleanArray = (0..batch.num_rows())
                 .map(|row| {
-                    Some(!deleted_columns
-                        .iter()
-                        .any(|&c| is_true(batch.column(c), row)))
+                    Some(
+                        !deleted_columns
+                            .iter()
+                            .any(|&c| is_true(batch.column(c), row)),
+                    )
                 })
                 .collect();
             report.deleted += batch.num_rows() - keep.true_count();
@@ -645,7 +693,12 @@ fn is_true(array: &ArrayRef, row: usize) -> bool {
     match array.data_type() {
         DataType::Boolean => array.as_boolean().value(row),
         _ => datafusion::arrow::util::display::array_value_to_string(array, row)
-            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "t" | "yes" | "y"))
+            .map(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "true" | "1" | "t" | "yes" | "y"
+                )
+            })
             .unwrap_or(false),
     }
 }
@@ -701,7 +754,10 @@ pub fn init(name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).at(dir)?;
     let prefix = format!("sources/{name}/");
     let mut written = vec![];
-    for (file, text) in embedded::SOURCES.iter().filter(|(f, _)| f.starts_with(&prefix)) {
+    for (file, text) in embedded::SOURCES
+        .iter()
+        .filter(|(f, _)| f.starts_with(&prefix))
+    {
         let path = dir.join(&file[prefix.len()..]);
         if path.exists() {
             return Err(Error::Usage(format!(
@@ -740,18 +796,32 @@ mod tests {
 
     #[test]
     fn files_are_matched_to_the_most_specific_object() {
-        let objects: Vec<String> = ["opportunity", "opportunity_contact_role", "lead", "stripe_subscriptions"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let objects: Vec<String> = [
+            "opportunity",
+            "opportunity_contact_role",
+            "lead",
+            "stripe_subscriptions",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let of = |stem: &str| object_for_file(stem, objects.iter());
         assert_eq!(of("Opportunity").as_deref(), Some("opportunity"));
         assert_eq!(of("sf_opportunity_data").as_deref(), Some("opportunity"));
-        assert_eq!(of("OpportunityContactRole").as_deref(), Some("opportunity_contact_role"));
-        assert_eq!(of("opportunity_contact_role_2026_10").as_deref(), Some("opportunity_contact_role"));
+        assert_eq!(
+            of("OpportunityContactRole").as_deref(),
+            Some("opportunity_contact_role")
+        );
+        assert_eq!(
+            of("opportunity_contact_role_2026_10").as_deref(),
+            Some("opportunity_contact_role")
+        );
         assert_eq!(of("leads").as_deref(), Some("lead"));
         assert_eq!(of("LeadHistory"), None);
-        assert_eq!(of("stripe_subscriptions").as_deref(), Some("stripe_subscriptions"));
+        assert_eq!(
+            of("stripe_subscriptions").as_deref(),
+            Some("stripe_subscriptions")
+        );
         // Canonical tables are loaded as such.
         assert_eq!(of("opportunities"), None);
         assert_eq!(of("subscriptions"), None);

@@ -286,9 +286,9 @@ async fn staging_example_runs_end_to_end() {
                     ..Default::default()
                 },
             )
-                .await
-                .unwrap()
-                .rejects,
+            .await
+            .unwrap()
+            .rejects,
         );
     }
     assert!(loads[0][0].record_key.is_some(), "{:?}", loads[0]);
