@@ -385,7 +385,7 @@ SYNCED_NAME = {
     "Id": "id", "Name": "name", "Website": "website", "Industry": "industry", "NumberOfEmployees": "number_of_employees",
     "BillingCountry": "billing_country", "AnnualRevenue": "annual_revenue", "CreatedDate": "created_date",
     "IsDeleted": "is_deleted", "AccountId": "account_id", "FirstName": "first_name", "LastName": "last_name",
-    "Title": "title", "Email": "email", "MQL_Date__c": "mql_date__c", "Company": "company", "Status": "status",
+    "Title": "title", "Email": "email", "MQL_Date__c": "mql_date_c", "Company": "company", "Status": "status",
     "LeadSource": "lead_source", "IsConverted": "is_converted", "ConvertedContactId": "converted_contact_id",
     "ConvertedAccountId": "converted_account_id", "ConvertedDate": "converted_date", "StageName": "stage_name",
     "IsClosed": "is_closed", "IsWon": "is_won", "CloseDate": "close_date", "Amount": "amount", "Type": "type",

@@ -304,6 +304,18 @@ pub fn object_for_file<'a>(
     best.cloned()
 }
 
+/// A normalised column name with runs of `_` as one (`mql_date__c` = `mql_date_c`), a
+/// leading `_` (connector bookkeeping) kept.
+fn same_column(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn plural_of(word: &str) -> Vec<String> {
     let mut forms = vec![format!("{word}s"), format!("{word}es")];
     if let Some(stem) = word.strip_suffix('y') {
@@ -605,7 +617,9 @@ fn read_object(
         report.files.push(path.display().to_string());
         let (schema, batches) = crate::load::read_file(path, object)?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let normalised: Vec<String> = names.iter().map(|n| snake_case(n)).collect();
+        // Compared with runs of `_` as one: a connector writes the custom field
+        // `MQL_Date__c` as `mql_date_c`.
+        let normalised: Vec<String> = names.iter().map(|n| same_column(&snake_case(n))).collect();
         for (raw, norm) in names.iter().zip(&normalised) {
             if raw.trim().starts_with('_') && !report.ignored_columns.contains(raw) {
                 report.ignored_columns.push(raw.trim().to_string());
@@ -620,7 +634,7 @@ fn read_object(
             }
         }
         for required in &spec.required {
-            if !normalised.contains(required) {
+            if !normalised.contains(&same_column(required)) {
                 return Err(Error::Unreadable {
                     file: path.to_path_buf(),
                     table: object.into(),
@@ -634,14 +648,13 @@ fn read_object(
             }
         }
         let index_of = |name: &str, bookkeeping: bool| {
-            names
-                .iter()
-                .zip(&normalised)
-                .position(|(raw, n)| n == name && raw.trim().starts_with('_') == bookkeeping)
+            names.iter().zip(&normalised).position(|(raw, n)| {
+                *n == same_column(name) && raw.trim().starts_with('_') == bookkeeping
+            })
         };
         let deleted_columns: Vec<usize> = [
             index_of("is_deleted", false),
-            index_of("fivetran_deleted", true),
+            index_of("_fivetran_deleted", true),
         ]
         .into_iter()
         .flatten()

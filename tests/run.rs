@@ -260,7 +260,7 @@ async fn staging_example_runs_end_to_end() {
     let example = repo_path("examples/crm_export");
     let out = tempfile::tempdir().unwrap();
     let mut j = job(&example.join("data"), out.path(), "2026-03");
-    j.staging = Some(example.join("staging"));
+    j.inputs.staging = Some(example.join("staging"));
     let summary = run::run(&j).await.unwrap();
     let m = &summary.manifest;
     assert_eq!(

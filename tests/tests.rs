@@ -16,4 +16,5 @@ mod report;
 mod run;
 mod safety;
 mod scale;
+mod sources;
 mod sql;
