@@ -26,8 +26,8 @@ WITH recent AS (
     SELECT
         t.contact_id,
         COUNT(*) AS touches,
-        SUM(power(0.5, (date_part('epoch', p.report_end) - date_part('epoch', t.ts))
-                       / 86400.0 / p.engagement_half_life_days)) AS engagement
+        CAST(SUM(CAST(power(0.5, (date_part('epoch', p.report_end) - date_part('epoch', t.ts))
+                       / 86400.0 / p.engagement_half_life_days) AS DECIMAL(38, 30))) AS DOUBLE) AS engagement
     FROM touches t
     CROSS JOIN params p
     WHERE date_part('epoch', p.report_end) - date_part('epoch', t.ts) <= p.engagement_window_days * 86400
@@ -41,7 +41,7 @@ role_status AS (
         CASE WHEN c.role IN ('economic_buyer', 'technical_buyer', 'procurement', 'influencer', 'champion')
              THEN c.role END AS committee_role,
         SUM(r.touches) AS touches,
-        SUM(r.engagement) AS engagement,
+        CAST(SUM(CAST(r.engagement AS DECIMAL(38, 30))) AS DOUBLE) AS engagement,
         MAX(CASE WHEN r.contact_id IS NOT NULL THEN 1 ELSE 0 END) AS engaged
     FROM contacts c
     LEFT JOIN recent r ON r.contact_id = c.contact_id
@@ -51,7 +51,7 @@ account_status AS (
     SELECT
         account_id,
         SUM(touches) AS touches,
-        SUM(engagement) AS engagement,
+        CAST(SUM(CAST(engagement AS DECIMAL(38, 30))) AS DOUBLE) AS engagement,
         COUNT(committee_role) AS roles_covered,
         SUM(CASE WHEN committee_role IS NOT NULL THEN engaged END) AS roles_engaged,
         MAX(CASE WHEN committee_role = 'economic_buyer' THEN engaged END) AS economic_buyer,

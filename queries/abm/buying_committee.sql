@@ -32,8 +32,8 @@ SELECT
     COUNT(*) AS opportunities,
     CAST(SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won,
     CAST(SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS DOUBLE) / COUNT(*) AS win_rate,
-    AVG(CASE WHEN status = 'won' THEN CAST(amount AS DOUBLE) END) AS avg_deal,
-    AVG(days_to_close) AS avg_days_to_close
+    CAST(AVG(CASE WHEN status = 'won' THEN amount END) AS DOUBLE) AS avg_deal,
+    CAST(SUM(CAST(days_to_close AS DECIMAL(38, 12))) AS DOUBLE) / COUNT(days_to_close) AS avg_days_to_close
 FROM covered
 GROUP BY roles_covered
 ORDER BY roles_covered

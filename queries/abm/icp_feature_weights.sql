@@ -45,7 +45,7 @@ counts AS (
         v.level,
         COUNT(*) AS opportunities,
         CAST(SUM(l.won) AS BIGINT) AS won,
-        AVG(CASE WHEN l.won = 1 THEN CAST(l.amount AS DOUBLE) END) AS avg_deal
+        CAST(AVG(CASE WHEN l.won = 1 THEN l.amount END) AS DOUBLE) AS avg_deal
     FROM labelled l
     JOIN icp_levels v ON v.account_id = l.account_id
     GROUP BY l.train_set, v.feature, v.level
@@ -68,7 +68,7 @@ level_totals AS (
         SUM(opportunities) AS n_total,
         CAST(SUM(won) AS DOUBLE) / SUM(opportunities) AS p_bar,
         CAST(SUM(opportunities * opportunities) AS DOUBLE) / SUM(opportunities) AS n_sq_over_n,
-        SUM(CAST(won AS DOUBLE) * (opportunities - won) / opportunities) AS wss
+        CAST(SUM(CAST(CAST(won AS DOUBLE) * (opportunities - won) / opportunities AS DECIMAL(38, 12))) AS DOUBLE) AS wss
     FROM counts
     GROUP BY train_set, feature
 ),
@@ -80,8 +80,8 @@ moments AS (
         t.n_total,
         t.wss,
         t.n_sq_over_n,
-        SUM(c.opportunities * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar)
-                            * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar)) AS bss
+        CAST(SUM(CAST(c.opportunities * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar)
+                            * (CAST(c.won AS DOUBLE) / c.opportunities - t.p_bar) AS DECIMAL(38, 18))) AS DOUBLE) AS bss
     FROM level_totals t
     JOIN counts c ON c.train_set = t.train_set AND c.feature = t.feature
     GROUP BY t.train_set, t.feature, t.k, t.n_total, t.wss, t.n_sq_over_n

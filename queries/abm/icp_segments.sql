@@ -62,8 +62,8 @@ segments AS (
         COUNT(*) AS accounts,
         CAST(SUM(customer) AS BIGINT) AS customers,
         CAST(SUM(churned) AS BIGINT) AS churned_customers,
-        SUM(customer_months) AS customer_months,
-        SUM(revenue) AS revenue
+        CAST(SUM(CAST(customer_months AS DECIMAL(38, 12))) AS DOUBLE) AS customer_months,
+        CAST(SUM(CAST(revenue AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
     FROM members
     GROUP BY segment_type, industry, size_band, region, technology, level
 ),
@@ -85,7 +85,7 @@ overall_wins AS (
     SELECT
         COUNT(*) AS opportunities,
         CAST(SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS won,
-        AVG(CASE WHEN status = 'won' THEN CAST(amount AS DOUBLE) END) AS avg_deal
+        CAST(AVG(CASE WHEN status = 'won' THEN amount END) AS DOUBLE) AS avg_deal
     FROM opportunities
     WHERE type = 'new_business' AND status IN ('won', 'lost')
 ),

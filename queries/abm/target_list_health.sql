@@ -65,7 +65,7 @@ open_targets AS (
     GROUP BY oe.month
 ),
 open_coverage AS (
-    SELECT month, COUNT(*) AS open_opportunities, AVG(roles / 5.0) AS open_committee_coverage
+    SELECT month, COUNT(*) AS open_opportunities, CAST(SUM(roles) AS DOUBLE) / (5.0 * COUNT(*)) AS open_committee_coverage
     FROM (
         SELECT oe.month, oe.opportunity_id, COUNT(r.role) AS roles
         FROM open_at_end oe

@@ -28,8 +28,8 @@ markov_split AS (
         opportunity_id,
         channel,
         CASE
-            WHEN SUM(removal_effect) OVER (PARTITION BY opportunity_id) > 0.0
-                THEN removal_effect / SUM(removal_effect) OVER (PARTITION BY opportunity_id)
+            WHEN CAST(SUM(CAST(removal_effect AS DECIMAL(38, 30))) OVER (PARTITION BY opportunity_id) AS DOUBLE) > 0.0
+                THEN removal_effect / CAST(SUM(CAST(removal_effect AS DECIMAL(38, 30))) OVER (PARTITION BY opportunity_id) AS DOUBLE)
             ELSE 1.0 / COUNT(*) OVER (PARTITION BY opportunity_id)
         END AS credit
     FROM journey_channels
@@ -49,11 +49,14 @@ markov_rows AS (
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, model,
-           SUM(credit) AS opportunities, SUM(pipeline_credit) AS pipeline, SUM(revenue_credit) AS revenue
+           CAST(SUM(CAST(credit AS DECIMAL(38, 12))) AS DOUBLE) AS opportunities,
+           CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE) AS pipeline,
+           CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
     FROM attribution_credit
     GROUP BY opportunity_month, channel, model
     UNION ALL
-    SELECT month, channel, 'markov', SUM(credit), SUM(pipeline_credit), SUM(revenue_credit)
+    SELECT month, channel, 'markov', CAST(SUM(CAST(credit AS DECIMAL(38, 12))) AS DOUBLE), CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE),
+           CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE)
     FROM markov_rows
     GROUP BY month, channel
 ),

@@ -13,13 +13,22 @@ WITH win AS (
 ),
 -- Time-decay weights and their sum per opportunity, as an aggregate joined back (a
 -- window over the whole opportunity would hand on its input as one large batch).
+-- Weights are relative to the opportunity's latest touch (its weight is 1: the shares
+-- are the same, and no total underflows), and totalled in exact decimals, so the
+-- credits do not depend on the order parallel partitions add in.
+latest AS (
+    SELECT opportunity_id, MIN(days_before) AS days_before FROM win GROUP BY opportunity_id
+),
 decay AS (
     SELECT w.opportunity_id, w.touch_id, w.ts, w.channel, w.campaign_id,
-           power(2.0, -w.days_before / p.half_life_days) AS weight
-    FROM win w CROSS JOIN params p
+           power(2.0, -(w.days_before - l.days_before) / p.half_life_days) AS weight
+    FROM win w
+    JOIN latest l ON l.opportunity_id = w.opportunity_id
+    CROSS JOIN params p
 ),
 decay_totals AS (
-    SELECT opportunity_id, SUM(weight) AS total_weight FROM decay GROUP BY opportunity_id
+    SELECT opportunity_id, CAST(SUM(CAST(weight AS DECIMAL(38, 30))) AS DOUBLE) AS total_weight
+    FROM decay GROUP BY opportunity_id
 ),
 window_rules AS (
     SELECT 'first_touch' AS model, opportunity_id, touch_id, ts, channel, campaign_id,

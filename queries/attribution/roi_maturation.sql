@@ -49,10 +49,10 @@ SELECT
     g.channel,
     g.months_after,
     s.spend,
-    COALESCE(SUM(CASE WHEN t.opportunity_month <= g.as_of_month THEN t.pipeline_credit END), 0.0) AS cumulative_pipeline,
-    COALESCE(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END), 0.0) AS cumulative_revenue,
+    COALESCE(CAST(SUM(CAST(CASE WHEN t.opportunity_month <= g.as_of_month THEN t.pipeline_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) AS cumulative_pipeline,
+    COALESCE(CAST(SUM(CAST(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) AS cumulative_revenue,
     CASE WHEN MAX(at.attributable) THEN
-        (COALESCE(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END), 0.0) - s.spend)
+        (COALESCE(CAST(SUM(CAST(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) - s.spend)
         / NULLIF(s.spend, 0.0) END AS roi
 FROM grid g
 -- Without a touch attribution counts, ROI would read -100% for want of touches: NULL.

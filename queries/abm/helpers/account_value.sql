@@ -25,8 +25,8 @@ WITH subs AS (
 sub_accounts AS (
     SELECT
         account_id,
-        SUM(CAST(mrr AS DOUBLE) * (date_part('epoch', CAST(stop AS TIMESTAMP))
-            - date_part('epoch', CAST(start_date AS TIMESTAMP))) / 86400.0) / 30.4375 AS revenue,
+        CAST(SUM(CAST(CAST(mrr AS DOUBLE) * (date_part('epoch', CAST(stop AS TIMESTAMP))
+            - date_part('epoch', CAST(start_date AS TIMESTAMP))) / 86400.0 AS DECIMAL(38, 12))) AS DOUBLE) / 30.4375 AS revenue,
         (date_part('epoch', CAST(MAX(stop) AS TIMESTAMP))
             - date_part('epoch', CAST(MIN(start_date) AS TIMESTAMP))) / 86400.0 / 30.4375 AS customer_months,
         MAX(active) AS active

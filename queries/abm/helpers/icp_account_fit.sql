@@ -25,7 +25,7 @@ sums AS (
         train_set,
         account_id,
         -- rounded so that the order of summation cannot split ties
-        round(SUM(weight), 12) AS weight_sum
+        CAST(SUM(CAST(weight AS DECIMAL(38, 18))) AS DOUBLE) AS weight_sum
     FROM contributions
     GROUP BY train_set, account_id
 ),

@@ -36,8 +36,12 @@ milestone_weighted AS (
 )
 -- A milestone weight of 0 on a journey of milestones only leaves every raw weight 0:
 -- the touches then share the credit equally (never 0/0).
+-- The total is summed in exact decimals: the same in every run, whatever order the
+-- partition's rows arrive in.
 SELECT journey, opportunity_id, touch_id, ts, channel, campaign_id, milestones,
-       CASE WHEN SUM(raw) OVER (PARTITION BY journey, opportunity_id) > 0.0
-            THEN raw / SUM(raw) OVER (PARTITION BY journey, opportunity_id)
+       CASE WHEN total > 0.0 THEN raw / total
             ELSE 1.0 / COUNT(*) OVER (PARTITION BY journey, opportunity_id) END AS credit
-FROM milestone_weighted
+FROM (
+    SELECT *, CAST(SUM(CAST(raw AS DECIMAL(38, 30))) OVER (PARTITION BY journey, opportunity_id) AS DOUBLE) AS total
+    FROM milestone_weighted
+)

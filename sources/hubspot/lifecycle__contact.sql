@@ -1,0 +1,34 @@
+-- object: contact
+-- lifecycle stages from HubSpot contacts' lifecycle-stage dates, one row per date set:
+--   lead        Became a Lead Date / hs_lifecyclestage_lead_date
+--   mql         Became a Marketing Qualified Lead Date / hs_lifecyclestage_marketingqualifiedlead_date
+--   sql         Became a Sales Qualified Lead Date / hs_lifecyclestage_salesqualifiedlead_date
+--   opportunity Became an Opportunity Date / hs_lifecyclestage_opportunity_date
+--   customer    Became a Customer Date / hs_lifecyclestage_customer_date
+-- (HubSpot has no sales-accepted stage; subscriber, evangelist and other are not read.)
+WITH c AS (
+    SELECT
+        COALESCE(record_id, hs_object_id, id) AS contact_id,
+        COALESCE(became_a_lead_date, hs_lifecyclestage_lead_date) AS lead_at,
+        COALESCE(became_a_marketing_qualified_lead_date,
+                 hs_lifecyclestage_marketingqualifiedlead_date) AS mql_at,
+        COALESCE(became_a_sales_qualified_lead_date,
+                 hs_lifecyclestage_salesqualifiedlead_date) AS sql_at,
+        COALESCE(became_an_opportunity_date, hs_lifecyclestage_opportunity_date) AS opportunity_at,
+        COALESCE(became_a_customer_date, hs_lifecyclestage_customer_date) AS customer_at
+    FROM contact
+)
+SELECT contact_id, 'lead' AS stage, left(replace(lead_at, 'T', ' '), 19) AS ts
+FROM c WHERE lead_at IS NOT NULL
+UNION ALL
+SELECT contact_id, 'mql', left(replace(mql_at, 'T', ' '), 19)
+FROM c WHERE mql_at IS NOT NULL
+UNION ALL
+SELECT contact_id, 'sql', left(replace(sql_at, 'T', ' '), 19)
+FROM c WHERE sql_at IS NOT NULL
+UNION ALL
+SELECT contact_id, 'opportunity', left(replace(opportunity_at, 'T', ' '), 19)
+FROM c WHERE opportunity_at IS NOT NULL
+UNION ALL
+SELECT contact_id, 'customer', left(replace(customer_at, 'T', ' '), 19)
+FROM c WHERE customer_at IS NOT NULL
