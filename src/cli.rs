@@ -327,7 +327,7 @@ pub struct InputArgs {
     /// Staging SQL that turns raw exports in --data into canonical tables.
     #[arg(long)]
     pub staging: Option<PathBuf>,
-    /// Source packs reading exports in --data: salesforce, stripe (comma-separated), or
+    /// Source packs reading exports in --data: salesforce, hubspot, stripe (comma-separated), or
     /// a pack folder written by `revalign source init`.
     #[arg(long, value_delimiter = ',')]
     pub source: Vec<String>,
@@ -518,7 +518,7 @@ pub struct SourceArgs {
 pub enum SourceCommand {
     /// Write a built-in pack's SQL and mapping.toml into DIR.
     Init {
-        /// The built-in pack: salesforce or stripe.
+        /// The built-in pack: salesforce, hubspot or stripe.
         name: String,
         /// Folder to write into (created; files already there are not overwritten).
         dir: PathBuf,

@@ -1,4 +1,5 @@
-//! Source packs: a CRM or billing export in with one flag (`--source salesforce,stripe`).
+//! Source packs: a CRM or billing export in with one flag (`--source salesforce,stripe`;
+//! built in: salesforce, hubspot, stripe).
 //!
 //! A pack is staging SQL plus a mapping file (`sources/<name>/*.sql` and
 //! `mapping.toml`, embedded at build time; `--source DIR` runs a pack written by
@@ -38,7 +39,7 @@ pub(crate) mod embedded {
 }
 
 /// The built-in packs.
-pub const BUILT_IN: &[&str] = &["salesforce", "stripe"];
+pub const BUILT_IN: &[&str] = &["salesforce", "hubspot", "stripe"];
 
 /// A pack's mapping file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -231,11 +232,16 @@ pub fn snake_case(header: &str) -> String {
         if c.is_ascii_alphanumeric() || c == '_' {
             let prev = i.checked_sub(1).map(|j| chars[j]);
             let next = chars.get(i + 1);
+            // `MQLDate` is mql_date, but `IDs` and `URLs` are one word (a plural
+            // acronym: one lower-case letter after the capitals).
+            let after_next = chars.get(i + 2);
             let boundary = c.is_ascii_uppercase()
                 && prev.is_some_and(|p| {
                     p.is_ascii_lowercase()
                         || p.is_ascii_digit()
-                        || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                        || (p.is_ascii_uppercase()
+                            && next.is_some_and(|n| n.is_ascii_lowercase())
+                            && after_next.is_some_and(|n| n.is_ascii_lowercase()))
                 });
             if boundary && !out.ends_with('_') {
                 out.push('_');
@@ -802,6 +808,12 @@ mod tests {
             ("account_id (metadata)", "account_id_metadata"),
             ("Customer ID", "customer_id"),
             ("CurrencyIsoCode", "currency_iso_code"),
+            ("Associated Contact IDs", "associated_contact_ids"),
+            (
+                "Became a Marketing Qualified Lead Date",
+                "became_a_marketing_qualified_lead_date",
+            ),
+            ("hs_lifecyclestage_lead_date", "hs_lifecyclestage_lead_date"),
         ] {
             assert_eq!(snake_case(raw), want, "{raw}");
         }

@@ -398,5 +398,94 @@ fn a_salesforce_export_runs_with_one_flag_and_a_written_pack_runs_the_same() {
         .arg(&data)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("salesforce, stripe"));
+        .stderr(predicate::str::contains("salesforce, hubspot, stripe"));
+}
+
+/// A HubSpot portal as the UI exports it (property labels, label values) and as a
+/// connector syncs it (internal names and values, `_fivetran_deleted`, a typed Parquet
+/// deals file): the same canonical tables, with the hand-computed counts of
+/// tests/fixtures/sources/EXPECTED_HUBSPOT.md.
+#[tokio::test]
+async fn a_hubspot_portal_loads_the_same_from_the_ui_export_and_a_connector() {
+    let ui = load("hubspot_ui", &sources(&["hubspot"])).await;
+    let synced = load("hubspot_synced", &sources(&["hubspot"])).await;
+    for loaded in [&ui, &synced] {
+        assert!(loaded.rejects.is_empty(), "{:?}", loaded.rejects.first());
+        for (table, expected) in [
+            ("accounts", 30),
+            ("contacts", 120),
+            ("lifecycle", 311),
+            ("opportunities", 60),
+            ("opportunity_contacts", 87),
+            ("touches", 222),
+        ] {
+            assert_eq!(count(loaded, table), expected, "{table}");
+        }
+        assert_eq!(
+            sql_rows(
+                loaded,
+                "SELECT status, COUNT(*) FROM opportunities GROUP BY status"
+            )
+            .await,
+            ["lost|22", "open|13", "won|25"]
+        );
+        assert_eq!(
+            sql_rows(
+                loaded,
+                "SELECT SUM(amount) FROM opportunities WHERE status = 'won'"
+            )
+            .await,
+            ["822001.00"]
+        );
+        assert_eq!(
+            sql_rows(
+                loaded,
+                "SELECT stage, COUNT(*) FROM lifecycle GROUP BY stage"
+            )
+            .await,
+            [
+                "customer|33",
+                "lead|109",
+                "mql|64",
+                "opportunity|68",
+                "sql|37"
+            ]
+        );
+        assert_eq!(
+            sql_rows(loaded, "SELECT kind, COUNT(*) FROM touches GROUP BY kind").await,
+            ["marketing|103", "sales|119"]
+        );
+    }
+    for (table, t) in &ui.tables {
+        assert_eq!(
+            rows(&t.batch),
+            rows(&synced.tables[table].batch),
+            "{table} differs between the UI export and the connector"
+        );
+    }
+    let deleted: Vec<(String, usize)> = synced
+        .sources
+        .objects
+        .iter()
+        .filter(|o| o.deleted > 0)
+        .map(|o| (o.object.clone(), o.deleted))
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            ("call".to_string(), 2),
+            ("company".to_string(), 1),
+            ("contact".to_string(), 3),
+            ("deal".to_string(), 2)
+        ]
+    );
+    let unmapped = |l: &LoadedData| -> Vec<(String, usize)> {
+        l.sources
+            .unmapped
+            .iter()
+            .map(|u| (u.value.clone(), u.rows))
+            .collect()
+    };
+    assert!(unmapped(&ui).contains(&("Partner Deal".to_string(), 2)));
+    assert!(unmapped(&synced).contains(&("partner_deal".to_string(), 2)));
 }

@@ -13,7 +13,7 @@ WITH models AS (
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, campaign_id, model,
-           CAST(SUM(CAST(credit AS DECIMAL(38, 12))) AS DOUBLE) AS opportunities,
+           CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE) AS opportunities,
            CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE) AS pipeline,
            CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
     FROM attribution_credit

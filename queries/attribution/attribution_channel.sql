@@ -49,13 +49,13 @@ markov_rows AS (
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, model,
-           CAST(SUM(CAST(credit AS DECIMAL(38, 12))) AS DOUBLE) AS opportunities,
+           CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE) AS opportunities,
            CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE) AS pipeline,
            CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
     FROM attribution_credit
     GROUP BY opportunity_month, channel, model
     UNION ALL
-    SELECT month, channel, 'markov', CAST(SUM(CAST(credit AS DECIMAL(38, 12))) AS DOUBLE), CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE),
+    SELECT month, channel, 'markov', CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE), CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE),
            CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE)
     FROM markov_rows
     GROUP BY month, channel
