@@ -396,6 +396,11 @@ pub const OPPORTUNITY_CONTACTS: TableSpec = TableSpec {
         fk("opportunity_id", "opportunities"),
         fk("contact_id", "contacts"),
     ],
+    natural_key: Some(NaturalKey {
+        columns: &["opportunity_id", "contact_id", "role"],
+        reported_on: "role",
+        reason: "duplicate contact role (same opportunity, contact and role)",
+    }),
     as_of: AsOf {
         rule: "of the opportunities created before the report end",
         drop_from_report_end: None,

@@ -183,6 +183,10 @@ pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>>
         }
         None => None,
     };
+    let mut seen = BTreeSet::new();
+    if let Some(twice) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(Error::Usage(format!("--source names `{twice}` twice")));
+    }
     let packs: Vec<Pack> = names
         .iter()
         .map(|n| Pack::load(n, overrides.as_ref().and_then(|o| o.get(n.as_str()))))
@@ -310,16 +314,21 @@ pub fn object_for_file<'a>(
     best.cloned()
 }
 
-/// A normalised column name with runs of `_` as one (`mql_date__c` = `mql_date_c`), a
-/// leading `_` (connector bookkeeping) kept.
+/// A normalised column name without its underscores, for comparing: `is_closed`,
+/// `ISCLOSED` (Data Loader's all-caps headers) and `IsClosed` are one column, and so
+/// are `mql_date__c` and a connector's `mql_date_c`. A leading `_` (connector
+/// bookkeeping) is kept.
 fn same_column(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if !(c == '_' && out.ends_with('_')) {
-            out.push(c);
-        }
+    let rest: String = name
+        .trim_start_matches('_')
+        .chars()
+        .filter(|c| *c != '_')
+        .collect();
+    if name.starts_with('_') {
+        format!("_{rest}")
+    } else {
+        rest
     }
-    out
 }
 
 fn plural_of(word: &str) -> Vec<String> {
@@ -355,7 +364,18 @@ impl SourceReport {
             if o.deleted > 0 {
                 line.push_str(&format!("; {} soft-deleted rows dropped", o.deleted));
             }
+            if o.duplicates > 0 {
+                line.push_str(&format!("; {} duplicate rows dropped", o.duplicates));
+            }
             lines.push(line);
+            if !o.missing_columns.is_empty() {
+                lines.push(format!(
+                    "source {} {} has no column {} (read as empty)",
+                    o.source,
+                    o.object,
+                    o.missing_columns.join(", ")
+                ));
+            }
         }
         for u in &self.unmapped {
             lines.push(format!(
@@ -383,6 +403,10 @@ pub struct ObjectReport {
     pub deleted: usize,
     /// Connector bookkeeping columns ignored.
     pub ignored_columns: Vec<String>,
+    /// Columns the pack reads that no file of the object has (read as empty).
+    pub missing_columns: Vec<String>,
+    /// Rows dropped as exact copies of an earlier row (overlapping exports).
+    pub duplicates: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -422,6 +446,7 @@ pub async fn run_packs(
         .collect();
     files.sort();
     // A billing pack links to the CRM's accounts: CRM packs run first.
+    let mut claimed: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut ordered: Vec<&Pack> = packs.iter().collect();
     ordered.sort_by_key(|p| p.name == "stripe");
     for pack in ordered {
@@ -434,6 +459,20 @@ pub async fn run_packs(
                     object_for_file(stem, pack.mapping.objects.keys()).as_ref() == Some(object)
                 })
                 .collect();
+            // One file feeds one pack: `Contact.csv` read by two CRM packs would load
+            // every contact twice.
+            for file in &mine {
+                if let Some(other) = claimed.insert((*file).clone(), pack.name.clone()) {
+                    return Err(Error::Staging {
+                        file: (*file).clone(),
+                        message: format!(
+                            "read by the {other} and the {} source packs; give each source \
+                             its own --data folder or rename the file",
+                            pack.name
+                        ),
+                    });
+                }
+            }
             // An object without a file is an empty table: a part reading it as a side
             // table (a lead's converted contact, a primary contact role) still runs.
             let (batch, object_report) = read_object(pack, object, &mine)?;
@@ -617,14 +656,16 @@ fn read_object(
         rows_read: 0,
         deleted: 0,
         ignored_columns: vec![],
+        missing_columns: vec![],
+        duplicates: 0,
     };
     let mut columns: Vec<Vec<Option<String>>> = vec![vec![]; wanted.len()];
+    let mut found: BTreeSet<String> = BTreeSet::new();
     for path in files {
         report.files.push(path.display().to_string());
         let (schema, batches) = crate::load::read_file(path, object)?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        // Compared with runs of `_` as one: a connector writes the custom field
-        // `MQL_Date__c` as `mql_date_c`.
+        // Compared without underscores (see `same_column`).
         let normalised: Vec<String> = names.iter().map(|n| same_column(&snake_case(n))).collect();
         for (raw, norm) in names.iter().zip(&normalised) {
             if raw.trim().starts_with('_') && !report.ignored_columns.contains(raw) {
@@ -680,7 +721,10 @@ fn read_object(
             let batch = filter_record_batch(&batch, &keep)?;
             for (out, name) in columns.iter_mut().zip(&wanted) {
                 match index_of(name, false) {
-                    Some(c) => out.extend(text_values(batch.column(c))?),
+                    Some(c) => {
+                        found.insert(name.clone());
+                        out.extend(text_values(batch.column(c))?)
+                    }
                     None => out.extend(std::iter::repeat_n(None, batch.num_rows())),
                 }
             }
@@ -701,7 +745,43 @@ fn read_object(
     } else {
         RecordBatch::try_new(schema, arrays)?
     };
+    // Columns the export does not have are empty: say which (a misspelt custom field or
+    // header would otherwise empty a column without a word).
+    if !files.is_empty() {
+        report.missing_columns = wanted
+            .iter()
+            .filter(|c| !found.contains(*c))
+            .cloned()
+            .collect();
+    }
+    // Two exports of one object overlap: a row given twice is one row.
+    let (batch, duplicates) = without_duplicate_rows(&batch)?;
+    report.duplicates = duplicates;
     Ok((batch, report))
+}
+
+/// `batch` without rows that repeat an earlier row exactly, and how many were dropped.
+fn without_duplicate_rows(batch: &RecordBatch) -> Result<(RecordBatch, usize)> {
+    use datafusion::arrow::row::{RowConverter, SortField};
+    if batch.num_columns() == 0 {
+        return Ok((batch.clone(), 0));
+    }
+    let converter = RowConverter::new(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect(),
+    )?;
+    let rows = converter.convert_columns(batch.columns())?;
+    let mut seen = std::collections::HashSet::with_capacity(batch.num_rows());
+    let keep: BooleanArray = rows.iter().map(|r| Some(seen.insert(r.owned()))).collect();
+    let dropped = batch.num_rows() - keep.true_count();
+    if dropped == 0 {
+        return Ok((batch.clone(), 0));
+    }
+    Ok((filter_record_batch(batch, &keep)?, dropped))
 }
 
 /// A soft-delete flag: a true boolean, or `true`/`1`/`t`/`yes` as text.
@@ -770,24 +850,30 @@ pub fn init(name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
             BUILT_IN.join(", ")
         )));
     }
-    std::fs::create_dir_all(dir).at(dir)?;
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "source init: {} is a file; give a folder",
+            dir.display()
+        )));
+    }
     let prefix = format!("sources/{name}/");
-    let mut written = vec![];
-    for (file, text) in embedded::SOURCES
+    let files: Vec<(PathBuf, &str)> = embedded::SOURCES
         .iter()
         .filter(|(f, _)| f.starts_with(&prefix))
-    {
-        let path = dir.join(&file[prefix.len()..]);
-        if path.exists() {
-            return Err(Error::Usage(format!(
-                "source init: {} exists; choose an empty folder",
-                path.display()
-            )));
-        }
-        std::fs::write(&path, text).at(&path)?;
-        written.push(path);
+        .map(|(f, text)| (dir.join(&f[prefix.len()..]), *text))
+        .collect();
+    // Nothing is written unless every file can be: no half-written pack.
+    if let Some((path, _)) = files.iter().find(|(p, _)| p.exists()) {
+        return Err(Error::Usage(format!(
+            "source init: {} exists; choose a folder without the pack's files",
+            path.display()
+        )));
     }
-    Ok(written)
+    std::fs::create_dir_all(dir).at(dir)?;
+    for (path, text) in &files {
+        std::fs::write(path, text).at(path)?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
 #[cfg(test)]

@@ -489,3 +489,81 @@ async fn a_hubspot_portal_loads_the_same_from_the_ui_export_and_a_connector() {
     assert!(unmapped(&ui).contains(&("Partner Deal".to_string(), 2)));
     assert!(unmapped(&synced).contains(&("partner_deal".to_string(), 2)));
 }
+
+/// Faults a hostile tester found, pinned: two overlapping exports of one object, a
+/// Data Loader export's all-caps headers, timestamps with offsets and `t` booleans.
+#[tokio::test]
+async fn overlapping_exports_all_caps_headers_and_offsets_are_read_right() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&fixture("sources/salesforce_api"), dir.path());
+    let campaign = std::fs::read(dir.path().join("Campaign.csv")).unwrap();
+    std::fs::write(dir.path().join("sf_campaign_export.csv"), campaign).unwrap();
+    let path = dir.path().join("Opportunity.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let created = header.iter().position(|h| *h == "CreatedDate").unwrap();
+    lines[0] = lines[0]
+        .replace("IsClosed", "ISCLOSED")
+        .replace("IsWon", "ISWON")
+        .replace("IsDeleted", "ISDELETED");
+    let mut first: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    let id = first[0].clone();
+    first[created] = "2026-08-31T20:00:00.000-0800".into();
+    lines[1] = first.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let loaded = run::load_inputs(dir.path(), &sources(&["salesforce"]))
+        .await
+        .unwrap();
+    let campaign = loaded
+        .sources
+        .objects
+        .iter()
+        .find(|o| o.object == "campaign")
+        .unwrap();
+    assert_eq!((campaign.rows_read, campaign.duplicates), (16, 8));
+    assert_eq!(count(&loaded, "spend"), 8, "spend counted once");
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT status, COUNT(*) FROM opportunities GROUP BY status"
+        )
+        .await,
+        ["lost|28", "open|18", "won|34"],
+        "all-caps IsWon / IsClosed are read"
+    );
+    assert_eq!(
+        count(&loaded, "opportunities"),
+        80,
+        "ISDELETED rows dropped"
+    );
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            &format!("SELECT created_at FROM opportunities WHERE opportunity_id = '{id}'")
+        )
+        .await,
+        ["2026-09-01T04:00:00Z"],
+        "an offset is converted to UTC, not cut off"
+    );
+}
+
+/// A pack named twice, or two packs reading one file, would load rows twice: refused.
+#[test]
+fn a_pack_given_twice_or_one_file_read_by_two_packs_is_refused() {
+    let data = fixture("sources/salesforce_api");
+    revalign()
+        .args(["validate", "--source", "salesforce,salesforce", "--data"])
+        .arg(&data)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("twice"));
+    revalign()
+        .args(["validate", "--source", "salesforce,hubspot", "--data"])
+        .arg(&data)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "read by the salesforce and the hubspot",
+        ));
+}

@@ -19,5 +19,5 @@ SELECT
     regexp_replace(COALESCE(number_of_employees, numberofemployees), '\.0+$', '') AS employees,
     COALESCE(country_region, country) AS country,
     COALESCE(annual_revenue, annualrevenue) AS annual_revenue,
-    left(replace(COALESCE(create_date, createdate), 'T', ' '), 19) AS created_at
+    (COALESCE(create_date, createdate)) AS created_at
 FROM company

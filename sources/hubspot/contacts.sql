@@ -12,7 +12,7 @@ SELECT
     COALESCE(mu.mapped, mi.mapped, 'unknown') AS role,
     COALESCE(c.job_title, c.jobtitle) AS title,
     c.email,
-    left(replace(COALESCE(c.create_date, c.createdate), 'T', ' '), 19) AS created_at
+    (COALESCE(c.create_date, c.createdate)) AS created_at
 FROM contact c
 LEFT JOIN map_buying_role mu ON mu.value = c.buying_role
 LEFT JOIN map_hs_buying_role mi ON mi.value = c.hs_buying_role

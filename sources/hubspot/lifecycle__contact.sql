@@ -18,17 +18,17 @@ WITH c AS (
         COALESCE(became_a_customer_date, hs_lifecyclestage_customer_date) AS customer_at
     FROM contact
 )
-SELECT contact_id, 'lead' AS stage, left(replace(lead_at, 'T', ' '), 19) AS ts
+SELECT contact_id, 'lead' AS stage, (lead_at) AS ts
 FROM c WHERE lead_at IS NOT NULL
 UNION ALL
-SELECT contact_id, 'mql', left(replace(mql_at, 'T', ' '), 19)
+SELECT contact_id, 'mql', (mql_at)
 FROM c WHERE mql_at IS NOT NULL
 UNION ALL
-SELECT contact_id, 'sql', left(replace(sql_at, 'T', ' '), 19)
+SELECT contact_id, 'sql', (sql_at)
 FROM c WHERE sql_at IS NOT NULL
 UNION ALL
-SELECT contact_id, 'opportunity', left(replace(opportunity_at, 'T', ' '), 19)
+SELECT contact_id, 'opportunity', (opportunity_at)
 FROM c WHERE opportunity_at IS NOT NULL
 UNION ALL
-SELECT contact_id, 'customer', left(replace(customer_at, 'T', ' '), 19)
+SELECT contact_id, 'customer', (customer_at)
 FROM c WHERE customer_at IS NOT NULL

@@ -15,8 +15,8 @@ WITH d AS (
         COALESCE(d.record_id, d.hs_object_id, d.deal_id) AS opportunity_id,
         COALESCE(d.associated_company_id, d.associatedcompanyid,
                  NULLIF(trim(split_part(d.associated_company_ids, ';', 1)), '')) AS account_id,
-        left(replace(COALESCE(d.create_date, d.createdate), 'T', ' '), 19) AS created_at,
-        left(replace(COALESCE(d.close_date, d.closedate), 'T', ' '), 19) AS close_at,
+        (COALESCE(d.create_date, d.createdate)) AS created_at,
+        (COALESCE(d.close_date, d.closedate)) AS close_at,
         COALESCE(ms.mapped, mi.mapped, 'open') AS status,
         d.amount,
         COALESCE(tu.mapped, ti.mapped, 'new_business') AS type

@@ -18,7 +18,7 @@ WITH e AS (
 SELECT
     'call-' || e.id || '-' || trim(e.contact_ids) AS touch_id,
     trim(e.contact_ids) AS contact_id,
-    left(replace(e.at, 'T', ' '), 19) AS ts,
+    (e.at) AS ts,
     'sales' AS channel,
     'sales' AS kind,
     'call' AS activity,

@@ -6,7 +6,7 @@
 SELECT
     'source-' || COALESCE(c.record_id, c.hs_object_id, c.id) AS touch_id,
     COALESCE(c.record_id, c.hs_object_id, c.id) AS contact_id,
-    left(replace(COALESCE(c.create_date, c.createdate), 'T', ' '), 19) AS ts,
+    (COALESCE(c.create_date, c.createdate)) AS ts,
     COALESCE(mu.mapped, mi.mapped, 'other') AS channel,
     'marketing' AS kind,
     'original_source' AS activity,

@@ -21,7 +21,7 @@ WITH e AS (
 SELECT
     'meeting-' || e.id || '-' || trim(e.contact_ids) AS touch_id,
     trim(e.contact_ids) AS contact_id,
-    left(replace(e.at, 'T', ' '), 19) AS ts,
+    (e.at) AS ts,
     'sales' AS channel,
     'sales' AS kind,
     'meeting' AS activity,

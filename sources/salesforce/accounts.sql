@@ -10,5 +10,5 @@ SELECT
     number_of_employees AS employees,
     billing_country AS country,
     annual_revenue,
-    left(replace(created_date, 'T', ' '), 19) AS created_at
+    (created_date) AS created_at
 FROM account

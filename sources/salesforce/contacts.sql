@@ -5,5 +5,5 @@ SELECT
     account_id,
     title,
     email,
-    left(replace(created_date, 'T', ' '), 19) AS created_at
+    (created_date) AS created_at
 FROM contact

@@ -5,10 +5,10 @@ WITH direct AS (
     SELECT * FROM contact
     WHERE id NOT IN (SELECT converted_contact_id FROM lead
                      WHERE converted_contact_id IS NOT NULL
-                       AND lower(is_converted) IN ('true', '1'))
+                       AND lower(trim(is_converted)) IN ('true', '1', 't', 'yes', 'y'))
 )
-SELECT id AS contact_id, 'lead' AS stage, left(replace(created_date, 'T', ' '), 19) AS ts
+SELECT id AS contact_id, 'lead' AS stage, (created_date) AS ts
 FROM direct WHERE created_date IS NOT NULL
 UNION ALL
-SELECT id, 'mql', left(replace({{contact_mql_date}}, 'T', ' '), 19)
+SELECT id, 'mql', ({{contact_mql_date}})
 FROM direct WHERE {{contact_mql_date}} IS NOT NULL

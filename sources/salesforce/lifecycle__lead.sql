@@ -6,15 +6,15 @@
 -- as the Lead rows read minus the converted ones).
 WITH converted AS (
     SELECT * FROM lead
-    WHERE lower(is_converted) IN ('true', '1') AND converted_contact_id IS NOT NULL
+    WHERE lower(trim(is_converted)) IN ('true', '1', 't', 'yes', 'y') AND converted_contact_id IS NOT NULL
       AND converted_contact_id IN (SELECT id FROM contact)
 )
 SELECT converted_contact_id AS contact_id, 'lead' AS stage,
-       left(replace(created_date, 'T', ' '), 19) AS ts
+       (created_date) AS ts
 FROM converted
 UNION ALL
-SELECT converted_contact_id, 'mql', left(replace({{lead_mql_date}}, 'T', ' '), 19)
+SELECT converted_contact_id, 'mql', ({{lead_mql_date}})
 FROM converted WHERE {{lead_mql_date}} IS NOT NULL
 UNION ALL
-SELECT converted_contact_id, 'sql', left(replace(converted_date, 'T', ' '), 19)
+SELECT converted_contact_id, 'sql', (converted_date)
 FROM converted WHERE converted_date IS NOT NULL

@@ -7,17 +7,17 @@
 WITH primary_roles AS (
     SELECT opportunity_id, MIN(contact_id) AS contact_id
     FROM opportunity_contact_role
-    WHERE lower(is_primary) IN ('true', '1')
+    WHERE lower(trim(is_primary)) IN ('true', '1', 't', 'yes', 'y')
     GROUP BY opportunity_id
 )
 SELECT
     o.id AS opportunity_id,
     o.account_id,
-    left(replace(o.created_date, 'T', ' '), 19) AS created_at,
-    CASE WHEN lower(o.is_closed) IN ('true', '1') OR lower(o.is_won) IN ('true', '1')
-         THEN left(replace(o.close_date, 'T', ' '), 19) END AS closed_at,
-    CASE WHEN lower(o.is_won) IN ('true', '1') THEN 'won'
-         WHEN lower(o.is_closed) IN ('true', '1') THEN 'lost'
+    (o.created_date) AS created_at,
+    CASE WHEN lower(trim(o.is_closed)) IN ('true', '1', 't', 'yes', 'y') OR lower(trim(o.is_won)) IN ('true', '1', 't', 'yes', 'y')
+         THEN (o.close_date) END AS closed_at,
+    CASE WHEN lower(trim(o.is_won)) IN ('true', '1', 't', 'yes', 'y') THEN 'won'
+         WHEN lower(trim(o.is_closed)) IN ('true', '1', 't', 'yes', 'y') THEN 'lost'
          ELSE 'open' END AS status,
     o.amount,
     COALESCE(mt.mapped, 'new_business') AS type,

@@ -1,8 +1,9 @@
 -- object: campaign
 -- spend from Salesforce Campaign.ActualCost when no spend file is given: the whole
--- cost in the month the campaign starts, on its channel.
+-- cost in the month the campaign starts (`YYYY-MM` of StartDate: an unparseable date is a
+-- reject of spend, not a failed run), on its channel.
 SELECT
-    CAST(date_trunc('month', CAST(left(c.start_date, 10) AS DATE)) AS DATE) AS month,
+    left(c.start_date, 7) AS month,
     COALESCE(m.mapped, 'other') AS channel,
     c.id AS campaign_id,
     c.actual_cost AS amount

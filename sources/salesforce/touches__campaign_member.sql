@@ -6,7 +6,7 @@
 SELECT
     'cm-' || m.id AS touch_id,
     COALESCE(m.contact_id, l.converted_contact_id) AS contact_id,
-    left(replace(COALESCE(m.first_responded_date, m.created_date), 'T', ' '), 19) AS ts,
+    (COALESCE(m.first_responded_date, m.created_date)) AS ts,
     COALESCE(ch.mapped, 'other') AS channel,
     'marketing' AS kind,
     'campaign_response' AS activity,
@@ -15,5 +15,5 @@ FROM campaign_member m
 LEFT JOIN lead l ON l.id = m.lead_id
 LEFT JOIN campaign c ON c.id = m.campaign_id
 LEFT JOIN map_campaign_channel ch ON ch.value = c.type
-WHERE lower(m.has_responded) IN ('true', '1')
+WHERE lower(trim(m.has_responded)) IN ('true', '1', 't', 'yes', 'y')
   AND COALESCE(m.contact_id, l.converted_contact_id) IS NOT NULL

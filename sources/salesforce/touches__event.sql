@@ -4,7 +4,7 @@
 SELECT
     'event-' || e.id AS touch_id,
     e.who_id AS contact_id,
-    left(replace(COALESCE(e.start_date_time, e.activity_date_time, e.created_date), 'T', ' '), 19) AS ts,
+    (COALESCE(e.start_date_time, e.activity_date_time, e.created_date)) AS ts,
     'sales' AS channel,
     'sales' AS kind,
     'meeting' AS activity,

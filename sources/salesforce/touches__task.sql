@@ -5,7 +5,7 @@
 SELECT
     'task-' || t.id AS touch_id,
     t.who_id AS contact_id,
-    left(replace(COALESCE(t.completed_date_time, t.activity_date, t.created_date), 'T', ' '), 19) AS ts,
+    (COALESCE(t.completed_date_time, t.activity_date, t.created_date)) AS ts,
     'sales' AS channel,
     'sales' AS kind,
     COALESCE(m.mapped, 'other') AS activity,

@@ -7,7 +7,11 @@
 --     canceled subscription without it `Canceled At`, then `Current Period End`;
 --   mrr: `Amount` (per unit, in the currency's major unit, as the Dashboard writes it)
 --     x `Quantity`, per month: yearly / 12, weekly x 52 / 12, daily x 365 / 12, and
---     divided by `Interval Count` (every 3 months: / 3); rounded to the cent.
+--     divided by `Interval Count` (every 3 months: / 3); rounded to the cent. The
+--     interval goes through map_interval (`annual` = "year" in --mapping reads it as
+--     yearly); an unmapped one (listed in the summary) or an amount,
+--     quantity or count that is no number leaves mrr empty: the row is a reject.
+--   Dates are passed on as text: an unparseable one is a reject, not a failed run.
 WITH subs AS (
     SELECT s.*, COALESCE(ms.mapped, 'not_revenue') AS revenue_status,
            NULLIF(lower(split_part(s.customer_email, '@', 2)), '') AS email_domain
@@ -23,18 +27,18 @@ by_domain AS (
 SELECT
     s.id AS subscription_id,
     COALESCE(s.{{account_link}}, d.account_id) AS account_id,
-    CAST(left(s.start_utc, 10) AS DATE) AS start_date,
-    CAST(left(COALESCE(s.ended_at_utc,
-                       CASE WHEN s.status IN ('canceled', 'incomplete_expired')
-                            THEN COALESCE(s.canceled_at_utc, s.current_period_end_utc) END), 10)
-         AS DATE) AS end_date,
+    left(s.start_utc, 10) AS start_date,
+    left(COALESCE(s.ended_at_utc,
+                  CASE WHEN s.status IN ('canceled', 'incomplete_expired')
+                       THEN COALESCE(s.canceled_at_utc, s.current_period_end_utc) END), 10) AS end_date,
     CAST(ROUND(
-        CAST(s.amount AS DOUBLE) * CAST(COALESCE(s.quantity, '1') AS DOUBLE)
-        * CASE lower(s.interval)
-              WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12 WHEN 'day' THEN 365.0 / 12
-              ELSE 1.0 END
-        / CAST(COALESCE(s.interval_count, '1') AS DOUBLE), 2) AS VARCHAR) AS mrr,
+        TRY_CAST(s.amount AS DOUBLE) * TRY_CAST(COALESCE(s.quantity, '1') AS DOUBLE)
+        * CASE mi.mapped
+              WHEN 'month' THEN 1.0 WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12
+              WHEN 'day' THEN 365.0 / 12 END
+        / TRY_CAST(COALESCE(s.interval_count, '1') AS DOUBLE), 2) AS VARCHAR) AS mrr,
     COALESCE(s.product, s.plan) AS product
 FROM subs s
 LEFT JOIN by_domain d ON d.domain = s.email_domain
+LEFT JOIN map_interval mi ON mi.value = s.interval
 WHERE s.revenue_status = 'revenue'

@@ -309,6 +309,8 @@ fn parse_timestamp(v: &str) -> Option<NaiveDateTime> {
         "%Y-%m-%d %H:%M:%S%.f%:z",
         "%Y-%m-%d %H:%M:%S%.f%#z",
         "%Y-%m-%d %H:%M:%S%.fZ",
+        // Salesforce's `2025-03-04T10:15:00.000+0000` (an offset without a colon).
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
     ] {
         if let Ok(t) = DateTime::parse_from_str(v, format) {
             return Some(t.naive_utc());
