@@ -84,7 +84,6 @@ pub async fn load_inputs(data: &Path, inputs: &InputSpec) -> Result<LoadedData> 
     if !inputs.sources.is_empty() {
         let packs = crate::sources::load_packs(&inputs.sources, inputs.mapping.as_deref())?;
         let ctx = datafusion::prelude::SessionContext::new();
-        load::register_raw(&ctx, data).await?;
         let (parts, pack_report) = crate::sources::run_packs(&ctx, data, &packs).await?;
         for (table, parts) in parts {
             if staged.contains_key(&table) {

@@ -429,9 +429,8 @@ pub struct SkippedPart {
 }
 
 /// Run `packs` over the files of `data`; returns the canonical table parts and the
-/// report. `ctx` has the raw files of `data` registered (a pack may read a canonical
-/// file beside it, e.g. Stripe reads `accounts`); each pack's tables are registered in
-/// it for the packs after it.
+/// report. Each pack's tables are registered in `ctx` for the packs after it (Stripe
+/// links to the CRM's `accounts`, a pack's or a canonical file's).
 pub async fn run_packs(
     ctx: &SessionContext,
     data: &Path,
@@ -487,7 +486,7 @@ pub async fn run_packs(
             ctx.deregister_table(object.as_str())?;
             ctx.register_table(object.as_str(), Arc::new(table))?;
         }
-        register_crm_accounts(ctx).await?;
+        register_crm_accounts(ctx, data).await?;
         for (name, map) in &pack.mapping.maps {
             let (values, mapped): (Vec<&str>, Vec<&str>) = map
                 .values
@@ -529,13 +528,26 @@ pub async fn run_packs(
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("-- object:"))
                 .map(|o| o.trim().to_string())
-                .filter(|o| pack.mapping.objects.contains_key(o))
                 .ok_or_else(|| Error::Staging {
                     file: file.into(),
                     message: "a pack's SQL file starts with `-- object: <name>`, the \
                               mapping object its rows come from"
                         .into(),
                 })?;
+            if !pack.mapping.objects.contains_key(&object) {
+                return Err(Error::Staging {
+                    file: file.into(),
+                    message: format!(
+                        "`-- object: {object}` names no object of the mapping ({})",
+                        pack.mapping
+                            .objects
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
             let skip = if !present.contains(&object) {
                 Some(format!("no {object} file"))
             } else if crate::load::locate(data, &table)?.is_some() {
@@ -581,9 +593,27 @@ pub async fn run_packs(
 }
 
 /// `crm_accounts(account_id, domain)`: the CRM accounts a billing pack links to by
-/// e-mail domain, from the `accounts` table registered so far (a canonical file, or an
-/// earlier pack's), empty without one.
-async fn register_crm_accounts(ctx: &SessionContext) -> Result<()> {
+/// e-mail domain, from the `accounts` table registered so far (an earlier pack's), else
+/// a canonical `accounts` file in `data`, else empty.
+async fn register_crm_accounts(ctx: &SessionContext, data: &Path) -> Result<()> {
+    if !ctx.table_exist("accounts")? {
+        if let Some(files) = crate::load::locate(data, "accounts")? {
+            let parts = files
+                .iter()
+                .map(|f| crate::load::read_raw_file(f, "accounts"))
+                .collect::<Result<Vec<_>>>()?;
+            let schema = parts[0].schema.clone();
+            let batches = parts
+                .into_iter()
+                .flat_map(|p| p.batches)
+                .filter(|b| b.schema() == schema)
+                .collect();
+            ctx.register_table(
+                "accounts",
+                Arc::new(MemTable::try_new(schema, vec![batches])?),
+            )?;
+        }
+    }
     let sql = match ctx.table("accounts").await {
         Ok(df) if df.schema().has_column_with_unqualified_name("domain") => {
             "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(domain AS VARCHAR) AS domain FROM accounts"

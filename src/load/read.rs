@@ -104,11 +104,22 @@ pub async fn register_raw(ctx: &SessionContext, data: &Path) -> Result<()> {
             continue;
         };
         let p = path.to_string_lossy().to_string();
+        // The extension as written (`Opportunity.CSV`), which DataFusion checks.
+        let extension = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
         let registered = match format {
-            Format::Csv => ctx.register_csv(stem, &p, CsvReadOptions::new()).await,
+            Format::Csv => {
+                let options = CsvReadOptions::new().file_extension(&extension);
+                ctx.register_csv(stem, &p, options).await
+            }
             Format::Parquet => {
-                ctx.register_parquet(stem, &p, ParquetReadOptions::default())
-                    .await
+                let options = ParquetReadOptions {
+                    file_extension: &extension,
+                    ..Default::default()
+                };
+                ctx.register_parquet(stem, &p, options).await
             }
             Format::Jsonl => continue,
         };
