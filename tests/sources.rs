@@ -318,6 +318,17 @@ async fn stripe_subscriptions_are_monthly_and_linked_to_accounts() {
         sql_rows(&loaded, "SELECT SUM(mrr) FROM subscriptions").await,
         ["13006.99"]
     );
+    // Amounts in two currencies are refused, not added up.
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&fixture("sources/stripe"), dir.path());
+    let path = dir.path().join("stripe_subscriptions.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen(",usd,", ",eur,", 1)).unwrap();
+    let err = run::load_inputs(dir.path(), &sources(&["stripe"]))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("several currency values (EUR, USD)"), "{err}");
     // Trialing and incomplete_expired are not revenue.
     assert_eq!(
         sql_rows(
