@@ -108,7 +108,7 @@ pub struct Pack {
 impl Pack {
     /// A built-in pack by name, or a pack folder (`revalign source init` writes one);
     /// `overrides` is the `--mapping` file's table for this pack.
-    pub fn load(name_or_dir: &str, overrides: Option<&toml::Value>) -> Result<Pack> {
+    pub fn load(name_or_dir: &str, overrides: Option<(&Path, &toml::Value)>) -> Result<Pack> {
         let dir = Path::new(name_or_dir);
         let (name, origin, files): (String, String, Vec<(String, String)>) =
             if BUILT_IN.contains(&name_or_dir) {
@@ -152,15 +152,24 @@ impl Pack {
             file: mapping_file.into(),
             message: e.to_string(),
         })?;
-        if let Some(overrides) = overrides {
-            merge(&mut value, overrides);
-        }
-        let mapping: Mapping = value
-            .try_into()
+        // The pack's own mapping first, so a fault is blamed on the file that has it.
+        value
+            .clone()
+            .try_into::<Mapping>()
             .map_err(|e: toml::de::Error| Error::Config {
                 file: mapping_file.into(),
-                message: format!("(with --mapping overrides) {e}"),
+                message: e.to_string(),
             })?;
+        if let Some((_, overrides)) = overrides {
+            merge(&mut value, overrides);
+        }
+        let mapping: Mapping = value.try_into().map_err(|e: toml::de::Error| {
+            let file = overrides.map_or(PathBuf::from(mapping_file), |(f, _)| f.to_path_buf());
+            Error::Config {
+                file,
+                message: format!("[{name}]: {e}"),
+            }
+        })?;
         let scripts = files
             .into_iter()
             .filter(|(f, _)| f.ends_with(".sql"))
@@ -193,7 +202,10 @@ pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>>
     }
     let packs: Vec<Pack> = names
         .iter()
-        .map(|n| Pack::load(n, overrides.as_ref().and_then(|o| o.get(n.as_str()))))
+        .map(|n| {
+            let own = mapping.zip(overrides.as_ref().and_then(|o| o.get(n.as_str())));
+            Pack::load(n, own)
+        })
         .collect::<Result<_>>()?;
     if let (Some(file), Some(toml::Value::Table(table))) = (mapping, &overrides) {
         if let Some(key) = table
@@ -711,12 +723,25 @@ fn read_object(
             if raw.trim().starts_with('_') && !report.ignored_columns.contains(raw) {
                 report.ignored_columns.push(raw.trim().to_string());
             }
-            let twice = normalised.iter().filter(|n| *n == norm).count() > 1;
-            if twice && !raw.trim().starts_with('_') {
-                return Err(Error::DuplicateColumn {
+            let same: Vec<&String> = names
+                .iter()
+                .zip(&normalised)
+                .filter(|(_, n)| *n == norm)
+                .map(|(r, _)| r)
+                .collect();
+            if same.len() > 1 && !raw.trim().starts_with('_') {
+                return Err(Error::Unreadable {
                     file: path.to_path_buf(),
                     table: object.into(),
-                    column: norm.clone(),
+                    message: format!(
+                        "the headers {} are one column to the {} pack (compared in snake_case \
+                         without underscores); keep one",
+                        same.iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and "),
+                        pack.name
+                    ),
                 });
             }
         }
@@ -727,9 +752,13 @@ fn read_object(
                     table: object.into(),
                     message: format!(
                         "the {} object needs column `{required}` (any spelling: API name or \
-                         snake_case); the file has: {}",
+                         snake_case); the file has {}",
                         pack.name,
-                        names.join(", ")
+                        if names.is_empty() {
+                            "no columns (is it empty?)".to_string()
+                        } else {
+                            format!("the columns {}", names.join(", "))
+                        }
                     ),
                 });
             }
