@@ -83,6 +83,10 @@ pub struct ValueMap {
     pub column: String,
     /// What an unmapped value becomes (said in the report).
     pub otherwise: String,
+    /// The canonical column the mapped values go to (`opportunities.type`): when it
+    /// takes a fixed list of values, every value of the map must be one of them.
+    #[serde(default)]
+    pub target: Option<String>,
     #[serde(default)]
     pub values: BTreeMap<String, String>,
 }
@@ -170,6 +174,11 @@ impl Pack {
                 message: format!("[{name}]: {e}"),
             }
         })?;
+        let blamed = overrides.map_or(PathBuf::from(mapping_file), |(f, _)| f.to_path_buf());
+        check_map_targets(&name, &mapping).map_err(|message| Error::Config {
+            file: blamed,
+            message,
+        })?;
         let scripts = files
             .into_iter()
             .filter(|(f, _)| f.ends_with(".sql"))
@@ -222,6 +231,38 @@ pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>>
         }
     }
     Ok(packs)
+}
+
+/// Every map with a `target` whose column takes a fixed list maps into that list (a
+/// typo such as `expansoin` would otherwise reject every row it maps at load).
+fn check_map_targets(pack: &str, mapping: &Mapping) -> std::result::Result<(), String> {
+    for (name, map) in &mapping.maps {
+        let Some(target) = &map.target else { continue };
+        let column = target
+            .split_once('.')
+            .and_then(|(t, c)| crate::schema::table(t)?.column(c))
+            .ok_or_else(|| {
+                format!("[{pack}.maps.{name}]: target `{target}` is no canonical column")
+            })?;
+        if let crate::schema::Kind::Enum(allowed) = column.kind {
+            let values = map
+                .values
+                .iter()
+                .map(|(from, to)| (from.as_str(), to.as_str()));
+            let otherwise = std::iter::once(("(otherwise)", map.otherwise.as_str()));
+            if let Some((from, to)) = values
+                .chain(otherwise)
+                .find(|(_, to)| !allowed.contains(to))
+            {
+                return Err(format!(
+                    "[{pack}.maps.{name}]: {from:?} maps to {to:?}, which `{target}` does not take \
+                     (one of {})",
+                    allowed.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `over` merged into `base`: tables key by key, anything else replaced.

@@ -263,6 +263,21 @@ async fn a_mapping_file_maps_the_org_values() {
             >= 2,
         true
     );
+    // A value the canonical column does not take is refused before anything loads.
+    std::fs::write(
+        &mapping,
+        "[salesforce.maps.opportunity_type.values]\n\"Partner Deal\" = \"expansoin\"\n",
+    )
+    .unwrap();
+    let err = run::load_inputs(&fixture("sources/salesforce_api"), &inputs)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("org.toml")
+            && err.contains("\"expansoin\", which `opportunities.type` does not take"),
+        "{err}"
+    );
     // A table for a pack not given is refused (a typo must not be ignored).
     std::fs::write(
         &mapping,
