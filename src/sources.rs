@@ -486,8 +486,8 @@ pub struct SkippedPart {
 }
 
 /// Run `packs` over the files of `data`; returns the canonical table parts and the
-/// report. Each pack's tables are registered in `ctx` for the packs after it (Stripe
-/// links to the CRM's `accounts`, a pack's or a canonical file's).
+/// report. A pack reading `crm_accounts` (Stripe) links to the accounts an earlier
+/// pack produced, or to a canonical accounts file.
 pub async fn run_packs(
     ctx: &SessionContext,
     data: &Path,
@@ -540,11 +540,15 @@ pub async fn run_packs(
                 present.insert(object.clone());
                 report.objects.push(object_report);
             }
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            ctx.deregister_table(object.as_str())?;
-            ctx.register_table(object.as_str(), Arc::new(table))?;
+            register(ctx, object, batch.schema(), vec![batch])?;
         }
-        register_crm_accounts(ctx, data).await?;
+        let reads_crm_accounts = pack
+            .scripts
+            .iter()
+            .any(|(_, sql)| crate::query::sql_identifiers(sql).contains("crm_accounts"));
+        if reads_crm_accounts {
+            register_crm_accounts(ctx, data, parts.get("accounts"))?;
+        }
         for (name, map) in &pack.mapping.maps {
             let (values, mapped): (Vec<&str>, Vec<&str>) = map
                 .values
@@ -561,10 +565,7 @@ pub async fn run_packs(
                     Arc::new(StringArray::from(mapped)),
                 ],
             )?;
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            let map_table = format!("map_{name}");
-            ctx.deregister_table(map_table.as_str())?;
-            ctx.register_table(map_table.as_str(), Arc::new(table))?;
+            register(ctx, &format!("map_{name}"), batch.schema(), vec![batch])?;
         }
         let mut produced: BTreeMap<String, Vec<RawPart>> = BTreeMap::new();
         for (file, sql) in &pack.scripts {
@@ -633,73 +634,65 @@ pub async fn run_packs(
             produced.entry(table).or_default().push(part);
         }
         for (table, table_parts) in produced {
-            // Later packs read the tables of earlier ones (unless a file gives them).
-            if !ctx.table_exist(table.as_str())? {
-                let schema: SchemaRef = table_parts[0].schema.clone();
-                let batches: Vec<RecordBatch> = table_parts
-                    .iter()
-                    .flat_map(|p| p.batches.iter().cloned())
-                    .filter(|b| b.schema() == schema)
-                    .collect();
-                let mem = MemTable::try_new(schema, vec![batches])?;
-                ctx.register_table(table.as_str(), Arc::new(mem))?;
-            }
             parts.entry(table).or_default().extend(table_parts);
         }
     }
     Ok((parts, report))
 }
 
-/// `crm_accounts(account_id, domain)`: the CRM accounts a billing pack links to by
-/// e-mail domain, from the `accounts` table registered so far (an earlier pack's), else
-/// a canonical `accounts` file in `data`, else empty.
-async fn register_crm_accounts(ctx: &SessionContext, data: &Path) -> Result<()> {
-    if !ctx.table_exist("accounts")? {
-        if let Some(files) = crate::load::locate(data, "accounts")? {
-            let parts = files
-                .iter()
-                .map(|f| crate::load::read_raw_file(f, "accounts"))
-                .collect::<Result<Vec<_>>>()?;
-            let schema = parts[0].schema.clone();
-            let batches = parts
-                .into_iter()
-                .flat_map(|p| p.batches)
-                .filter(|b| b.schema() == schema)
-                .collect();
-            ctx.register_table(
-                "accounts",
-                Arc::new(MemTable::try_new(schema, vec![batches])?),
-            )?;
+/// `crm_accounts(account_id, domain)`, as text: the CRM accounts a billing pack links to
+/// by e-mail domain. From the `accounts` parts an earlier pack produced, else the
+/// canonical `accounts` file(s) in `data`, else empty. Every part counts, whatever its
+/// column types (a Parquet part beside a CSV one).
+fn register_crm_accounts(
+    ctx: &SessionContext,
+    data: &Path,
+    produced: Option<&Vec<RawPart>>,
+) -> Result<()> {
+    let from_files;
+    let parts: &[RawPart] = match produced {
+        Some(parts) => parts,
+        None => {
+            from_files = match crate::load::locate(data, "accounts")? {
+                Some(files) => files
+                    .iter()
+                    .map(|f| crate::load::read_raw_file(f, "accounts"))
+                    .collect::<Result<Vec<_>>>()?,
+                None => vec![],
+            };
+            &from_files
         }
-    }
-    let sql = match ctx.table("accounts").await {
-        Ok(df) if df.schema().has_column_with_unqualified_name("domain") => {
-            "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(domain AS VARCHAR) AS domain FROM accounts"
-        }
-        Ok(_) => "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS domain FROM accounts",
-        Err(_) => "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS domain WHERE false",
     };
-    let batches = ctx.sql(sql).await?.collect().await?;
     let schema = Arc::new(Schema::new(vec![
         Field::new("account_id", DataType::Utf8, true),
         Field::new("domain", DataType::Utf8, true),
     ]));
-    let batches = batches
-        .into_iter()
+    let text = |batch: &RecordBatch, name: &str| -> Result<ArrayRef> {
+        Ok(match batch.column_by_name(name) {
+            Some(c) => datafusion::arrow::compute::cast(c, &DataType::Utf8)?,
+            None => datafusion::arrow::array::new_null_array(&DataType::Utf8, batch.num_rows()),
+        })
+    };
+    let batches = parts
+        .iter()
+        .flat_map(|p| &p.batches)
         .map(|b| {
-            let columns = b
-                .columns()
-                .iter()
-                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let columns = vec![text(b, "account_id")?, text(b, "domain")?];
             Ok(RecordBatch::try_new(schema.clone(), columns)?)
         })
         .collect::<Result<Vec<_>>>()?;
-    ctx.deregister_table("crm_accounts")?;
-    ctx.register_table(
-        "crm_accounts",
-        Arc::new(MemTable::try_new(schema, vec![batches])?),
-    )?;
+    register(ctx, "crm_accounts", schema, batches)
+}
+
+/// Register `batches` as table `name` in `ctx`, replacing a table of that name.
+fn register(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     Ok(())
 }
 

@@ -1,13 +1,9 @@
 //! The binary as a user runs it: exit codes, help, validate, query formats.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
+use crate::util::revalign;
 use crate::util::{copy_fixture, fixture, list_files};
-
-fn revalign() -> Command {
-    Command::cargo_bin("revalign").unwrap()
-}
 
 #[test]
 fn help_lists_the_commands() {

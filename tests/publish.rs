@@ -7,17 +7,13 @@ use std::path::Path;
 use std::process::Command as Process;
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use datafusion::arrow::array::{Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use revalign::output::Staged;
 use revalign::publish::FaultHook;
 
+use crate::util::revalign;
 use crate::util::{copy_fixture, month};
-
-fn revalign() -> Command {
-    Command::cargo_bin("revalign").unwrap()
-}
 
 /// Every file under `dir` (lock files aside) with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -524,7 +524,7 @@ fn outputs_are_byte_identical_across_threads_and_memory_limits() {
     let mut outputs = Vec::new();
     for (flags, partitions) in runs {
         let out = tempfile::tempdir().unwrap();
-        let mut cmd = assert_cmd::Command::cargo_bin("revalign").unwrap();
+        let mut cmd = crate::util::revalign();
         cmd.args(["run", "--month", "2026-10", "--data"])
             .arg(data.path())
             .arg("--out")

@@ -12,11 +12,8 @@ use revalign::config::{apply_overrides, Month, Params};
 use revalign::engine::{self, EngineOptions, Session, MAX_THREADS};
 use revalign::query;
 
+use crate::util::revalign;
 use crate::util::{copy_fixture, fixture, job, list_files};
-
-fn revalign() -> Command {
-    Command::cargo_bin("revalign").unwrap()
-}
 
 /// `revalign run` on the funnel fixture for 2026-03 into `out`.
 fn run_funnel(out: &Path) -> Command {

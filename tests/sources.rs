@@ -10,10 +10,7 @@ use revalign::load::LoadedData;
 use revalign::run::{self, InputSpec};
 
 use crate::util::fixture;
-
-fn revalign() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("revalign").unwrap()
-}
+use crate::util::revalign;
 
 fn sources(names: &[&str]) -> InputSpec {
     InputSpec {

@@ -180,6 +180,11 @@ pub fn assert_same_outputs(expected: &Path, actual: &Path, how: &str) {
     }
 }
 
+/// The built `revalign` binary, as a command to run.
+pub fn revalign() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("revalign").unwrap()
+}
+
 /// Copy the folder `from` into `to`, recursively.
 pub fn copy_dir(from: &Path, to: &Path) {
     for file in list_files(from) {
