@@ -125,12 +125,8 @@ pub struct RunArgs {
     /// Output folder.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// Parameter file (default: ./revalign.toml when present).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Override a parameter, e.g. --set sla_hours=48 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub params: ParamArgs,
     /// Use the SQL files in DIR instead of the built-in queries.
     #[arg(long)]
     pub queries: Option<PathBuf>,
@@ -182,9 +178,8 @@ impl RunArgs {
         }
         existing_dir("--data", self.data.as_deref())?;
         existing_dir("--queries", self.queries.as_deref())?;
-        let inputs = self.inputs.spec()?;
-        let params =
-            config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)?;
+        let params = self.params.params()?;
+        let inputs = self.inputs.spec(&params)?;
         // Check every user-supplied definition before anything runs: query file names,
         // chart keys and sections, scorecard metric keys (they become paths), and that
         // --reports is a folder holding at least one catalogue.
@@ -239,6 +234,12 @@ impl RunArgs {
             m.rejects_total
         );
         for line in m.sources.lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        for line in crate::load::currency_lines(
+            m.params.reporting_currency(),
+            m.inputs.iter().map(|(n, i)| (n.as_str(), &i.stats)),
+        ) {
             let _ = writeln!(out, "{line}");
         }
         let mut outputs: Vec<_> = m.outputs.iter().filter(|o| o.table != "rejects").collect();
@@ -336,8 +337,25 @@ pub struct InputArgs {
     pub mapping: Option<PathBuf>,
 }
 
+/// Parameters: `revalign.toml` and `--set` (run, validate and query read the same).
+#[derive(Debug, Args)]
+pub struct ParamArgs {
+    /// Parameter file (default: ./revalign.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a parameter, e.g. --set sla_hours=48 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl ParamArgs {
+    fn params(&self) -> Result<config::Params> {
+        config::apply_overrides(config::load_params(self.config.as_deref())?, &self.set)
+    }
+}
+
 impl InputArgs {
-    fn spec(&self) -> Result<run::InputSpec> {
+    fn spec(&self, params: &config::Params) -> Result<run::InputSpec> {
         existing_dir("--staging", self.staging.as_deref())?;
         if self.mapping.is_some() && self.source.is_empty() {
             return Err(Error::Usage("--mapping needs --source".into()));
@@ -356,6 +374,7 @@ impl InputArgs {
             staging: self.staging.clone(),
             sources: self.source.clone(),
             mapping: self.mapping.clone(),
+            reporting_currency: params.reporting_currency().map(str::to_string),
         })
     }
 }
@@ -367,6 +386,8 @@ pub struct ValidateArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub inputs: InputArgs,
+    #[command(flatten)]
+    pub params: ParamArgs,
     /// Exit 1 when any row is rejected.
     #[arg(long)]
     pub strict: bool,
@@ -378,7 +399,7 @@ pub struct ValidateArgs {
 impl ValidateArgs {
     async fn run(self) -> Result<()> {
         existing_dir("--data", self.data.as_deref())?;
-        let inputs = self.inputs.spec()?;
+        let inputs = self.inputs.spec(&self.params.params()?)?;
         let demo;
         let data = match &self.data {
             Some(d) => d.clone(),
@@ -394,6 +415,13 @@ impl ValidateArgs {
         let loaded = run::load_inputs(&data, &inputs).await?;
         let mut out = std::io::stdout().lock();
         for line in loaded.sources.lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        let converted = crate::load::currency_lines(
+            loaded.reporting_currency.as_deref(),
+            loaded.tables.iter().map(|(n, t)| (*n, &t.stats)),
+        );
+        for line in converted {
             let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(
@@ -588,6 +616,8 @@ pub struct QueryArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub inputs: InputArgs,
+    #[command(flatten)]
+    pub params: ParamArgs,
     /// Output folder of earlier runs; every table in out/tables is registered.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -601,7 +631,7 @@ pub struct QueryArgs {
 impl QueryArgs {
     async fn run(self) -> Result<()> {
         existing_dir("--data", self.data.as_deref())?;
-        let inputs = self.inputs.spec()?;
+        let inputs = self.inputs.spec(&self.params.params()?)?;
         let session = Session::new(&EngineOptions::default()).await?;
         if let Some(data) = &self.data {
             // With staging SQL, the raw files are there too under the names the staging

@@ -239,6 +239,9 @@ pub struct Params {
     pub icp_holdout_months: i64,
     /// Look-alikes are ranked by similarity to this many best customers (by revenue).
     pub lookalike_seed_customers: i64,
+    /// Currency of every amount in the outputs (ISO 4217 code); money in other
+    /// currencies converts at the `fx_rates` in force. Empty: the data's one currency.
+    pub reporting_currency: String,
 }
 
 impl Default for Params {
@@ -265,6 +268,7 @@ impl Default for Params {
             engagement_half_life_days: 30.0,
             icp_holdout_months: 12,
             lookalike_seed_customers: 100,
+            reporting_currency: String::new(),
         }
     }
 }
@@ -284,6 +288,11 @@ impl Params {
             ("annual_discount_rate", self.annual_discount_rate),
             ("engagement_half_life_days", self.engagement_half_life_days),
         ]
+    }
+
+    /// `reporting_currency` when set (empty: the data's one currency).
+    pub fn reporting_currency(&self) -> Option<&str> {
+        Some(self.reporting_currency.as_str()).filter(|c| !c.is_empty())
     }
 
     pub fn validate(&self) -> std::result::Result<(), String> {
@@ -378,6 +387,13 @@ impl Params {
                 PATH_TRANSFORMS.join(", ")
             ));
         }
+        let c = &self.reporting_currency;
+        if !c.is_empty() && !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())) {
+            return Err(format!(
+                "reporting_currency must be a three-letter code in capitals such as USD \
+                 (ISO 4217), or empty for the data's one currency; got {c:?}"
+            ));
+        }
         if self.sbg_min_customers < 2 {
             return Err("sbg_min_customers must be >= 2".into());
         }
@@ -421,6 +437,7 @@ impl Params {
             Field::new("engagement_window_days", DataType::Int64, false),
             Field::new("icp_holdout_months", DataType::Int64, false),
             Field::new("lookalike_seed_customers", DataType::Int64, false),
+            Field::new("reporting_currency", DataType::Utf8, false),
         ];
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![days(start)])),
@@ -445,6 +462,7 @@ impl Params {
             Arc::new(Int64Array::from(vec![self.engagement_window_days])),
             Arc::new(Int64Array::from(vec![self.icp_holdout_months])),
             Arc::new(Int64Array::from(vec![self.lookalike_seed_customers])),
+            Arc::new(StringArray::from(vec![self.reporting_currency.clone()])),
         ];
         for (name, value) in f64s {
             fields.push(Field::new(name, DataType::Float64, false));

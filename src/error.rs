@@ -80,6 +80,11 @@ pub enum Error {
     #[error("no data: {0}")]
     NoData(String),
 
+    /// Money in several currencies that cannot be brought to one (exit 1: the inputs
+    /// and the parameters disagree, nothing is written).
+    #[error("currencies: {0}")]
+    Currency(String),
+
     /// Another run holds `--out`.
     #[error("{0}")]
     Locked(String),

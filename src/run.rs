@@ -71,6 +71,8 @@ pub struct InputSpec {
     pub sources: Vec<String>,
     /// `--mapping FILE`: overrides of the packs' mappings.
     pub mapping: Option<PathBuf>,
+    /// The `reporting_currency` parameter, when set.
+    pub reporting_currency: Option<String>,
 }
 
 /// Read and validate the inputs in `data`, through staging SQL and source packs when
@@ -98,7 +100,7 @@ pub async fn load_inputs(data: &Path, inputs: &InputSpec) -> Result<LoadedData> 
         }
         report = pack_report;
     }
-    let mut loaded = load::load(data, staged)?;
+    let mut loaded = load::load_in_currency(data, staged, inputs.reporting_currency.as_deref())?;
     loaded.sources = report;
     Ok(loaded)
 }
@@ -182,7 +184,12 @@ pub async fn prepare(job: &RunJob) -> Result<Prepared> {
         }
     };
     let started = Instant::now();
-    let mut loaded = load_inputs(&data, &job.inputs).await?;
+    // The run's parameters name the reporting currency.
+    let inputs = InputSpec {
+        reporting_currency: job.params.reporting_currency().map(str::to_string),
+        ..job.inputs.clone()
+    };
+    let mut loaded = load_inputs(&data, &inputs).await?;
     let dates = DateScan::new(&loaded, today());
     timings.insert("load".to_string(), started.elapsed().as_millis());
     if job.strict {

@@ -12,6 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 /// Decimal type used for every money column: one currency, exact to the cent.
 pub const MONEY_PRECISION: u8 = 18;
 pub const MONEY_SCALE: i8 = 2;
+/// Exchange rates (`fx_rates.rate`): `Decimal128(RATE_PRECISION, RATE_SCALE)`.
+pub const RATE_PRECISION: u8 = 30;
+pub const RATE_SCALE: i8 = 12;
 /// The largest absolute money value an input row may hold: one trillion (10^12) in
 /// the currency unit. A larger value is rejected with its row ("money value too large
 /// (over 1e12)"), so that a SUM over hundreds of millions of rows stays far inside
@@ -35,18 +38,23 @@ pub enum Kind {
     Money,
     /// Lower-case text restricted to a fixed set of values.
     Enum(&'static [&'static str]),
+    /// A three-letter currency code (ISO 4217), upper-cased.
+    Currency,
+    /// A positive exchange rate, `Decimal128(30, 12)` (more decimals are rounded).
+    Rate,
 }
 
 impl Kind {
     pub fn data_type(self) -> DataType {
         match self {
-            Kind::Text | Kind::Enum(_) => DataType::Utf8,
+            Kind::Text | Kind::Enum(_) | Kind::Currency => DataType::Utf8,
             Kind::Int => DataType::Int64,
             Kind::Float => DataType::Float64,
             Kind::Bool => DataType::Boolean,
             Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
             Kind::Date => DataType::Date32,
             Kind::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
+            Kind::Rate => DataType::Decimal128(RATE_PRECISION, RATE_SCALE),
         }
     }
 
@@ -60,6 +68,8 @@ impl Kind {
             Kind::Date => "date (YYYY-MM-DD)".into(),
             Kind::Money => "decimal money (at most 2 decimals)".into(),
             Kind::Enum(values) => format!("one of {}", values.join(", ")),
+            Kind::Currency => "three-letter currency code (ISO 4217, e.g. USD)".into(),
+            Kind::Rate => "positive decimal number".into(),
         }
     }
 }
@@ -341,6 +351,24 @@ pub const LIFECYCLE: TableSpec = TableSpec {
     ..REFERENCE
 };
 
+pub const FX_RATES: TableSpec = TableSpec {
+    name: "fx_rates",
+    optional: true,
+    columns: &[
+        req("currency", Currency),
+        req("start_date", Date),
+        req("rate", Rate),
+    ],
+    primary_key: None,
+    foreign_keys: &[],
+    natural_key: Some(NaturalKey {
+        columns: &["currency", "start_date"],
+        reported_on: "start_date",
+        reason: "duplicate rate (same currency and start date)",
+    }),
+    ..REFERENCE
+};
+
 pub const OPPORTUNITIES: TableSpec = TableSpec {
     name: "opportunities",
     optional: false,
@@ -354,6 +382,7 @@ pub const OPPORTUNITIES: TableSpec = TableSpec {
         dflt("type", Enum(OPPORTUNITY_TYPES), "new_business"),
         dflt("source", Enum(OPPORTUNITY_SOURCES), "unknown"),
         opt("primary_contact_id", Text),
+        opt("currency", Currency),
     ],
     primary_key: Some("opportunity_id"),
     foreign_keys: &[
@@ -375,7 +404,7 @@ pub const OPPORTUNITIES: TableSpec = TableSpec {
             "SELECT o.opportunity_id, o.account_id, o.created_at,
                     CASE WHEN o.closed_at >= p.report_end THEN NULL ELSE o.closed_at END AS closed_at,
                     CASE WHEN o.closed_at >= p.report_end THEN 'open' ELSE o.status END AS status,
-                    o.amount, o.type, o.source, o.primary_contact_id
+                    o.amount, o.type, o.source, o.primary_contact_id, o.currency
              FROM input_opportunities o, params p WHERE o.created_at < p.report_end",
         ),
     },
@@ -422,6 +451,7 @@ pub const SUBSCRIPTIONS: TableSpec = TableSpec {
         opt("end_date", Date),
         req("mrr", Money),
         opt("product", Text),
+        opt("currency", Currency),
     ],
     primary_key: Some("subscription_id"),
     foreign_keys: &[fk("account_id", "accounts")],
@@ -438,7 +468,7 @@ pub const SUBSCRIPTIONS: TableSpec = TableSpec {
         view_sql: Some(
             "SELECT s.subscription_id, s.account_id, s.start_date,
                     CASE WHEN s.end_date >= p.report_end_date THEN NULL ELSE s.end_date END AS end_date,
-                    s.mrr, s.product
+                    s.mrr, s.product, s.currency
              FROM input_subscriptions s, params p WHERE s.start_date < p.report_end_date",
         ),
     },
@@ -454,6 +484,7 @@ pub const SPEND: TableSpec = TableSpec {
         req("channel", Text),
         opt("campaign_id", Text),
         req("amount", Money),
+        opt("currency", Currency),
     ],
     primary_key: None,
     foreign_keys: &[],
@@ -473,6 +504,7 @@ pub const COSTS: TableSpec = TableSpec {
         req("month", Date),
         req("function", Enum(COST_FUNCTIONS)),
         req("amount", Money),
+        opt("currency", Currency),
     ],
     primary_key: None,
     foreign_keys: &[],
@@ -528,6 +560,7 @@ pub const TABLES: &[TableSpec] = &[
     ACCOUNTS,
     CONTACTS,
     CAMPAIGNS,
+    FX_RATES,
     OPPORTUNITIES,
     TOUCHES,
     LIFECYCLE,

@@ -58,10 +58,6 @@ pub struct Mapping {
     /// replaced by the column, normalised.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnChoice>,
-    /// Columns that must hold one value across the export (a currency: amounts in
-    /// several currencies cannot be added up until exchange rates are read).
-    #[serde(default)]
-    pub one_value: BTreeMap<String, ColumnChoice>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -532,7 +528,6 @@ pub async fn run_packs(
             // An object without a file is an empty table: a part reading it as a side
             // table (a lead's converted contact, a primary contact role) still runs.
             let (batch, object_report) = read_object(pack, object, &mine)?;
-            check_one_value(pack, object, &batch, &mine)?;
             if !mine.is_empty() {
                 report
                     .unmapped
@@ -725,12 +720,7 @@ fn read_object(
     let spec = &pack.mapping.objects[object];
     let mut wanted: Vec<String> = spec.required.clone();
     wanted.extend(spec.optional.iter().cloned());
-    let chosen = pack
-        .mapping
-        .columns
-        .values()
-        .chain(pack.mapping.one_value.values());
-    for choice in chosen.filter(|c| c.object == object) {
+    for choice in pack.mapping.columns.values().filter(|c| c.object == object) {
         wanted.push(snake_case(&choice.column));
     }
     let mut seen = BTreeSet::new();
@@ -861,50 +851,6 @@ fn read_object(
     let (batch, duplicates) = without_duplicate_rows(&batch)?;
     report.duplicates = duplicates;
     Ok((batch, report))
-}
-
-/// The pack's `[one_value]` columns of `object` hold at most one distinct value.
-fn check_one_value(
-    pack: &Pack,
-    object: &str,
-    batch: &RecordBatch,
-    files: &[&PathBuf],
-) -> Result<()> {
-    for (name, choice) in pack
-        .mapping
-        .one_value
-        .iter()
-        .filter(|(_, c)| c.object == object)
-    {
-        let column = same_column(&snake_case(&choice.column));
-        let Some(values) = batch
-            .schema()
-            .fields()
-            .iter()
-            .position(|f| same_column(f.name()) == column)
-            .map(|i| batch.column(i).as_string::<i32>().clone())
-        else {
-            continue;
-        };
-        let distinct: BTreeSet<String> = values
-            .iter()
-            .flatten()
-            .map(|v| v.to_ascii_uppercase())
-            .collect();
-        if distinct.len() > 1 {
-            return Err(Error::Staging {
-                file: files.first().map(|f| (*f).clone()).unwrap_or_default(),
-                message: format!(
-                    "{object}.{} holds several {name} values ({}): revalign adds amounts in \
-                     one currency and does not read exchange rates yet; export one currency \
-                     per run",
-                    snake_case(&choice.column),
-                    distinct.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// `batch` without rows that repeat an earlier row exactly, and how many were dropped.

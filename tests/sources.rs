@@ -330,7 +330,7 @@ async fn stripe_subscriptions_are_monthly_and_linked_to_accounts() {
         sql_rows(&loaded, "SELECT SUM(mrr) FROM subscriptions").await,
         ["13006.99"]
     );
-    // Amounts in two currencies are refused, not added up.
+    // Amounts in two currencies without a reporting currency are refused, not added up.
     let dir = tempfile::tempdir().unwrap();
     crate::util::copy_dir(&fixture("sources/stripe"), dir.path());
     let path = dir.path().join("stripe_subscriptions.csv");
@@ -340,7 +340,10 @@ async fn stripe_subscriptions_are_monthly_and_linked_to_accounts() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("several currency values (EUR, USD)"), "{err}");
+    assert!(
+        err.contains("money in several currencies: EUR (subscriptions), USD (subscriptions)"),
+        "{err}"
+    );
     // Trialing and incomplete_expired are not revenue.
     assert_eq!(
         sql_rows(

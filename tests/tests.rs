@@ -7,6 +7,7 @@ mod abm;
 mod ballista;
 mod cli;
 mod contracts;
+mod currency;
 mod faults;
 mod generator;
 mod honesty;

@@ -9,7 +9,8 @@
 --   amount: Amount;
 --   type: Deal Type / dealtype through map_deal_type / map_dealtype (otherwise
 --     new_business); source: unknown (deals carry no lead source);
---   primary_contact_id: none (HubSpot has no primary contact on a deal).
+--   primary_contact_id: none (HubSpot has no primary contact on a deal);
+--   currency: Currency / deal_currency_code (multi-currency portals).
 WITH d AS (
     SELECT
         COALESCE(d.record_id, d.hs_object_id, d.deal_id) AS opportunity_id,
@@ -19,7 +20,8 @@ WITH d AS (
         (COALESCE(d.close_date, d.closedate)) AS close_at,
         COALESCE(ms.mapped, mi.mapped, 'open') AS status,
         d.amount,
-        COALESCE(tu.mapped, ti.mapped, 'new_business') AS type
+        COALESCE(tu.mapped, ti.mapped, 'new_business') AS type,
+        COALESCE(d.deal_currency_code, d.currency) AS currency
     FROM deal d
     LEFT JOIN map_deal_stage ms ON ms.value = d.deal_stage
     LEFT JOIN map_dealstage mi ON mi.value = d.dealstage
@@ -35,5 +37,6 @@ SELECT
     amount,
     type,
     'unknown' AS source,
-    CAST(NULL AS VARCHAR) AS primary_contact_id
+    CAST(NULL AS VARCHAR) AS primary_contact_id,
+    currency
 FROM d

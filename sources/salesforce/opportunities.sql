@@ -3,7 +3,8 @@
 --   status: won when IsWon, lost when IsClosed and not IsWon, else open;
 --   closed_at: CloseDate of closed opportunities (an open one's CloseDate is a forecast);
 --   type, source: Type and LeadSource through map_opportunity_type and map_lead_source;
---   primary_contact_id: the OpportunityContactRole with IsPrimary.
+--   primary_contact_id: the OpportunityContactRole with IsPrimary;
+--   currency: CurrencyIsoCode (multi-currency orgs; converted with fx_rates).
 WITH primary_roles AS (
     SELECT opportunity_id, MIN(contact_id) AS contact_id
     FROM opportunity_contact_role
@@ -22,7 +23,8 @@ SELECT
     o.amount,
     COALESCE(mt.mapped, 'new_business') AS type,
     COALESCE(ms.mapped, 'unknown') AS source,
-    p.contact_id AS primary_contact_id
+    p.contact_id AS primary_contact_id,
+    o.currency_iso_code AS currency
 FROM opportunity o
 LEFT JOIN map_opportunity_type mt ON mt.value = o.type
 LEFT JOIN map_lead_source ms ON ms.value = o.lead_source

@@ -11,6 +11,7 @@
 --     interval goes through map_interval (`annual` = "year" in --mapping reads it as
 --     yearly); an unmapped one (listed in the summary) or an amount,
 --     quantity or count that is no number leaves mrr empty: the row is a reject.
+--   currency: `Currency` (lower case as Stripe writes it; converted with fx_rates);
 --   Dates are passed on as text: an unparseable one is a reject, not a failed run.
 WITH subs AS (
     SELECT s.*, COALESCE(ms.mapped, 'not_revenue') AS revenue_status,
@@ -37,7 +38,8 @@ SELECT
               WHEN 'month' THEN 1.0 WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12
               WHEN 'day' THEN 365.0 / 12 END
         / TRY_CAST(COALESCE(s.interval_count, '1') AS DOUBLE), 2) AS VARCHAR) AS mrr,
-    COALESCE(s.product, s.plan) AS product
+    COALESCE(s.product, s.plan) AS product,
+    s.currency
 FROM subs s
 LEFT JOIN by_domain d ON d.domain = s.email_domain
 LEFT JOIN map_interval mi ON mi.value = s.interval

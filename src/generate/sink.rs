@@ -19,7 +19,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::error::{IoContext, Result};
-use crate::schema::{Kind, TableSpec, MONEY_PRECISION, MONEY_SCALE};
+use crate::schema::{ColumnSpec, Kind, TableSpec};
 
 /// Output format of `revalign generate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,16 +41,15 @@ enum Column {
 impl Column {
     fn new(kind: Kind) -> Column {
         match kind {
-            Kind::Text | Kind::Enum(_) => Column::Text(StringBuilder::new()),
+            Kind::Text | Kind::Enum(_) | Kind::Currency => Column::Text(StringBuilder::new()),
             Kind::Int => Column::Int(Int64Builder::new()),
             Kind::Float => Column::Float(Float64Builder::new()),
             Kind::Bool => Column::Bool(BooleanBuilder::new()),
             Kind::Timestamp => Column::Ts(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             Kind::Date => Column::Date(Date32Builder::new()),
-            Kind::Money => Column::Money(
+            Kind::Money | Kind::Rate => Column::Money(
                 Decimal128Builder::new()
-                    .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
-                    .expect("money type"),
+                    .with_data_type(kind.data_type()),
             ),
         }
     }
@@ -95,9 +94,26 @@ pub struct Sink {
 
 const BATCH_ROWS: usize = 128 * 1024;
 
+/// Optional columns the generator leaves out of its files: its data is in one
+/// currency, so the files look as a one-currency export does (no `currency` column).
+const NOT_GENERATED: &[&str] = &["currency"];
+
 impl Sink {
     pub fn create(dir: &Path, spec: &'static TableSpec, format: FileFormat) -> Result<Sink> {
-        let schema = spec.schema();
+        let generated: Vec<&ColumnSpec> = spec
+            .columns
+            .iter()
+            .filter(|c| !NOT_GENERATED.contains(&c.name))
+            .collect();
+        let schema = Arc::new(spec.schema().project(
+            &spec
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !NOT_GENERATED.contains(&c.name))
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>(),
+        )?);
         let (ext, path) = match format {
             FileFormat::Parquet => ("parquet", dir.join(format!("{}.parquet", spec.name))),
             FileFormat::Csv => ("csv", dir.join(format!("{}.csv", spec.name))),
@@ -116,7 +132,7 @@ impl Sink {
         };
         Ok(Sink {
             spec,
-            columns: spec.columns.iter().map(|c| Column::new(c.kind)).collect(),
+            columns: generated.iter().map(|c| Column::new(c.kind)).collect(),
             schema,
             cursor: 0,
             writer,

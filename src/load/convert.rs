@@ -17,6 +17,7 @@ use super::checks::{fault, Faults};
 use super::{REASON_DATE_RANGE, REASON_MONEY_TOO_LARGE, REASON_NOT_FINITE};
 use crate::schema::{
     ColumnSpec, Kind, MONEY_MAX_ABS, MONEY_MAX_ABS_CENTS, MONEY_PRECISION, MONEY_SCALE,
+    RATE_PRECISION, RATE_SCALE,
 };
 
 /// Convert one raw column (any Arrow type, or absent) to its canonical type. Values
@@ -141,6 +142,13 @@ pub(super) fn convert_column(
                 .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
                 .map_err(|e| e.to_string())?,
             parse_money_cents
+        ),
+        Kind::Currency => build!(StringBuilder::with_capacity(len, len * 3), parse_currency),
+        Kind::Rate => build!(
+            Decimal128Builder::with_capacity(len)
+                .with_precision_and_scale(RATE_PRECISION, RATE_SCALE)
+                .map_err(|e| e.to_string())?,
+            parse_rate_units
         ),
     })
 }
@@ -369,6 +377,63 @@ pub fn parse_money_cents(v: &str) -> std::result::Result<i128, String> {
     Ok(if negative { -cents } else { cents })
 }
 
+/// A currency code: three ASCII letters, upper-cased (`eur` is `EUR`).
+pub fn parse_currency(v: &str) -> std::result::Result<String, String> {
+    if v.len() == 3 && v.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(v.to_ascii_uppercase())
+    } else {
+        Err("not a currency code (three letters, ISO 4217)".into())
+    }
+}
+
+/// The largest exchange rate carried (a rate of a billion units per unit is no rate).
+const RATE_MAX: i128 = 1_000_000_000;
+
+/// An exchange rate in units of 1e-12: a positive decimal, digits beyond the twelfth
+/// decimal rounded half away from zero (a rate written as 1/0.9 in full is still that
+/// rate to 1e-12). Scientific notation (`1.1E-3`, as spreadsheets write small rates)
+/// is read too.
+pub fn parse_rate_units(v: &str) -> std::result::Result<i128, String> {
+    let bad = || "not a positive rate".to_string();
+    let (mantissa, exponent) = match v.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| bad())?),
+        None => (v, 0),
+    };
+    let digits = mantissa.strip_prefix('+').unwrap_or(mantissa);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || exponent.abs() > 30
+    {
+        return Err(bad());
+    }
+    // All digits as one integer, with the decimal point `point` places from the right.
+    let all = format!("{int}{frac}");
+    let all = all.trim_start_matches('0');
+    if all.len() > 36 {
+        return Err("rate has too many digits".into());
+    }
+    let mantissa: i128 = if all.is_empty() { 0 } else { all.parse().map_err(|_| bad())? };
+    let shift = RATE_SCALE as i32 - frac.len() as i32 + exponent;
+    let units = if shift >= 0 {
+        10i128
+            .checked_pow(shift as u32)
+            .and_then(|p| mantissa.checked_mul(p))
+            .ok_or("rate too large")?
+    } else {
+        let p = 10i128.checked_pow((-shift) as u32).ok_or_else(bad)?;
+        (mantissa + p / 2) / p
+    };
+    if units <= 0 {
+        return Err(bad());
+    }
+    if units > RATE_MAX * 10i128.pow(RATE_SCALE as u32) {
+        return Err("rate too large (over 1e9)".into());
+    }
+    Ok(units)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +451,24 @@ mod tests {
         );
         assert_eq!(parse_money_cents("1e3"), Err("unparseable money".into()));
         assert_eq!(parse_money_cents("."), Err("unparseable money".into()));
+    }
+
+    #[test]
+    fn rates_are_exact_to_twelve_decimals() {
+        let e12 = 1_000_000_000_000i128;
+        assert_eq!(parse_rate_units("1"), Ok(e12));
+        assert_eq!(parse_rate_units("0.9"), Ok(900_000_000_000));
+        assert_eq!(parse_rate_units("1.1111111111111112"), Ok(1_111_111_111_111));
+        assert_eq!(parse_rate_units("0.0000000000005"), Ok(1));
+        assert_eq!(parse_rate_units("1.5E-3"), Ok(1_500_000_000));
+        assert_eq!(parse_rate_units("2e2"), Ok(200 * e12));
+        assert_eq!(parse_rate_units("0"), Err("not a positive rate".into()));
+        assert_eq!(parse_rate_units("-1.2"), Err("not a positive rate".into()));
+        assert_eq!(parse_rate_units("abc"), Err("not a positive rate".into()));
+        assert!(parse_rate_units("2000000000").is_err());
+        assert_eq!(parse_currency("eur"), Ok("EUR".into()));
+        assert!(parse_currency("EURO").is_err());
+        assert!(parse_currency("€").is_err());
     }
 
     #[test]

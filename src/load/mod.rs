@@ -27,6 +27,7 @@
 mod checks;
 mod convert;
 mod csv;
+mod currency;
 mod jsonl;
 mod locate;
 mod read;
@@ -43,6 +44,7 @@ use serde::Serialize;
 
 use self::checks::{check_keys, check_rows, strings, Faults};
 use self::convert::convert_column;
+use self::currency::Currencies;
 use self::locate::locate_in;
 use crate::error::{Error, Result};
 use crate::schema::{self, TableSpec};
@@ -92,6 +94,9 @@ pub struct TableStats {
     pub loaded: usize,
     pub rejected: usize,
     pub rejected_by_reason: BTreeMap<String, usize>,
+    /// Rows converted to the reporting currency, by their currency.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub converted_from: BTreeMap<String, usize>,
 }
 
 /// A validated canonical table.
@@ -111,6 +116,8 @@ pub struct LoadedData {
     pub absent: Vec<&'static str>,
     /// What the source packs did (`--source`), empty without.
     pub sources: crate::sources::SourceReport,
+    /// The currency every amount is in once loaded, when `reporting_currency` is set.
+    pub reporting_currency: Option<String>,
 }
 
 impl LoadedData {
@@ -152,18 +159,53 @@ impl LoadedData {
     }
 }
 
+/// What currency conversion did, for people: one line per table that converted rows
+/// (empty when nothing converted).
+pub fn currency_lines<'a>(
+    reporting: Option<&str>,
+    tables: impl Iterator<Item = (&'a str, &'a TableStats)>,
+) -> Vec<String> {
+    let Some(reporting) = reporting else {
+        return vec![];
+    };
+    tables
+        .filter(|(_, s)| !s.converted_from.is_empty())
+        .map(|(table, s)| {
+            let from: Vec<String> = s
+                .converted_from
+                .iter()
+                .map(|(c, n)| format!("{n} from {c}"))
+                .collect();
+            format!("{table}: rows converted to {reporting}: {}", from.join(", "))
+        })
+        .collect()
+}
+
 /// Whether `path` has an extension revalign reads (CSV, Parquet, JSON lines).
 pub fn format_known(path: &Path) -> bool {
     self::locate::format_of(path).is_some()
 }
 
 /// Load and validate every canonical table from `data` (and the parts staging SQL or
-/// source packs produced; a table comes from one or the other, not both).
-pub fn load(data: &Path, mut staged: BTreeMap<String, Vec<RawPart>>) -> Result<LoadedData> {
+/// source packs produced; a table comes from one or the other, not both), with no
+/// reporting currency (see [`load_in_currency`]).
+pub fn load(data: &Path, staged: BTreeMap<String, Vec<RawPart>>) -> Result<LoadedData> {
+    load_in_currency(data, staged, None)
+}
+
+/// [`load`], converting money in other currencies to `reporting_currency` (the rules
+/// are in the `currency` module).
+pub fn load_in_currency(
+    data: &Path,
+    mut staged: BTreeMap<String, Vec<RawPart>>,
+    reporting_currency: Option<&str>,
+) -> Result<LoadedData> {
     if !data.is_dir() {
         return Err(Error::NoData(format!("{} is not a folder", data.display())));
     }
     let mut loaded = LoadedData::default();
+    let mut currencies = Currencies::new(reporting_currency, None)?;
+    loaded.reporting_currency = currencies.reporting().map(str::to_string);
     for spec in schema::TABLES {
         let staged_part = staged.remove(spec.name);
         let files = locate_in(data, spec.name, staged_part.is_none())?;
@@ -194,9 +236,15 @@ pub fn load(data: &Path, mut staged: BTreeMap<String, Vec<RawPart>>) -> Result<L
                 })
             }
         };
-        let (table, rejects) = validate_table(spec, parts, &loaded)?;
+        let (table, rejects) = validate_table(spec, parts, &loaded, &currencies)?;
         loaded.rejects.extend(rejects);
         loaded.tables.insert(spec.name, table);
+        if spec.name == schema::FX_RATES.name {
+            currencies = Currencies::new(reporting_currency, loaded.tables.get(spec.name))?;
+        }
+    }
+    if currencies.reporting().is_none() {
+        currency::check_one_currency(&loaded)?;
     }
     Ok(loaded)
 }
@@ -206,6 +254,7 @@ pub fn validate_table(
     spec: &'static TableSpec,
     parts: Vec<RawPart>,
     earlier: &LoadedData,
+    currencies: &Currencies,
 ) -> Result<(LoadedTable, Vec<Reject>)> {
     // Schema checks for every part first: a schema fault stops the run.
     for part in &parts {
@@ -261,6 +310,7 @@ pub fn validate_table(
     };
     drop(typed);
     check_keys(spec, &batch, earlier, &mut faults);
+    currencies.check(spec, &batch, &mut faults);
 
     let part_of = |row: usize| -> (usize, usize) {
         let i = origin.partition_point(|&(_, start)| start <= row) - 1;
@@ -305,5 +355,8 @@ pub fn validate_table(
     };
     stats.rejected = rejects.len();
     stats.loaded = batch.num_rows();
+    // After the counts: a subscription cut at rate changes is still one row read.
+    let (batch, converted) = currencies.convert(spec, batch)?;
+    stats.converted_from = converted;
     Ok((LoadedTable { spec, batch, stats }, rejects))
 }
