@@ -296,16 +296,66 @@ pub struct GenerateArgs {
     /// Last month of data, YYYY-MM.
     #[arg(long, default_value = "2026-10")]
     pub end: Month,
+    /// Journey shape: demo, long_journeys (about 40 touches per contact, crowded into
+    /// recent months), wide_accounts (4x the contacts, a quarter of the touches each),
+    /// many_channels (50 channels). The knobs below adjust it.
+    #[arg(long, default_value = "demo", value_parser = clap::builder::PossibleValuesParser::new(generate::Shape::NAMES))]
+    pub shape: String,
+    /// Multiplier on each contact's marketing touch rate.
+    #[arg(long)]
+    pub touch_rate: Option<f64>,
+    /// Multiplier on the number of contacts per account.
+    #[arg(long)]
+    pub contacts: Option<f64>,
+    /// How touches crowd toward the end of a contact's life (1 = evenly).
+    #[arg(long)]
+    pub recency: Option<f64>,
+    /// Number of marketing channels (10 in the demo).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// Mean number of extra opportunities per account (0 in the demo).
+    #[arg(long)]
+    pub extra_opportunities: Option<f64>,
 }
 
 impl GenerateArgs {
     fn run(self) -> Result<()> {
+        let mut shape = generate::Shape::named(&self.shape).expect("checked by clap");
+        for (name, value, slot) in [
+            ("--touch-rate", self.touch_rate, &mut shape.touch_rate),
+            ("--contacts", self.contacts, &mut shape.contacts),
+            ("--recency", self.recency, &mut shape.recency),
+        ] {
+            if let Some(v) = value {
+                if !(v > 0.0 && v <= 100.0) {
+                    return Err(Error::Usage(format!(
+                        "{name} must be above 0 and at most 100"
+                    )));
+                }
+                *slot = v;
+            }
+        }
+        if let Some(n) = self.extra_opportunities {
+            if !(0.0..=50.0).contains(&n) {
+                return Err(Error::Usage(
+                    "--extra-opportunities must be between 0 and 50".into(),
+                ));
+            }
+            shape.extra_opportunities = n;
+        }
+        if let Some(n) = self.channels {
+            if !(1..=200).contains(&n) {
+                return Err(Error::Usage("--channels must be between 1 and 200".into()));
+            }
+            shape.channels = n;
+        }
         let options = GenerateOptions {
             accounts: self.accounts,
             months: self.months,
             seed: self.seed,
             format: self.format,
             end: self.end,
+            shape,
         };
         let summary = generate::generate(&self.out, &options)?;
         let mut out = std::io::stdout().lock();

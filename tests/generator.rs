@@ -227,3 +227,59 @@ async fn demo_data_is_clean_and_tells_the_story() {
         .value(0);
     assert!((90.0..=180.0).contains(&days), "median cycle {days} days");
 }
+
+#[test]
+fn every_named_shape_loads_clean_and_has_its_shape() {
+    use revalign::generate::Shape;
+    let stats = |name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let options = GenerateOptions {
+            accounts: 150,
+            months: 24,
+            shape: Shape::named(name).unwrap(),
+            ..Default::default()
+        };
+        let summary = generate(dir.path(), &options).unwrap();
+        let loaded = revalign::load::load(dir.path(), Default::default()).unwrap();
+        assert!(
+            loaded.rejects.is_empty(),
+            "{name}: {:?}",
+            loaded.rejects.first()
+        );
+        let channels: std::collections::BTreeSet<String> = loaded.tables["touches"]
+            .batch
+            .column_by_name("channel")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        let rows = |t: &str| summary.rows[t] as f64;
+        (
+            rows("contacts") / rows("accounts"),
+            rows("touches") / rows("contacts"),
+            rows("opportunities") / rows("accounts"),
+            channels.len(),
+        )
+    };
+    let demo = stats("demo");
+    let long = stats("long_journeys");
+    let wide = stats("wide_accounts");
+    let many = stats("many_channels");
+    assert!(
+        long.1 > demo.1 * 1.1 && long.2 > demo.2 * 2.0,
+        "long journeys {long:?} vs {demo:?}"
+    );
+    assert!(
+        wide.0 > demo.0 * 2.5 && wide.1 < demo.1 * 0.4,
+        "wide accounts {wide:?} vs {demo:?}"
+    );
+    assert!(
+        many.3 > 40 && demo.3 == 11,
+        "channels {many:?} vs {demo:?} (10 marketing + sales)"
+    );
+    assert!(Shape::named("nope").is_none());
+}

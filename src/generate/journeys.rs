@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Gamma, LogNormal, Poisson};
 use super::companies::{
     company_name, company_row, firmographics, Firmographics, COMPANIES_PER_ACCOUNT,
 };
-use super::market::{pick_channel, pick_weighted, CHANNELS, ROLES};
+use super::market::{pick_channel, pick_weighted, ROLES};
 use super::revenue::subscriptions;
 use super::{
     campaign_id, date_of, month_index, sigmoid, Contact, Ctx, Ids, Sinks, Totals, DAY, HOUR,
@@ -64,10 +64,10 @@ pub(super) fn account(
     )?;
 
     // Contacts and their marketing journeys.
-    let n_contacts = (2 + Poisson::new(1.0 + (employees as f64).ln() / 2.0)
+    let n_contacts = (2 + Poisson::new((1.0 + (employees as f64).ln() / 2.0) * ctx.shape.contacts)
         .expect("poisson")
         .sample(rng) as usize)
-        .min(14);
+        .min((14.0 * ctx.shape.contacts).round() as usize);
     let mut contacts: Vec<Contact> = Vec::with_capacity(n_contacts);
     let mut opportunity_triggers: Vec<(i64, usize, &'static str)> = Vec::new(); // (ts, contact, source)
     let engagement = Gamma::new(2.0, 0.5).expect("gamma").sample(rng)
@@ -96,23 +96,33 @@ pub(super) fn account(
         };
         // Marketing touches: a Poisson process over the contact's life.
         let active_days = (ctx.end_us - created) as f64 / DAY as f64;
-        let rate_per_day = 1.5 / 30.0 * engagement * rng.gen_range(0.3..1.7);
+        let rate_per_day = 1.5 / 30.0 * engagement * rng.gen_range(0.3..1.7) * ctx.shape.touch_rate;
         let n = (Poisson::new((rate_per_day * active_days).max(1e-9))
             .expect("poisson")
             .sample(rng) as usize)
-            .min(400);
+            .min((400.0 * ctx.shape.touch_rate).round() as usize);
+        let recency = ctx.shape.recency;
         let mut times: Vec<i64> = (0..n)
-            .map(|_| created + (rng.gen::<f64>() * (ctx.end_us - created) as f64) as i64)
+            .map(|_| {
+                let u = rng.gen::<f64>();
+                // recency > 1 crowds the touches toward the end of the contact's life.
+                let u = if recency == 1.0 {
+                    u
+                } else {
+                    u.powf(1.0 / recency)
+                };
+                created + (u * (ctx.end_us - created) as f64) as i64
+            })
             .collect();
         times.sort_unstable();
-        let primary = pick_channel(rng);
+        let primary = pick_channel(rng, &ctx.channels);
         for (k, &ts) in times.iter().enumerate() {
             let chi = if k == 0 || rng.gen::<f64>() < 0.5 {
                 primary
             } else {
-                pick_channel(rng)
+                pick_channel(rng, &ctx.channels)
             };
-            let ch = &CHANNELS[chi];
+            let ch = &ctx.channels[chi];
             let activity = ch.activities[rng.gen_range(0..ch.activities.len())];
             let campaign = ch
                 .campaigns
@@ -158,7 +168,7 @@ pub(super) fn account(
                         mql_at,
                         fit,
                         is_target,
-                        CHANNELS[primary].quality,
+                        ctx.channels[primary].quality,
                     )? {
                         opportunity_triggers.push((sql_at, contacts.len(), "marketing"));
                     }
@@ -227,7 +237,9 @@ pub(super) fn account(
             }
         }
         let distinct_known_roles = roles.iter().filter(|r| **r != "unknown").count().max(1);
-        let quality = primary.lead_channel.map_or(1.0, |i| CHANNELS[i].quality);
+        let quality = primary
+            .lead_channel
+            .map_or(1.0, |i| ctx.channels[i].quality);
         let p_win = (0.75 * fit - 0.2
             + 0.075 * (distinct_known_roles as f64 - 1.0)
             + 0.08 * (quality - 1.0))
@@ -315,6 +327,104 @@ pub(super) fn account(
             amount,
             fit,
         )?;
+    }
+    if ctx.shape.extra_opportunities > 0.0 {
+        extra_opportunities(
+            rng,
+            ctx,
+            s,
+            ids,
+            totals,
+            &account_id,
+            &contacts,
+            arrival,
+            customer_since,
+            employees,
+        )?;
+    }
+    Ok(())
+}
+
+/// Shape knob: more opportunities per account (expansions once a customer, new
+/// business before), at random times of the account's life, so more of its touches
+/// fall in some opportunity's lookback window. Never drawn for the demo shape.
+#[allow(clippy::too_many_arguments)]
+fn extra_opportunities(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    s: &mut Sinks,
+    ids: &mut Ids,
+    totals: &mut Totals,
+    account_id: &str,
+    contacts: &[Contact],
+    arrival: i64,
+    customer_since: Option<i64>,
+    employees: i64,
+) -> Result<()> {
+    let first = arrival + 30 * DAY;
+    if first >= ctx.end_us {
+        return Ok(());
+    }
+    let n = Poisson::new(ctx.shape.extra_opportunities)
+        .expect("poisson")
+        .sample(rng) as usize;
+    for _ in 0..n {
+        let created = first + (rng.gen::<f64>() * (ctx.end_us - first) as f64) as i64;
+        let contact = &contacts[rng.gen_range(0..contacts.len())];
+        if contact.created > created {
+            continue;
+        }
+        let cycle_days = LogNormal::new((90f64).ln(), 0.4)
+            .expect("lognormal")
+            .sample(rng)
+            .clamp(20.0, 365.0);
+        let closed = created + (cycle_days * DAY as f64) as i64;
+        let is_closed = closed < ctx.end_us;
+        let won = rng.gen::<f64>() < 0.35;
+        let amount = ((4000.0 * (employees as f64 / 200.0).powf(0.45)) / 100.0)
+            .round()
+            .max(10.0) as i64
+            * 100
+            * 100;
+        let kind = match customer_since {
+            Some(since) if since < created => "expansion",
+            _ => "new_business",
+        };
+        let opportunity_id = ids.next('O', 2).to_string();
+        s.opportunities
+            .text(&opportunity_id)
+            .text(account_id)
+            .ts(created)
+            .opt_ts(is_closed.then_some(closed))
+            .text(match (is_closed, won) {
+                (false, _) => "open",
+                (true, true) => "won",
+                (true, false) => "lost",
+            })
+            .money(amount)
+            .text(kind)
+            .text(if contact.lead_channel.is_some() {
+                "marketing"
+            } else {
+                "sales"
+            })
+            .text(&contact.id);
+        s.opportunities.end_row()?;
+        s.opportunity_contacts
+            .text(&opportunity_id)
+            .text(&contact.id)
+            .text(contact.role);
+        s.opportunity_contacts.end_row()?;
+        *totals
+            .pipeline
+            .entry(month_index(ctx.start, created))
+            .or_default() += amount;
+        if is_closed && won {
+            *totals
+                .bookings
+                .entry(month_index(ctx.start, closed))
+                .or_default() += amount;
+        }
     }
     Ok(())
 }

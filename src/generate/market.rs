@@ -4,6 +4,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+#[derive(Clone)]
 pub(super) struct Channel {
     pub(super) name: &'static str,
     /// Share of marketing touch volume.
@@ -166,10 +167,28 @@ pub(super) fn pick_weighted<'a, T>(
 }
 
 /// Index of a channel drawn by touch-volume weight.
-pub(super) fn pick_channel(rng: &mut ChaCha8Rng) -> usize {
-    let chosen = pick_weighted(rng, CHANNELS, |c| c.weight);
-    CHANNELS
+pub(super) fn pick_channel(rng: &mut ChaCha8Rng, channels: &[Channel]) -> usize {
+    let chosen = pick_weighted(rng, channels, |c| c.weight);
+    channels
         .iter()
         .position(|c| std::ptr::eq(c, chosen))
-        .expect("one of CHANNELS")
+        .expect("one of the channels")
+}
+
+/// The marketing channels of a data set of `count` channels: the first `count` of
+/// [`CHANNELS`], then paid channels `channel_11`, `channel_12`, ... of small volume
+/// each (a market of many channels, for Markov attribution at scale).
+pub(super) fn channels(count: usize) -> Vec<Channel> {
+    let mut list: Vec<Channel> = CHANNELS.iter().take(count.max(1)).cloned().collect();
+    for i in CHANNELS.len()..count {
+        list.push(Channel {
+            name: Box::leak(format!("channel_{:02}", i + 1).into_boxed_str()),
+            weight: 0.02,
+            cost_per_touch: 300 + 25 * (i as i64 % 20),
+            quality: 0.6 + 0.05 * (i % 13) as f64,
+            activities: &["ad_click", "form_fill"],
+            campaigns: true,
+        });
+    }
+    list
 }

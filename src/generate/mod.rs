@@ -45,7 +45,6 @@ use crate::error::{IoContext, Result};
 use crate::schema;
 use companies::prospect_companies;
 use journeys::account;
-use market::CHANNELS;
 pub use sink::FileFormat;
 use sink::Sink;
 use spend::spend_costs_targets;
@@ -59,6 +58,76 @@ pub struct GenerateOptions {
     pub format: FileFormat,
     /// Last month of data; the demo ends in October 2026.
     pub end: Month,
+    /// The shape of the journeys (the demo's by default).
+    pub shape: Shape,
+}
+
+/// The shape of the generated journeys: companies differ a lot in how many contacts
+/// an account has, how many touches a contact gets and when, and how many channels
+/// they market on; attribution cost follows the shape, not the touch count alone.
+/// Every knob at its default gives the demo data, byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// Multiplier on every contact's marketing touch rate (and on its cap of 400).
+    pub touch_rate: f64,
+    /// Multiplier on the mean number of contacts per account (and on its cap of 14).
+    pub contacts: f64,
+    /// How touches spread over a contact's life: 1 is even; k > 1 draws them as
+    /// u^(1/k), crowding them toward the end (dense recent touches, so more
+    /// opportunities have their first touch long before the lookback window).
+    pub recency: f64,
+    /// Marketing channels: the demo's 10, fewer, or more (extra paid channels
+    /// `channel_11`, ...).
+    pub channels: usize,
+    /// Mean number of extra opportunities per account (expansions once a customer),
+    /// at random times: more opportunities whose lookback windows hold the touches.
+    pub extra_opportunities: f64,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            touch_rate: 1.0,
+            contacts: 1.0,
+            recency: 1.0,
+            channels: 10,
+            extra_opportunities: 0.0,
+        }
+    }
+}
+
+impl Shape {
+    /// The named shapes of the benchmark matrix (docs/benchmarks.md).
+    pub const NAMES: &'static [&'static str] =
+        &["demo", "long_journeys", "wide_accounts", "many_channels"];
+
+    pub fn named(name: &str) -> Option<Shape> {
+        let demo = Shape::default();
+        Some(match name {
+            "demo" => demo,
+            // More touches, crowded into recent months, and more opportunities whose
+            // windows hold them: about 1.8 attribution credit rows per touch (the
+            // demo: 0.53), the shape of issue 17's independently generated set.
+            "long_journeys" => Shape {
+                touch_rate: 1.2,
+                recency: 2.0,
+                extra_opportunities: 1.2,
+                ..demo
+            },
+            // Four times the contacts per account, a quarter of the touches each.
+            "wide_accounts" => Shape {
+                touch_rate: 0.25,
+                contacts: 4.0,
+                ..demo
+            },
+            // 50 marketing channels (Markov attribution at scale).
+            "many_channels" => Shape {
+                channels: 50,
+                ..demo
+            },
+            _ => return None,
+        })
+    }
 }
 
 impl Default for GenerateOptions {
@@ -72,6 +141,7 @@ impl Default for GenerateOptions {
                 year: 2026,
                 month: 10,
             },
+            shape: Shape::default(),
         }
     }
 }
@@ -165,6 +235,8 @@ struct Ctx {
     start_us: i64,
     end_us: i64,
     months: i32,
+    shape: Shape,
+    channels: Vec<market::Channel>,
 }
 
 struct Contact {
@@ -200,6 +272,8 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         start_us: micros_of(start.first_day()),
         end_us: micros_of(options.end.next().first_day()),
         months,
+        shape: options.shape.clone(),
+        channels: market::channels(options.shape.channels),
     };
     // Campaigns: one per channel and quarter.
     let mut quarter = Month {
@@ -207,7 +281,7 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
         month: (start.month - 1) / 3 * 3 + 1,
     };
     while quarter <= options.end {
-        for ch in CHANNELS.iter().filter(|c| c.campaigns) {
+        for ch in ctx.channels.iter().filter(|c| c.campaigns) {
             let id = campaign_id(ch.name, quarter);
             let q = (quarter.month - 1) / 3 + 1;
             let first = quarter.first_day();

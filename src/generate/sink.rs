@@ -47,10 +47,9 @@ impl Column {
             Kind::Bool => Column::Bool(BooleanBuilder::new()),
             Kind::Timestamp => Column::Ts(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             Kind::Date => Column::Date(Date32Builder::new()),
-            Kind::Money | Kind::Rate => Column::Money(
-                Decimal128Builder::new()
-                    .with_data_type(kind.data_type()),
-            ),
+            Kind::Money | Kind::Rate => {
+                Column::Money(Decimal128Builder::new().with_data_type(kind.data_type()))
+            }
         }
     }
     fn finish(&mut self) -> ArrayRef {
@@ -105,15 +104,17 @@ impl Sink {
             .iter()
             .filter(|c| !NOT_GENERATED.contains(&c.name))
             .collect();
-        let schema = Arc::new(spec.schema().project(
-            &spec
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !NOT_GENERATED.contains(&c.name))
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>(),
-        )?);
+        let schema = Arc::new(
+            spec.schema().project(
+                &spec
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !NOT_GENERATED.contains(&c.name))
+                    .map(|(i, _)| i)
+                    .collect::<Vec<_>>(),
+            )?,
+        );
         let (ext, path) = match format {
             FileFormat::Parquet => ("parquet", dir.join(format!("{}.parquet", spec.name))),
             FileFormat::Csv => ("csv", dir.join(format!("{}.csv", spec.name))),

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::market::CHANNELS;
 use super::{Ctx, GenerateOptions, Sinks, Totals};
 use crate::config::date_to_days;
 use crate::error::Result;
@@ -23,18 +22,18 @@ pub(super) fn spend_costs_targets(
     // Spend: media cost of the touches, with monthly noise; fixed content production.
     let mut spend_rows: BTreeMap<(i32, usize, String), i64> = BTreeMap::new();
     for ((m, chi, campaign), n) in &totals.touches {
-        if *m < 0 || *m >= ctx.months || CHANNELS[*chi].cost_per_touch == 0 {
+        if *m < 0 || *m >= ctx.months || ctx.channels[*chi].cost_per_touch == 0 {
             continue;
         }
         let noise = rng.gen_range(0.85..1.15);
-        let cents = (*n as f64 * CHANNELS[*chi].cost_per_touch as f64 * noise) as i64;
+        let cents = (*n as f64 * ctx.channels[*chi].cost_per_touch as f64 * noise) as i64;
         *spend_rows.entry((*m, *chi, campaign.clone())).or_default() += cents;
     }
     for ((m, chi, campaign), cents) in spend_rows {
         let month = ctx.start.plus(m).first_day();
         s.spend
             .date(date_to_days(month))
-            .text(CHANNELS[chi].name)
+            .text(ctx.channels[chi].name)
             .opt_text((!campaign.is_empty()).then_some(campaign.as_str()))
             .money(cents);
         s.spend.end_row()?;
