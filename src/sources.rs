@@ -83,8 +83,23 @@ pub struct ValueMap {
     /// takes a fixed list of values, every value of the map must be one of them.
     #[serde(default)]
     pub target: Option<String>,
+    /// Only the rows whose column holds this value are the map's (a field history's
+    /// `NewValue` of one field): the unmapped-value report counts only them.
+    #[serde(default)]
+    pub rows_where: Option<RowsWhere>,
     #[serde(default)]
     pub values: BTreeMap<String, String>,
+}
+
+/// `rows_where = { column = "field", equals = "{{lead_status_field}}" }`: `equals` is a
+/// value or a `{{column choice}}` (then the chosen column's name); compared as column
+/// names are (case, spaces and underscores aside: `Lifecycle_Stage__c` is
+/// `lifecycle_stage_c`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowsWhere {
+    pub column: String,
+    pub equals: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -208,8 +223,16 @@ pub fn load_packs(names: &[String], mapping: Option<&Path>) -> Result<Vec<Pack>>
     let packs: Vec<Pack> = names
         .iter()
         .map(|n| {
-            let own = mapping.zip(overrides.as_ref().and_then(|o| o.get(n.as_str())));
-            Pack::load(n, own)
+            // A pack folder's table in --mapping is named after the folder
+            // (`[my_pack...]` for `--source path/to/my_pack`), or the path as given.
+            let folder = Path::new(n)
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string());
+            let own = overrides.as_ref().and_then(|o| {
+                o.get(n.as_str())
+                    .or_else(|| folder.as_deref().and_then(|f| o.get(f)))
+            });
+            Pack::load(n, mapping.zip(own))
         })
         .collect::<Result<_>>()?;
     if let (Some(file), Some(toml::Value::Table(table))) = (mapping, &overrides) {
@@ -916,10 +939,38 @@ fn unmapped_values(pack: &Pack, object: &str, batch: &RecordBatch) -> Vec<Unmapp
             continue;
         };
         let values = column.as_string::<i32>();
+        // The rows that are the map's, when it says which.
+        let filter = map.rows_where.as_ref().map(|w| {
+            let wanted = match w
+                .equals
+                .strip_prefix("{{")
+                .and_then(|e| e.strip_suffix("}}"))
+            {
+                Some(choice) => pack
+                    .mapping
+                    .columns
+                    .get(choice.trim())
+                    .map_or(w.equals.clone(), |c| c.column.clone()),
+                None => w.equals.clone(),
+            };
+            (
+                batch
+                    .column_by_name(&snake_case(&w.column))
+                    .map(|c| c.as_string::<i32>().clone()),
+                same_column(&snake_case(&wanted)),
+            )
+        });
+        let counted = |row: usize| match &filter {
+            None => true,
+            Some((None, _)) => false,
+            Some((Some(c), wanted)) => {
+                c.is_valid(row) && same_column(&snake_case(c.value(row).trim())) == *wanted
+            }
+        };
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for v in values.iter().flatten() {
-            if !map.values.contains_key(v) {
-                *counts.entry(v).or_default() += 1;
+        for row in 0..values.len() {
+            if values.is_valid(row) && counted(row) && !map.values.contains_key(values.value(row)) {
+                *counts.entry(values.value(row)).or_default() += 1;
             }
         }
         out.extend(counts.into_iter().map(|(value, rows)| UnmappedValue {

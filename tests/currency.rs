@@ -12,7 +12,10 @@ use crate::util::{fixture, job, parquet_outputs, revalign, write_tables};
 
 const RATES: &str = "currency,start_date,rate\nEUR,2026-01-01,1.10\neur,2026-02-01,1.2\n";
 
-fn load_with(tables: &[(&str, &str)], reporting: Option<&str>) -> revalign::error::Result<LoadedData> {
+fn load_with(
+    tables: &[(&str, &str)],
+    reporting: Option<&str>,
+) -> revalign::error::Result<LoadedData> {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec![
         ("accounts", "account_id\nA1\n"),
@@ -25,8 +28,13 @@ fn load_with(tables: &[(&str, &str)], reporting: Option<&str>) -> revalign::erro
 
 fn cents(loaded: &LoadedData, table: &str, column: &str) -> Vec<Option<i128>> {
     let batch = &loaded.tables[table].batch;
-    let a = batch.column_by_name(column).unwrap().as_primitive::<Decimal128Type>();
-    (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+    let a = batch
+        .column_by_name(column)
+        .unwrap()
+        .as_primitive::<Decimal128Type>();
+    (0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect()
 }
 
 #[test]
@@ -62,12 +70,22 @@ S3,A1,2026-01-15,2026-03-01,10,EUR
     let reasons: Vec<(String, String, String)> = loaded
         .rejects
         .iter()
-        .map(|r| (r.record_key.clone().unwrap(), r.column.clone(), r.reason.clone()))
+        .map(|r| {
+            (
+                r.record_key.clone().unwrap(),
+                r.column.clone(),
+                r.reason.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         reasons,
         vec![
-            ("O3".into(), "currency".into(), "no exchange rate for JPY (fx_rates)".into()),
+            (
+                "O3".into(),
+                "currency".into(),
+                "no exchange rate for JPY (fx_rates)".into()
+            ),
             (
                 "O4".into(),
                 "currency".into(),
@@ -77,37 +95,82 @@ S3,A1,2026-01-15,2026-03-01,10,EUR
     );
     let stats = &loaded.tables["opportunities"].stats;
     assert_eq!((stats.rows_read, stats.loaded, stats.rejected), (6, 4, 2));
-    assert_eq!(stats.converted_from, BTreeMap::from([("EUR".to_string(), 2)]));
-    let currency = loaded.tables["opportunities"].batch.column_by_name("currency").unwrap().clone();
+    assert_eq!(
+        stats.converted_from,
+        BTreeMap::from([("EUR".to_string(), 2)])
+    );
+    let currency = loaded.tables["opportunities"]
+        .batch
+        .column_by_name("currency")
+        .unwrap()
+        .clone();
     let currency = currency.as_string::<i32>();
-    assert!(currency.iter().all(|c| c == Some("USD")), "every amount is in USD now");
+    assert!(
+        currency.iter().all(|c| c == Some("USD")),
+        "every amount is in USD now"
+    );
 
     // S1 starts at 1.10 and runs into the 1.2 rate: two pieces, one id. S2 ends before
     // the change: one piece. S3 is cut at 02-01.
     let subs = &loaded.tables["subscriptions"].batch;
-    let ids: Vec<&str> = subs.column_by_name("subscription_id").unwrap().as_string::<i32>().iter().flatten().collect();
+    let ids: Vec<&str> = subs
+        .column_by_name("subscription_id")
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .flatten()
+        .collect();
     assert_eq!(ids, vec!["S1", "S1", "S2", "S3", "S3"]);
     let days = |c: &str| -> Vec<Option<String>> {
-        let a = subs.column_by_name(c).unwrap().as_primitive::<Date32Type>().clone();
+        let a = subs
+            .column_by_name(c)
+            .unwrap()
+            .as_primitive::<Date32Type>()
+            .clone();
         (0..a.len())
-            .map(|i| a.is_valid(i).then(|| revalign::config::days_to_date(a.value(i)).to_string()))
+            .map(|i| {
+                a.is_valid(i)
+                    .then(|| revalign::config::days_to_date(a.value(i)).to_string())
+            })
             .collect()
     };
     let s = |v: &str| Some(v.to_string());
     assert_eq!(
         days("start_date"),
-        vec![s("2026-01-10"), s("2026-02-01"), s("2026-01-10"), s("2026-01-15"), s("2026-02-01")]
+        vec![
+            s("2026-01-10"),
+            s("2026-02-01"),
+            s("2026-01-10"),
+            s("2026-01-15"),
+            s("2026-02-01")
+        ]
     );
     assert_eq!(
         days("end_date"),
-        vec![s("2026-02-01"), None, s("2026-01-31"), s("2026-02-01"), s("2026-03-01")]
+        vec![
+            s("2026-02-01"),
+            None,
+            s("2026-01-31"),
+            s("2026-02-01"),
+            s("2026-03-01")
+        ]
     );
     assert_eq!(
         cents(&loaded, "subscriptions", "mrr"),
-        vec![Some(11_000), Some(12_000), Some(11_000), Some(1_100), Some(1_200)]
+        vec![
+            Some(11_000),
+            Some(12_000),
+            Some(11_000),
+            Some(1_100),
+            Some(1_200)
+        ]
     );
     let stats = &loaded.tables["subscriptions"].stats;
-    assert_eq!((stats.rows_read, stats.loaded), (3, 3), "a cut subscription is one row read and loaded");
+    assert_eq!(
+        (stats.rows_read, stats.loaded),
+        (3, 3),
+        "a cut subscription is one row read and loaded"
+    );
 }
 
 #[test]
@@ -116,7 +179,9 @@ fn several_currencies_need_a_reporting_currency_and_rates_need_one_too() {
 O1,A1,2026-01-02,,open,10,EUR
 O2,A1,2026-01-02,,open,10,USD
 ";
-    let err = load_with(&[("opportunities", two)], None).unwrap_err().to_string();
+    let err = load_with(&[("opportunities", two)], None)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("money in several currencies: EUR (opportunities), USD (opportunities)")
             && err.contains("reporting_currency"),
@@ -126,11 +191,18 @@ O2,A1,2026-01-02,,open,10,USD
 O1,A1,2026-01-02,,open,10,EUR
 ";
     let loaded = load_with(&[("opportunities", one)], None).unwrap();
-    assert_eq!(cents(&loaded, "opportunities", "amount"), vec![Some(1_000)], "one currency: as is");
+    assert_eq!(
+        cents(&loaded, "opportunities", "amount"),
+        vec![Some(1_000)],
+        "one currency: as is"
+    );
     let err = load_with(&[("fx_rates", RATES), ("opportunities", one)], None)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("fx_rates.csv: exchange rates are given but no reporting currency"), "{err}");
+    assert!(
+        err.contains("fx_rates.csv: exchange rates are given but no reporting currency"),
+        "{err}"
+    );
     // Bad codes and rates are row faults of their own.
     let loaded = load_with(
         &[
@@ -165,8 +237,13 @@ fn revenue_in_four_currencies_gives_the_outputs_of_revenue_in_one() {
     fx.params.reporting_currency = "USD".into();
     let summary = rt.block_on(revalign::run::run(&fx)).unwrap();
     assert_eq!(summary.manifest.rejects_total, 0);
-    let converted = &summary.manifest.inputs["subscriptions"].stats.converted_from;
-    assert_eq!(converted, &BTreeMap::from([("EUR".into(), 3), ("GBP".into(), 3)]));
+    let converted = &summary.manifest.inputs["subscriptions"]
+        .stats
+        .converted_from;
+    assert_eq!(
+        converted,
+        &BTreeMap::from([("EUR".into(), 3), ("GBP".into(), 3)])
+    );
     // Coverage differs by the fx_rates table and the subscription pieces; nothing else.
     let outputs = |dir: &std::path::Path| -> Vec<(String, Vec<String>)> {
         parquet_outputs(&dir.join("tables"))
@@ -199,13 +276,17 @@ fn validate_says_what_converted() {
         .stdout(predicates::str::contains(
             "subscriptions: rows converted to USD: 3 from EUR, 3 from GBP",
         ))
-        .stdout(predicates::str::contains("opportunities: rows converted to USD: 1 from EUR"));
+        .stdout(predicates::str::contains(
+            "opportunities: rows converted to USD: 1 from EUR",
+        ));
     revalign()
         .args(["validate", "--data"])
         .arg(fixture("revenue_fx"))
         .assert()
         .failure()
-        .stderr(predicates::str::contains("exchange rates are given but no reporting currency"));
+        .stderr(predicates::str::contains(
+            "exchange rates are given but no reporting currency",
+        ));
 }
 
 #[test]
@@ -221,10 +302,17 @@ fn a_multi_currency_salesforce_org_converts_as_salesforce_does() {
         ..Default::default()
     };
     let loaded = rt
-        .block_on(revalign::run::load_inputs(&fixture("sources/salesforce_fx"), &inputs))
+        .block_on(revalign::run::load_inputs(
+            &fixture("sources/salesforce_fx"),
+            &inputs,
+        ))
         .unwrap();
     let batch = &loaded.tables["opportunities"].batch;
-    let ids = batch.column_by_name("opportunity_id").unwrap().as_string::<i32>().clone();
+    let ids = batch
+        .column_by_name("opportunity_id")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
     let amounts: BTreeMap<String, Option<i128>> = ids
         .iter()
         .flatten()
@@ -244,15 +332,22 @@ fn a_multi_currency_salesforce_org_converts_as_salesforce_does() {
         .iter()
         .map(|r| (r.record_key.as_deref().unwrap(), r.reason.as_str()))
         .collect();
-    assert_eq!(rejects, vec![("006F", "no exchange rate for JPY (fx_rates)")]);
+    assert_eq!(
+        rejects,
+        vec![("006F", "no exchange rate for JPY (fx_rates)")]
+    );
     // The rates as fx_rates holds them: the inverse, to 12 decimals; CurrencyType only
     // for currencies without dated rates.
     let fx = &loaded.tables["fx_rates"].batch;
     let mut rows: Vec<String> = (0..fx.num_rows())
         .map(|i| {
             let c = fx.column(0).as_string::<i32>().value(i);
-            let d = revalign::config::days_to_date(fx.column(1).as_primitive::<Date32Type>().value(i));
-            let r = fx.column(2).as_primitive::<Decimal128Type>().value_as_string(i);
+            let d =
+                revalign::config::days_to_date(fx.column(1).as_primitive::<Date32Type>().value(i));
+            let r = fx
+                .column(2)
+                .as_primitive::<Decimal128Type>()
+                .value_as_string(i);
             format!("{c} {d} {r}")
         })
         .collect();

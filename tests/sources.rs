@@ -593,3 +593,444 @@ fn a_pack_given_twice_or_one_file_read_by_two_packs_is_refused() {
             "read by the salesforce and the hubspot",
         ));
 }
+
+#[tokio::test]
+async fn salesforce_field_history_gives_the_lifecycle_stage_entries() {
+    let loaded = load("salesforce_history", &sources(&["salesforce"])).await;
+    assert!(loaded.rejects.is_empty(), "{:?}", loaded.rejects.first());
+    for (table, expected) in [
+        ("accounts", 3),
+        ("contacts", 8),
+        ("opportunities", 4),
+        ("lifecycle", 36),
+    ] {
+        assert_eq!(count(&loaded, table), expected, "{table}");
+    }
+    let mut expected = vec![
+        // CON001: LeadHistory MQL and SQL replace MQL_Date__c and ConvertedDate;
+        // ContactHistory after conversion adds opportunity and customer.
+        "003Hx00000CON001AA|lead|2025-09-01T09:00:00Z",
+        "003Hx00000CON001AA|mql|2025-09-03T10:15:00Z",
+        "003Hx00000CON001AA|sql|2025-09-15T16:40:00Z",
+        "003Hx00000CON001AA|opportunity|2025-09-22T10:00:00Z",
+        "003Hx00000CON001AA|customer|2025-10-30T14:00:00Z",
+        // CON002: MQL twice (after Nurture), a relabel within mql gives nothing, a
+        // soft-deleted SQL row is dropped: sql at ConvertedDate.
+        "003Hx00000CON002AA|lead|2025-10-06T14:30:00Z",
+        "003Hx00000CON002AA|mql|2025-10-08T08:00:00Z",
+        "003Hx00000CON002AA|recycled|2025-10-20T12:00:00Z",
+        "003Hx00000CON002AA|mql|2025-11-10T09:30:00Z",
+        "003Hx00000CON002AA|sql|2025-11-25T00:00:00Z",
+        // CON003: no mql in the lead's history (MQL_Date__c kept); an unmapped status
+        // (Demo Booked) gives nothing; the contact's own history adds a re-MQL.
+        "003Hx00000CON003AA|lead|2025-11-03T11:00:00Z",
+        "003Hx00000CON003AA|mql|2025-11-04T00:00:00Z",
+        "003Hx00000CON003AA|sal|2025-11-07T10:00:00Z",
+        "003Hx00000CON003AA|sql|2025-11-12T17:45:00Z",
+        "003Hx00000CON003AA|recycled|2025-12-18T09:00:00Z",
+        "003Hx00000CON003AA|mql|2026-01-12T11:30:00Z",
+        // CON004 (direct): Lifecycle_Stage__c history; its mql replaces MQL_Date__c.
+        "003Hx00000CON004AA|lead|2025-07-01T10:00:00Z",
+        "003Hx00000CON004AA|mql|2025-07-10T15:30:00Z",
+        "003Hx00000CON004AA|sal|2025-07-14T09:00:00Z",
+        "003Hx00000CON004AA|sql|2025-07-21T13:10:00Z",
+        "003Hx00000CON004AA|opportunity|2025-08-05T10:00:00Z",
+        "003Hx00000CON004AA|customer|2025-09-30T17:00:00Z",
+        // CON005 (direct, no history): the date field.
+        "003Hx00000CON005AA|lead|2025-08-14T16:20:00Z",
+        "003Hx00000CON005AA|mql|2025-08-20T00:00:00Z",
+        // CON006: a lead without history (date fields), then contact history.
+        "003Hx00000CON006AA|lead|2025-08-11T07:45:00Z",
+        "003Hx00000CON006AA|mql|2025-08-12T00:00:00Z",
+        "003Hx00000CON006AA|sql|2025-08-30T00:00:00Z",
+        "003Hx00000CON006AA|opportunity|2025-09-10T10:00:00Z",
+        "003Hx00000CON006AA|customer|2025-11-02T12:00:00Z",
+        // CON007 (direct): unmapped Event Attendee ignored, soft-deleted SQL dropped.
+        "003Hx00000CON007AA|lead|2025-09-05T12:00:00Z",
+        "003Hx00000CON007AA|mql|2025-09-12T08:00:00Z",
+        "003Hx00000CON007AA|recycled|2025-10-01T09:00:00Z",
+        // CON008: Closed - Not Converted, reopened, MQL, converted.
+        "003Hx00000CON008AA|lead|2025-06-02T08:00:00Z",
+        "003Hx00000CON008AA|disqualified|2025-06-20T10:00:00Z",
+        "003Hx00000CON008AA|mql|2025-09-16T11:20:00Z",
+        "003Hx00000CON008AA|sql|2025-10-01T00:00:00Z",
+    ];
+    expected.sort();
+    assert_eq!(
+        sql_rows(&loaded, "SELECT contact_id, stage, ts FROM lifecycle").await,
+        expected
+    );
+    // OpportunityHistory is no object: not read, not listed; closed_at stays CloseDate.
+    let report = &loaded.sources;
+    let object = |name: &str| report.objects.iter().find(|o| o.object == name);
+    assert_eq!(
+        object("lead_history").map(|o| (o.rows_read, o.deleted)),
+        Some((29, 1))
+    );
+    assert_eq!(
+        object("contact_history").map(|o| (o.rows_read, o.deleted)),
+        Some((22, 1))
+    );
+    assert!(!report
+        .objects
+        .iter()
+        .any(|o| o.files.iter().any(|f| f.contains("OpportunityHistory"))));
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT opportunity_id, closed_at FROM opportunities WHERE status <> 'open'"
+        )
+        .await,
+        [
+            "006Hx00000OPP001AA|2025-10-28T00:00:00Z",
+            "006Hx00000OPP002AA|2025-12-15T00:00:00Z",
+            "006Hx00000OPP004AA|2026-01-20T00:00:00Z"
+        ]
+    );
+    // Unmapped values, once each with their counts; `Hot` (a Rating change) and `CFO`
+    // (a Title change) are no status values: `rows_where` leaves them out.
+    let mut unmapped: Vec<(String, String, usize, String)> = report
+        .unmapped
+        .iter()
+        .map(|u| (u.map.clone(), u.value.clone(), u.rows, u.became.clone()))
+        .collect();
+    unmapped.sort();
+    let u = |m: &str, v: &str, n: usize| (m.to_string(), v.to_string(), n, "ignored".to_string());
+    assert_eq!(
+        unmapped,
+        [
+            u("contact_lifecycle_stage", "Event Attendee", 1),
+            u("lead_status", "Demo Booked", 2),
+        ]
+    );
+    // A mapping file maps the org's status: Demo Booked as sal moves CON003's sal entry
+    // to it (the SAL row after it is no new entry: same stage as its OldValue).
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("org.toml");
+    std::fs::write(
+        &mapping,
+        "[salesforce.maps.lead_status.values]\n\"Demo Booked\" = \"sal\"\n",
+    )
+    .unwrap();
+    let inputs = InputSpec {
+        mapping: Some(mapping),
+        ..sources(&["salesforce"])
+    };
+    let mapped = load("salesforce_history", &inputs).await;
+    assert_eq!(
+        sql_rows(
+            &mapped,
+            "SELECT ts FROM lifecycle WHERE contact_id = '003Hx00000CON003AA' AND stage = 'sal'"
+        )
+        .await,
+        ["2025-11-06T13:00:00Z"]
+    );
+    assert!(!mapped
+        .sources
+        .unmapped
+        .iter()
+        .any(|u| u.value == "Demo Booked"));
+}
+
+#[tokio::test]
+async fn hubspot_email_clicks_form_fills_and_the_property_layout_load() {
+    let loaded = load("hubspot_marketing", &sources(&["hubspot"])).await;
+    assert!(loaded.rejects.is_empty(), "{:?}", loaded.rejects.first());
+    for (table, expected) in [
+        ("accounts", 4),
+        ("contacts", 7),
+        ("lifecycle", 17),
+        ("opportunities", 4),
+        ("opportunity_contacts", 6),
+        ("touches", 17),
+    ] {
+        assert_eq!(count(&loaded, table), expected, "{table}");
+    }
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT touch_id, contact_id, ts, channel, kind, activity, campaign_id \
+             FROM touches WHERE touch_id NOT LIKE 'source-%'"
+        )
+        .await,
+        [
+            "email_event-e7a1-0004|201|2025-01-12T16:21:30Z|email|marketing|email_click|9001",
+            "email_event-e7a1-0006|202|2025-01-17T08:02:00Z|email|marketing|email_click|9001",
+            "email_event-e7a1-0008|203|2025-01-21T11:05:00Z|email|marketing|email_click|9002",
+            "email_event-e7a1-0012|205|2025-02-11T09:30:00Z|email|marketing|email_click|9003",
+            "email_event-e7a1-0015|207|2025-02-24T09:00:00Z|email|marketing|email_click|9004",
+            "form-0b8e6f3c-1d2a-4c55-9e0f-7a1b2c3d4e01-203|203|2025-01-20T16:45:00Z|web|marketing|form_fill|NULL",
+            "form-0b8e6f3c-1d2a-4c55-9e0f-7a1b2c3d4e02-205|205|2025-02-05T07:00:00Z|web|marketing|form_fill|NULL",
+            "form-0b8e6f3c-1d2a-4c55-9e0f-7a1b2c3d4e03-206|206|2025-03-01T12:00:00Z|web|marketing|form_fill|NULL",
+            "form-Contact us@2025-02-02 09:10-204|204|2025-02-02T09:10:00Z|web|marketing|form_fill|NULL",
+            "form-Request a demo@2025-01-10 10:00-201|201|2025-01-10T10:00:00Z|web|marketing|form_fill|NULL",
+            "form-Webinar registration@2025-03-04 10:20-207|207|2025-03-04T10:20:00Z|web|marketing|form_fill|NULL",
+        ]
+    );
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT touch_id, contact_id, ts, channel FROM touches WHERE touch_id LIKE 'source-%'"
+        )
+        .await,
+        [
+            "source-201|201|2025-01-10T10:00:00Z|organic_search",
+            "source-202|202|2025-01-15T12:30:00Z|email",
+            "source-203|203|2025-01-20T16:45:00Z|paid_search",
+            "source-204|204|2025-02-02T09:10:00Z|referral",
+            "source-205|205|2025-02-05T07:00:00Z|social",
+            "source-206|206|2025-03-01T11:30:00Z|offline",
+        ]
+    );
+    // The property_ layout: accounts, contacts, deals (company from deal_company).
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT account_id, name, domain, industry, employees, country, annual_revenue, \
+             created_at FROM accounts"
+        )
+        .await,
+        [
+            "101|Northwind Traders|northwind.example|Computer Software|250|United States|12000000.00|2025-01-06T09:00:00Z",
+            "102|Contoso Ltd|contoso.example|Financial Services|1200|United Kingdom|90000000.00|2025-01-08T14:30:00Z",
+            "103|Fabrikam Inc|fabrikam.example|Hospital Health Care|80|Germany|NULL|2025-02-03T08:15:00Z",
+            "104|Tailspin Toys|tailspin.example|Retail|40|France|3500000.00|2025-02-20T11:00:00Z",
+        ]
+    );
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT contact_id, account_id, role, title, email FROM contacts"
+        )
+        .await,
+        [
+            "201|101|economic_buyer|VP Finance|ana.silva@northwind.example",
+            "202|101|end_user|Data Engineer|Ben.Okafor@Northwind.example",
+            "203|102|economic_buyer|CFO|chloe.martin@contoso.example",
+            "204|102|influencer|IT Manager|dev.patel@contoso.example",
+            "205|103|champion|Head of Operations|eva.schmidt@fabrikam.example",
+            "206|104|unknown|Owner|farid.haddad@tailspin.example",
+            "207|104|procurement|Buyer|gina.rossi@tailspin.example",
+        ]
+    );
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT opportunity_id, account_id, created_at, closed_at, status, amount, type, \
+             currency FROM opportunities"
+        )
+        .await,
+        [
+            "301|101|2025-02-05T09:00:00Z|2025-03-28T16:00:00Z|won|48000.00|new_business|USD",
+            "302|102|2025-02-18T10:00:00Z|NULL|open|15000.50|new_business|USD",
+            "303|103|2025-03-03T11:00:00Z|2025-04-15T12:00:00Z|lost|9000.00|new_business|USD",
+            "304|101|2025-04-01T09:00:00Z|2025-05-20T17:00:00Z|won|12000.00|expansion|USD",
+        ]
+    );
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT stage, COUNT(*) FROM lifecycle GROUP BY stage"
+        )
+        .await,
+        ["customer|1", "lead|7", "mql|4", "opportunity|2", "sql|3"]
+    );
+    assert_eq!(
+        sql_rows(&loaded, "SELECT * FROM opportunity_contacts").await,
+        [
+            "301|201|economic_buyer",
+            "301|202|end_user",
+            "302|203|economic_buyer",
+            "302|204|influencer",
+            "303|205|champion",
+            "304|201|economic_buyer",
+        ]
+    );
+    let deleted: Vec<(String, usize)> = loaded
+        .sources
+        .objects
+        .iter()
+        .filter(|o| o.deleted > 0)
+        .map(|o| (o.object.clone(), o.deleted))
+        .collect();
+    assert_eq!(
+        deleted,
+        [("company".to_string(), 1), ("contact".to_string(), 1)]
+    );
+    // Forms no map knows are listed (read as web).
+    let unmapped: Vec<(String, String, usize)> = loaded
+        .sources
+        .unmapped
+        .iter()
+        .map(|u| (u.map.clone(), u.value.clone(), u.rows))
+        .collect();
+    assert!(unmapped.contains(&("form_name".into(), "Contact us".into(), 2)));
+    assert!(unmapped.contains(&("form_title".into(), "Request a demo".into(), 2)));
+    assert!(!unmapped.iter().any(|(m, _, _)| m == "email_event_type"));
+
+    // Opens counted, a form mapped by name and one by form id, with --mapping.
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "[hubspot.maps.email_event_type.values]\nOPEN = \"email\"\n\
+         [hubspot.maps.form_name.values]\n\"Webinar registration\" = \"events\"\n\
+         [hubspot.maps.form_title.values]\n\"5f1c9a2e-demo\" = \"paid_search\"\n",
+    )
+    .unwrap();
+    let mapped = load(
+        "hubspot_marketing",
+        &InputSpec {
+            mapping: Some(mapping),
+            ..sources(&["hubspot"])
+        },
+    )
+    .await;
+    assert_eq!(count(&mapped, "touches"), 19);
+    assert_eq!(
+        sql_rows(
+            &mapped,
+            "SELECT touch_id, channel, activity FROM touches \
+             WHERE (activity = 'email_open' OR channel IN ('events', 'paid_search')) \
+               AND touch_id NOT LIKE 'source-%'"
+        )
+        .await,
+        [
+            "email_event-e7a1-0003|email|email_open",
+            "email_event-e7a1-0011|email|email_open",
+            "form-0b8e6f3c-1d2a-4c55-9e0f-7a1b2c3d4e01-203|paid_search|form_fill",
+            "form-Webinar registration@2025-03-04 10:20-207|events|form_fill",
+        ]
+    );
+}
+
+/// Stripe as a connector syncs it: items x prices (cents) or legacy plans, monthly and
+/// yearly, a 2-item subscription, a forever coupon applied, once / repeating not, a
+/// customer-level discount, metadata and e-mail-domain links, an unmatched customer.
+#[tokio::test]
+async fn stripe_connector_tables_give_monthly_mrr_with_forever_discounts() {
+    let loaded = load("stripe_connector", &sources(&["stripe"])).await;
+    assert_eq!(count(&loaded, "subscriptions"), 10);
+    assert_eq!(loaded.rejects.len(), 1);
+    let r = &loaded.rejects[0];
+    assert_eq!(
+        (r.table.as_str(), r.column.as_str(), r.reason.as_str()),
+        ("subscriptions", "account_id", "missing value")
+    );
+    assert_eq!(r.record_key.as_deref(), Some("sub_1Solo01"));
+    assert_eq!(
+        sql_rows(&loaded, "SELECT * FROM subscriptions").await,
+        [
+            "sub_1Acme01|acc_101|2025-02-10|NULL|147.00|Starter|USD",
+            "sub_1Cyberdyne01|acc_109|2025-06-18|NULL|100.00|API usage; Analytics add-on|USD",
+            "sub_1Dunder01|acc_112|2025-06-20|NULL|100.00|Seats|USD",
+            "sub_1Globex01|acc_102|2025-03-01|NULL|172.67|Growth; Seats|USD",
+            "sub_1Initrode01|acc_103|2025-03-17|NULL|199.00|Growth|USD",
+            "sub_1Kaiju01|acc_107|2025-03-01|NULL|108.33|Premium support|USD",
+            "sub_1Oscorp01|acc_110|2025-07-01|NULL|199.00|Growth|USD",
+            "sub_1Soylent01|acc_104|2025-01-15|2026-02-01|81.67|Starter|USD",
+            "sub_1Umbrella01|acc_105|2025-04-02|2025-12-01|398.00|Growth|USD",
+            "sub_1Vehement01|acc_108|2023-05-01|NULL|89.00|Pro (legacy)|USD",
+        ]
+    );
+    assert_eq!(
+        sql_rows(&loaded, "SELECT SUM(mrr) FROM subscriptions").await,
+        ["1594.67"]
+    );
+    // The Dashboard export's part is not used (no stripe_subscriptions file).
+    assert!(loaded
+        .sources
+        .skipped
+        .iter()
+        .any(|s| s.script.ends_with("subscriptions.sql")));
+
+    // Repeating coupons applied with --mapping: sub_1Acme01 is 147.00 x 0.75 = 110.25.
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "[stripe.maps.coupon_duration.values]\nrepeating = \"applied\"\n",
+    )
+    .unwrap();
+    let mapped = load(
+        "stripe_connector",
+        &InputSpec {
+            mapping: Some(mapping),
+            ..sources(&["stripe"])
+        },
+    )
+    .await;
+    assert_eq!(
+        sql_rows(
+            &mapped,
+            "SELECT mrr FROM subscriptions WHERE subscription_id = 'sub_1Acme01'"
+        )
+        .await,
+        ["110.25"]
+    );
+
+    // JPY has no minor unit: 15000 x 2 = 30000.00 JPY a month, 195.00 USD at 0.0065.
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&fixture("sources/stripe_connector"), dir.path());
+    let path = dir.path().join("stripe_subscription_item.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "si_Kaiju01a,sub_1Kaiju01,price_1SupportWeek,price_1SupportWeek,1,",
+            "si_Kaiju01a,sub_1Kaiju01,price_1GrowthMonthJpy,price_1GrowthMonthJpy,2,",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("fx_rates.csv"),
+        "currency,start_date,rate\nJPY,2025-01-01,0.0065\n",
+    )
+    .unwrap();
+    let jpy = run::load_inputs(
+        dir.path(),
+        &InputSpec {
+            reporting_currency: Some("USD".into()),
+            ..sources(&["stripe"])
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sql_rows(
+            &jpy,
+            "SELECT mrr, currency FROM subscriptions WHERE subscription_id = 'sub_1Kaiju01'"
+        )
+        .await,
+        ["195.00|USD"]
+    );
+}
+
+/// `--mapping` tables of a pack folder are named after the folder (they were accepted
+/// and then silently not applied).
+#[tokio::test]
+async fn a_mapping_applies_to_a_pack_folder_by_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("my_pack");
+    revalign::sources::init("salesforce", &pack).unwrap();
+    let mapping = dir.path().join("org.toml");
+    std::fs::write(
+        &mapping,
+        "[my_pack.maps.lead_status.values]\n\"Demo Booked\" = \"sal\"\n",
+    )
+    .unwrap();
+    let inputs = InputSpec {
+        sources: vec![format!("{}/", pack.display())],
+        mapping: Some(mapping),
+        ..Default::default()
+    };
+    let loaded = load("salesforce_history", &inputs).await;
+    assert_eq!(
+        sql_rows(
+            &loaded,
+            "SELECT ts FROM lifecycle WHERE contact_id = '003Hx00000CON003AA' AND stage = 'sal'"
+        )
+        .await,
+        ["2025-11-06T13:00:00Z"]
+    );
+}

@@ -414,7 +414,11 @@ pub fn parse_rate_units(v: &str) -> std::result::Result<i128, String> {
     if all.len() > 36 {
         return Err("rate has too many digits".into());
     }
-    let mantissa: i128 = if all.is_empty() { 0 } else { all.parse().map_err(|_| bad())? };
+    let mantissa: i128 = if all.is_empty() {
+        0
+    } else {
+        all.parse().map_err(|_| bad())?
+    };
     let shift = RATE_SCALE as i32 - frac.len() as i32 + exponent;
     let units = if shift >= 0 {
         10i128
@@ -458,7 +462,10 @@ mod tests {
         let e12 = 1_000_000_000_000i128;
         assert_eq!(parse_rate_units("1"), Ok(e12));
         assert_eq!(parse_rate_units("0.9"), Ok(900_000_000_000));
-        assert_eq!(parse_rate_units("1.1111111111111112"), Ok(1_111_111_111_111));
+        assert_eq!(
+            parse_rate_units("1.1111111111111112"),
+            Ok(1_111_111_111_111)
+        );
         assert_eq!(parse_rate_units("0.0000000000005"), Ok(1));
         assert_eq!(parse_rate_units("1.5E-3"), Ok(1_500_000_000));
         assert_eq!(parse_rate_units("2e2"), Ok(200 * e12));

@@ -64,9 +64,10 @@ impl Currencies {
     /// loaded `fx_rates`, if any.
     pub fn new(reporting: Option<&str>, fx_rates: Option<&LoadedTable>) -> Result<Currencies> {
         let reporting = match reporting.map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) => Some(super::convert::parse_currency(r).map_err(|e| {
-                Error::Usage(format!("reporting_currency {r:?}: {e}"))
-            })?),
+            Some(r) => Some(
+                super::convert::parse_currency(r)
+                    .map_err(|e| Error::Usage(format!("reporting_currency {r:?}: {e}")))?,
+            ),
             None => None,
         };
         let mut rates: HashMap<String, Vec<(i32, i128)>> = HashMap::new();
@@ -177,7 +178,10 @@ impl Currencies {
                     faults,
                     row,
                     money,
-                    format!("money value too large once converted to {}", self.reporting().unwrap_or("")),
+                    format!(
+                        "money value too large once converted to {}",
+                        self.reporting().unwrap_or("")
+                    ),
                     amounts.value_as_string(row),
                 );
             }
@@ -201,12 +205,16 @@ impl Currencies {
             .map(|row| self.foreign(currency, row))
             .collect();
         let all_reporting = || {
-            Arc::new(StringArray::from_iter_values(
-                std::iter::repeat_n(reporting, batch.num_rows()),
-            )) as ArrayRef
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                reporting,
+                batch.num_rows(),
+            ))) as ArrayRef
         };
         if foreign.iter().all(Option::is_none) {
-            return Ok((replace(&batch, &[("currency", all_reporting())])?, converted));
+            return Ok((
+                replace(&batch, &[("currency", all_reporting())])?,
+                converted,
+            ));
         }
         for c in foreign.iter().flatten() {
             *converted.entry(c.to_string()).or_default() += 1;
@@ -235,7 +243,8 @@ impl Currencies {
                         continue;
                     };
                     let mut from = start;
-                    for cut in self.changes_between(c, start, end)
+                    for cut in self
+                        .changes_between(c, start, end)
                         .into_iter()
                         .map(Some)
                         .chain([end])
@@ -253,12 +262,19 @@ impl Currencies {
                 replace(
                     &taken,
                     &[
-                        ("start_date", Arc::new(Date32Array::from(starts)) as ArrayRef),
+                        (
+                            "start_date",
+                            Arc::new(Date32Array::from(starts)) as ArrayRef,
+                        ),
                         ("end_date", Arc::new(Date32Array::from(ends))),
                         (money, money_array(values)?),
-                        ("currency", Arc::new(StringArray::from_iter_values(
-                            std::iter::repeat_n(reporting, taken.num_rows()),
-                        ))),
+                        (
+                            "currency",
+                            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                                reporting,
+                                taken.num_rows(),
+                            ))),
+                        ),
                     ],
                 )?
             }

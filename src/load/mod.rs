@@ -176,7 +176,10 @@ pub fn currency_lines<'a>(
                 .iter()
                 .map(|(c, n)| format!("{n} from {c}"))
                 .collect();
-            format!("{table}: rows converted to {reporting}: {}", from.join(", "))
+            format!(
+                "{table}: rows converted to {reporting}: {}",
+                from.join(", ")
+            )
         })
         .collect()
 }
