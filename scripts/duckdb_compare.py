@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """revalign and DuckDB side by side on the heaviest stages, same Parquet inputs.
 
-    scripts/duckdb_compare.py [ACCOUNTS] [--threads N]
+    scripts/duckdb_compare.py [ACCOUNTS] [--shape SHAPE] [--threads N]
 
 Runs `revalign run` on target/bench-data/<ACCOUNTS> (generate it first with
 scripts/bench.py) and reads its per-stage times from the manifest; then loads the same
@@ -26,6 +26,7 @@ import duckdb
 # Stage chains: journeys + rule attribution, funnel cohorts, MRR movements (with the
 # helpers they read).
 STAGES = [
+    "month_spine",
     "attribution_spans",
     "attribution_lead_creation",
     "attribution_journey",
@@ -42,8 +43,14 @@ INPUTS = ["accounts", "contacts", "touches", "lifecycle", "opportunities", "subs
 
 def duck_sql(sql: str) -> str:
     sql = re.sub(r"\bfirst_value\(", "first(", sql)
-    sql = sql.replace("""arrow_cast(NULL, 'Timestamp(Microsecond, Some("UTC"))')""", "CAST(NULL AS TIMESTAMPTZ)")
+    sql = re.sub(r"""arrow_cast\((.*?),\s*'Timestamp\(Microsecond, Some\("UTC"\)\)'\)""",
+                 r"CAST(\1 AS TIMESTAMPTZ)", sql, flags=re.S)
     return sql
+
+
+def query_file(stage: str) -> Path:
+    """A query's file: queries/<domain>/<stage>.sql or queries/<domain>/helpers/<stage>.sql."""
+    return next(Path("queries").rglob(f"{stage}.sql"))
 
 
 def header(sql: str, key: str):
@@ -55,8 +62,8 @@ def header(sql: str, key: str):
     return None
 
 
-def published(sql: str) -> bool:
-    return header(sql, "publish") not in ("false", "no")
+def published(path: Path, sql: str) -> bool:
+    return path.parent.name != "helpers" and header(sql, "publish") not in ("false", "no")
 
 
 def grain(sql: str) -> list:
@@ -67,8 +74,10 @@ def main() -> None:
     args = sys.argv[1:]
     threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 2
     accounts = int(args[0]) if args and args[0].isdigit() else 50000
-    data = Path(f"target/bench-data/{accounts}")
-    out = Path(f"target/bench-out/{accounts}-duckdb-compare")
+    shape = args[args.index("--shape") + 1] if "--shape" in args else "demo"
+    suffix = "" if shape == "demo" else f"-{shape}"
+    data = Path(f"target/bench-data/{accounts}{suffix}")
+    out = Path(f"target/bench-out/{accounts}{suffix}-duckdb-compare")
     subprocess.run(["target/release/revalign", "run", "--data", data, "--out", out, "--threads", str(threads)],
                    check=True, stdout=subprocess.DEVNULL)
     manifest = json.loads(next(out.glob("reports/*/manifest.json")).read_text())
@@ -84,6 +93,9 @@ def main() -> None:
         path = data / f"{t}.parquet"
         con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet('{path}')")
     load_ms = (time.perf_counter() - started) * 1000
+    # `coverage` (what the inputs hold) is revalign's own output: read, not recomputed.
+    coverage = next(out.glob("tables/coverage/*/*.parquet"))
+    con.execute(f"CREATE TABLE coverage AS SELECT * FROM read_parquet('{coverage}')")
     p = manifest["params"]
     y, m = map(int, month.split("-"))
     ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -111,10 +123,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     totals = [0, 0]
     for stage in STAGES:
-        sql = duck_sql(Path(f"queries/{stage}.sql").read_text())
+        path = query_file(stage)
+        sql = duck_sql(path.read_text())
         started = time.perf_counter()
         con.execute(f"CREATE TABLE {stage} AS {sql}")
-        if published(sql):
+        if published(path, sql):
             # revalign's stage time includes sorting a published table by its grain and
             # writing it as zstd Parquet: DuckDB does the same here.
             target = out / f"duckdb-{stage}.parquet"
