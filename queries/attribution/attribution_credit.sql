@@ -100,13 +100,21 @@ touch_rows AS (
     UNION ALL
     SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM full_path
 ),
-totals AS (
-    SELECT model, opportunity_id, SUM(credit) AS credit, SUM(revenue_share) AS revenue_share
-    FROM touch_rows
-    GROUP BY model, opportunity_id
+-- Which journeys each opportunity has: a model's credits sum to 1 over a non-empty
+-- journey, so an empty journey, not a sum of credits, tells where '(none)' goes (the
+-- sum would evaluate every model a second time).
+journeys_present AS (
+    SELECT opportunity_id,
+           MAX(CASE WHEN journey = 'window' THEN 1 ELSE 0 END) AS has_window,
+           MAX(CASE WHEN journey = 'milestone' THEN 1 ELSE 0 END) AS has_milestone,
+           MAX(CASE WHEN journey = 'revenue' THEN 1 ELSE 0 END) AS has_revenue
+    FROM attribution_journey
+    GROUP BY opportunity_id
 ),
 -- An opportunity whose journey is empty for a model (or, for full_path, whose revenue
--- journey is) gets the '(none)' channel for what is missing.
+-- journey is) gets the '(none)' channel for what is missing. The journeys of the
+-- models: lead_creation and w_shaped credit the milestone journey, full_path credits
+-- it too and splits revenue over the revenue journey, the others read the window.
 none_rows AS (
     SELECT
         m.model,
@@ -115,11 +123,16 @@ none_rows AS (
         arrow_cast(NULL, 'Timestamp(Microsecond, Some("UTC"))') AS ts,
         '(none)' AS channel,
         CAST(NULL AS VARCHAR) AS campaign_id,
-        CASE WHEN COALESCE(t.credit, 0.0) = 0.0 THEN 1.0 ELSE 0.0 END AS credit,
-        CASE WHEN COALESCE(t.revenue_share, 0.0) = 0.0 THEN 1.0 ELSE 0.0 END AS revenue_share
+        CASE WHEN COALESCE(CASE WHEN m.model IN ('lead_creation', 'w_shaped', 'full_path')
+                                THEN j.has_milestone ELSE j.has_window END, 0) = 0
+             THEN 1.0 ELSE 0.0 END AS credit,
+        CASE WHEN COALESCE(CASE WHEN m.model = 'full_path' THEN j.has_revenue
+                                WHEN m.model IN ('lead_creation', 'w_shaped') THEN j.has_milestone
+                                ELSE j.has_window END, 0) = 0
+             THEN 1.0 ELSE 0.0 END AS revenue_share
     FROM opportunities o
     CROSS JOIN models m
-    LEFT JOIN totals t ON t.model = m.model AND t.opportunity_id = o.opportunity_id
+    LEFT JOIN journeys_present j ON j.opportunity_id = o.opportunity_id
 ),
 all_rows AS (
     SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM touch_rows
