@@ -96,6 +96,14 @@ def main() -> None:
     # `coverage` (what the inputs hold) is revalign's own output: read, not recomputed.
     coverage = next(out.glob("tables/coverage/*/*.parquet"))
     con.execute(f"CREATE TABLE coverage AS SELECT * FROM read_parquet('{coverage}')")
+    # The `attribution_models` reference table (src/config.rs ATTRIBUTION_MODELS).
+    con.execute(
+        "CREATE TABLE attribution_models AS SELECT * FROM (VALUES "
+        + ", ".join(f"('{m}', '{'channel' if m == 'markov' else 'rule'}')" for m in [
+            "first_touch", "lead_creation", "last_touch", "linear", "time_decay",
+            "position_based", "w_shaped", "full_path", "markov"])
+        + ") AS t(model, kind)"
+    )
     p = manifest["params"]
     y, m = map(int, month.split("-"))
     ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -107,6 +115,7 @@ def main() -> None:
             DATE '{ny}-{nm:02d}-01' AS report_end_date,
             {p['lookback_days']}::BIGINT AS lookback_days,
             {p['followup_window_days']}::BIGINT AS followup_window_days,
+            {p['conversion_window_days']}::BIGINT AS conversion_window_days,
             {str(p['include_sales_touches']).lower()} AS include_sales_touches,
             '{p['path_transform']}' AS path_transform,
             {p['half_life_days']}::DOUBLE AS half_life_days,

@@ -209,6 +209,12 @@ pub async fn run_queries(
                     ));
                 (schema, stream)
             }
+            None if query.slices.is_some() && query.publish && outputs.is_some() => {
+                sliced_stream(session, &query).await.map_err(|e| match e {
+                    Error::DataFusion(source) => wrap(source),
+                    e => e,
+                })?
+            }
             None => {
                 let mut df = read_only_sql(&session.ctx, &query.sql)
                     .await
@@ -262,6 +268,97 @@ pub async fn run_queries(
         progress.inc(1);
     }
     Ok((results, reports))
+}
+
+/// A published query with `-- slices:`, as one stream: for each value of the slice
+/// column in ascending order, the query's rows of that value sorted by the grain (the
+/// value is the grain's first column, so the stream is in grain order). DataFusion
+/// drops the branches of a query that cannot hold the value (a model's rows in the
+/// credit ledger), and a slice's plan runs only once the one before is written, so
+/// the sort holds one slice.
+async fn sliced_stream(
+    session: &Session,
+    query: &Query,
+) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::prelude::{ident, lit};
+    let slices = query.slices.as_ref().expect("a sliced query");
+    let ctx = &session.ctx;
+    let listed = read_only_sql(ctx, &slices.values_sql)
+        .await?
+        .collect()
+        .await?;
+    let mut values: Vec<String> = vec![];
+    for batch in &listed {
+        let column = datafusion::arrow::compute::cast(
+            batch.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )?;
+        let column = column.as_string::<i32>();
+        values.extend(
+            (0..column.len())
+                .filter(|&i| column.is_valid(i))
+                .map(|i| column.value(i).to_string()),
+        );
+    }
+    values.sort();
+    values.dedup();
+    let df = read_only_sql(ctx, &query.sql).await?;
+    check_columns(query, df.schema().as_arrow())?;
+    // Rows outside the listed values would not be written: there must be none.
+    let column = ident(&slices.column);
+    let outside = df
+        .clone()
+        .filter(
+            column.clone().is_null().or(column
+                .clone()
+                .in_list(values.iter().map(|v| lit(v.as_str())).collect(), true)),
+        )?
+        .count()
+        .await?;
+    if outside > 0 {
+        return Err(Error::QueryGraph(format!(
+            "{}: {outside} rows have a `{}` outside the values of its `-- slices:` SQL ({})",
+            query.file,
+            slices.column,
+            values.join(", ")
+        )));
+    }
+    let mut plans = Vec::with_capacity(values.len());
+    for value in &values {
+        let slice = df.clone().filter(column.clone().eq(lit(value.as_str())))?;
+        plans.push(
+            sorted_by_grain(slice, &query.grain)?
+                .create_physical_plan()
+                .await?,
+        );
+    }
+    // The whole query's plan gives the table's schema (a slice's filter can make a
+    // column non-nullable: the file must not say so in one month and not the next).
+    let whole = sorted_by_grain(df, &query.grain)?
+        .create_physical_plan()
+        .await?;
+    let schema: SchemaRef = whole.schema();
+    if plans.is_empty() {
+        // No values: the query has no rows (checked above).
+        plans.push(whole);
+    }
+    let task = ctx.task_ctx();
+    let target = schema.clone();
+    let batches = futures::stream::iter(plans)
+        .flat_map(move |plan| match execute_stream(plan, task.clone()) {
+            Ok(stream) => stream.boxed(),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        })
+        .map(move |batch| {
+            batch.and_then(|b| {
+                RecordBatch::try_new(target.clone(), b.columns().to_vec()).map_err(Into::into)
+            })
+        });
+    Ok((
+        schema.clone(),
+        Box::pin(RecordBatchStreamAdapter::new(schema, batches)),
+    ))
 }
 
 /// A model step's input must have the columns and types the model reads: a query

@@ -57,6 +57,18 @@ pub struct Query {
     /// A model step's contract on its input table: the columns and types it reads,
     /// checked before the model runs (a replaced query fails with a named error).
     pub model_input: Vec<(&'static str, DataType)>,
+    /// `-- slices: <column> in <SQL>`: a published table whose grain starts with a
+    /// column of few values is computed, sorted and written one value at a time, in
+    /// ascending order (the same rows and bytes; the sort holds one slice, not the
+    /// table). The SQL lists the values.
+    pub slices: Option<Slices>,
+}
+
+/// See [`Query::slices`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slices {
+    pub column: String,
+    pub values_sql: String,
 }
 
 /// Tables the run itself registers or publishes; no query may take their names.
@@ -108,6 +120,7 @@ impl Query {
             columns: vec![],
             model: None,
             model_input: vec![],
+            slices: None,
         };
         for line in text
             .lines()
@@ -138,6 +151,16 @@ impl Query {
                 query.publish = !matches!(v.trim(), "false" | "no");
             } else if let Some(v) = line.strip_prefix("grain:") {
                 query.grain = list(v);
+            } else if let Some(v) = line.strip_prefix("slices:") {
+                let (column, values_sql) = v.trim().split_once(" in ").ok_or_else(|| {
+                    Error::QueryGraph(format!(
+                        "{file}: `-- slices:` reads `<column> in <SQL listing its values>`"
+                    ))
+                })?;
+                query.slices = Some(Slices {
+                    column: column.trim().to_string(),
+                    values_sql: values_sql.trim().to_string(),
+                });
             } else if let Some(v) = line.strip_prefix("columns:") {
                 for column in split_columns(v) {
                     let (name, ty) = column.split_once(' ').unwrap_or((&column, ""));
@@ -149,6 +172,15 @@ impl Query {
                     })?;
                     query.columns.push((name.to_string(), ty));
                 }
+            }
+        }
+        if let Some(slices) = &query.slices {
+            if query.grain.first() != Some(&slices.column) || !query.publish {
+                return Err(Error::QueryGraph(format!(
+                    "{file}: `-- slices:` column `{}` must be the first grain column of a \
+                     published query (slices are written in its order)",
+                    slices.column
+                )));
             }
         }
         if !query.columns.is_empty() {
@@ -289,6 +321,7 @@ pub fn model_steps() -> Vec<Query> {
         columns: vec![],
         model: Some(model),
         model_input,
+        slices: None,
     };
     vec![
         step(

@@ -101,6 +101,16 @@ pub async fn load_inputs(data: &Path, inputs: &InputSpec) -> Result<LoadedData> 
         report = pack_report;
     }
     let mut loaded = load::load_in_currency(data, staged, inputs.reporting_currency.as_deref())?;
+    // What each pack part's rows became: loaded unless rejected (with the part as source).
+    for part in &mut report.parts {
+        let label = part.label();
+        part.loaded = part.rows
+            - loaded
+                .rejects
+                .iter()
+                .filter(|r| r.source_file == label)
+                .count();
+    }
     loaded.sources = report;
     Ok(loaded)
 }

@@ -423,6 +423,9 @@ pub struct SourceReport {
     pub unmapped: Vec<UnmappedValue>,
     /// Canonical table parts a pack could not produce, and why.
     pub skipped: Vec<SkippedPart>,
+    /// The parts it produced: rows of which object became how many rows of which
+    /// table, and how many of those loaded.
+    pub parts: Vec<PartReport>,
 }
 
 impl SourceReport {
@@ -457,6 +460,23 @@ impl SourceReport {
             lines.push(format!(
                 "source {} unmapped {}.{} value {:?}: {} rows, read as {:?} (add it to [{}.maps.{}.values] with --mapping)",
                 u.source, u.object, u.column, u.value, u.rows, u.became, u.source, u.map
+            ));
+        }
+        for p in &self.parts {
+            let rejected = p.rows - p.loaded;
+            lines.push(format!(
+                "source {} {}: {} {} rows -> {} rows of {}{}",
+                p.source,
+                p.script,
+                p.object_rows,
+                p.object,
+                p.rows,
+                p.table,
+                if rejected > 0 {
+                    format!(", {rejected} rejected (see rejects)")
+                } else {
+                    String::new()
+                }
             ));
         }
         for s in &self.skipped {
@@ -504,6 +524,27 @@ pub struct SkippedPart {
     pub reason: String,
 }
 
+/// One part a pack produced: `rows` rows of `table` from the `object_rows` kept rows
+/// of `object`; of them `loaded` loaded (the rest are in `rejects`, with this part as
+/// their source file).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartReport {
+    pub source: String,
+    pub script: String,
+    pub object: String,
+    pub object_rows: usize,
+    pub table: String,
+    pub rows: usize,
+    pub loaded: usize,
+}
+
+impl PartReport {
+    /// The `source_file` of this part's rejects.
+    pub fn label(&self) -> String {
+        format!("source {}: {}", self.source, self.script)
+    }
+}
+
 /// Run `packs` over the files of `data`; returns the canonical table parts and the
 /// report. A pack reading `crm_accounts` (Stripe) links to the accounts an earlier
 /// pack produced, or to a canonical accounts file.
@@ -526,6 +567,7 @@ pub async fn run_packs(
     ordered.sort_by_key(|p| p.name == "stripe");
     for pack in ordered {
         let mut present = BTreeSet::new();
+        let mut kept_rows: BTreeMap<String, usize> = BTreeMap::new();
         for object in pack.mapping.objects.keys() {
             let mine: Vec<&PathBuf> = files
                 .iter()
@@ -551,6 +593,7 @@ pub async fn run_packs(
             // An object without a file is an empty table: a part reading it as a side
             // table (a lead's converted contact, a primary contact role) still runs.
             let (batch, object_report) = read_object(pack, object, &mine)?;
+            kept_rows.insert(object.clone(), batch.num_rows());
             if !mine.is_empty() {
                 report
                     .unmapped
@@ -641,14 +684,21 @@ pub async fn run_packs(
                 continue;
             }
             let sql = fill_columns(pack, sql)?;
-            let part = crate::load::staged_part(
-                ctx,
-                Path::new(file),
-                &format!("source {}: {}", pack.name, file),
-                &sql,
-                &table,
-            )
-            .await?;
+            let mut part_report = PartReport {
+                source: pack.name.clone(),
+                script: file.clone(),
+                object_rows: kept_rows.get(&object).copied().unwrap_or(0),
+                object,
+                table: table.clone(),
+                rows: 0,
+                loaded: 0,
+            };
+            let part =
+                crate::load::staged_part(ctx, Path::new(file), &part_report.label(), &sql, &table)
+                    .await?;
+            part_report.rows = part.batches.iter().map(|b| b.num_rows()).sum();
+            part_report.loaded = part_report.rows;
+            report.parts.push(part_report);
             produced.entry(table).or_default().push(part);
         }
         for (table, table_parts) in produced {

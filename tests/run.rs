@@ -562,3 +562,30 @@ fn outputs_are_byte_identical_across_threads_and_memory_limits() {
         }
     }
 }
+
+/// A sliced query (`-- slices:`) is written one value at a time; a row whose value the
+/// slices' SQL does not list would not be written, so the run fails naming it.
+#[tokio::test]
+async fn a_slice_list_that_misses_rows_fails_the_run() {
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    copy_fixture("attribution", data.path());
+    let queries = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&crate::util::repo_path("queries"), queries.path());
+    let file = queries.path().join("attribution/attribution_credit.sql");
+    let sql = std::fs::read_to_string(&file).unwrap();
+    let sliced = "-- slices: model in SELECT model FROM attribution_models WHERE kind = 'rule'";
+    assert!(sql.contains(sliced));
+    std::fs::write(
+        &file,
+        sql.replace(sliced, &format!("{sliced} AND model <> 'linear'")),
+    )
+    .unwrap();
+    let mut bad = job(data.path(), out.path(), "2026-06");
+    bad.queries = Some(queries.path().to_path_buf());
+    let err = run::run(&bad).await.unwrap_err().to_string();
+    assert!(
+        err.contains("rows have a `model` outside the values of its `-- slices:` SQL"),
+        "{err}"
+    );
+}

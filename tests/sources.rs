@@ -1034,3 +1034,40 @@ async fn a_mapping_applies_to_a_pack_folder_by_its_name() {
         ["2025-11-06T13:00:00Z"]
     );
 }
+
+/// A full run's headline numbers on each CRM pack, against values computed from the
+/// export files by scripts/pack_headlines.py (Python over the CSVs and the packs'
+/// mapping.toml, not revalign): won bookings and new-business pipeline created in the
+/// report month.
+#[tokio::test]
+async fn a_full_run_on_each_pack_gives_the_exports_headline_numbers() {
+    for (folder, pack, month, bookings, pipeline) in [
+        ("salesforce_api", "salesforce", "2026-09", 210000.0, 38400.0),
+        ("hubspot_ui", "hubspot", "2026-03", 24000.0, 36000.5),
+        ("hubspot_ui", "hubspot", "2026-05", 72000.0, 72000.0),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let mut job = crate::util::job(&fixture(&format!("sources/{folder}")), out.path(), month);
+        job.inputs = sources(&[pack]);
+        revalign::run::run(&job).await.unwrap();
+        let rows = crate::util::read_parquet_rows(&out.path().join(format!(
+            "tables/scorecard/report_month={month}/part-0.parquet"
+        )));
+        let actual = |key: &str| -> f64 {
+            let row = rows
+                .iter()
+                .map(|r| r.split('|').collect::<Vec<_>>())
+                .find(|r| r[1] == key)
+                .unwrap_or_else(|| panic!("{folder}: no scorecard row {key}"));
+            row[6]
+                .parse()
+                .unwrap_or_else(|_| panic!("{folder} {key}: {row:?}"))
+        };
+        assert_eq!(actual("bookings"), bookings, "{folder} {month} bookings");
+        assert_eq!(
+            actual("pipeline_created"),
+            pipeline,
+            "{folder} {month} pipeline created"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 -- revenue split over the journey extended to closed_at). Rows with zero credit and
 -- zero revenue credit are left out. Definitions: docs/attribution.md.
 -- grain: model, opportunity_id, touch_ts, touch_id
+-- slices: model in SELECT model FROM attribution_models WHERE kind = 'rule'
 -- columns: model text, opportunity_id text, opportunity_month date, closed_month date,
 -- columns: touch_id text, touch_ts timestamp, channel text, campaign_id text,
 -- columns: credit float, pipeline_credit float, revenue_credit float
@@ -157,5 +158,5 @@ SELECT
 FROM opportunities o
 JOIN all_rows r ON r.opportunity_id = o.opportunity_id
 WHERE r.credit > 0.0 OR (o.status = 'won' AND r.revenue_share > 0.0)
--- No ORDER BY: the pipeline sorts published rows by the grain. Sorted here, the 5.6M
--- rows at 10M touches reached the sort as one batch asking for 7 GB of the memory pool.
+-- No ORDER BY: the pipeline sorts published rows by the grain, one model at a time
+-- (`-- slices:`): at 10M touches of long journeys the whole ledger is 15M rows.

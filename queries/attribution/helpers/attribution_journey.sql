@@ -31,16 +31,17 @@ lc_older_than_window AS (
     FROM attribution_lead_creation
     WHERE older_than_window
 ),
--- The transforms' windows see rows only when a transform is asked for: with the
--- default `none` their input is empty, and the window journey is the spans as they are.
+-- The transforms' windows run for `none` too: skipping them (a filter on params.path_transform
+-- that empties their input) halves this stage locally but stalls Ballista 55 with no
+-- scheduler error (tried 2026-12-01, docs/benchmarks.md).
 window_marked AS (
     SELECT
-        s.*,
-        COALESCE(LAG(s.channel) OVER (PARTITION BY s.opportunity_id ORDER BY s.ts, s.touch_id) <> s.channel, TRUE) AS starts_run,
-        ROW_NUMBER() OVER (PARTITION BY s.opportunity_id, s.channel ORDER BY s.ts, s.touch_id) AS channel_rank,
-        COUNT(*) OVER (PARTITION BY s.opportunity_id, s.channel) AS channel_touches
-    FROM spans s CROSS JOIN params p
-    WHERE s.before_creation AND p.path_transform <> 'none'
+        *,
+        COALESCE(LAG(channel) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) <> channel, TRUE) AS starts_run,
+        ROW_NUMBER() OVER (PARTITION BY opportunity_id, channel ORDER BY ts, touch_id) AS channel_rank,
+        COUNT(*) OVER (PARTITION BY opportunity_id, channel) AS channel_touches
+    FROM spans
+    WHERE before_creation
 ),
 window_runs AS (
     SELECT
@@ -60,12 +61,9 @@ journeys AS (
     SELECT 'window' AS journey, opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before,
            CASE path_transform WHEN 'exposure' THEN run_length WHEN 'frequency' THEN channel_touches ELSE 1 END AS steps
     FROM window_steps
-    WHERE (path_transform = 'exposure' AND starts_run)
+    WHERE path_transform = 'none'
+       OR (path_transform = 'exposure' AND starts_run)
        OR (path_transform IN ('first', 'frequency') AND channel_rank = 1)
-    UNION ALL
-    SELECT 'window', s.opportunity_id, s.touch_id, s.ts, s.channel, s.campaign_id, s.before_creation, s.days_before, 1
-    FROM spans s CROSS JOIN params p
-    WHERE s.before_creation AND p.path_transform = 'none'
     UNION ALL
     SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before, 1
     FROM spans WHERE before_creation
