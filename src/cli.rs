@@ -296,8 +296,9 @@ pub struct GenerateArgs {
     /// Last month of data, YYYY-MM.
     #[arg(long, default_value = "2026-10")]
     pub end: Month,
-    /// Journey shape: demo, long_journeys (about 40 touches per contact, crowded into
-    /// recent months), wide_accounts (4x the contacts, a quarter of the touches each),
+    /// Journey shape: demo, long_journeys (more touches, crowded into recent months,
+    /// and more opportunities: about 1.6 attribution credit rows per touch against the
+    /// demo's 0.6), wide_accounts (4x the contacts, a quarter of the touches each),
     /// many_channels (50 channels). The knobs below adjust it.
     #[arg(long, default_value = "demo", value_parser = clap::builder::PossibleValuesParser::new(generate::Shape::NAMES))]
     pub shape: String,

@@ -106,8 +106,8 @@ impl Shape {
         Some(match name {
             "demo" => demo,
             // More touches, crowded into recent months, and more opportunities whose
-            // windows hold them: about 1.8 attribution credit rows per touch (the
-            // demo: 0.53), the shape of issue 17's independently generated set.
+            // windows hold them: 1.6 attribution credit rows per touch at 10M touches
+            // (the demo: 0.59; issue 17's independently generated set: 1.8).
             "long_journeys" => Shape {
                 touch_rate: 1.2,
                 recency: 2.0,
