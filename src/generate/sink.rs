@@ -19,7 +19,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::error::{IoContext, Result};
-use crate::schema::{ColumnSpec, Kind, TableSpec};
+use crate::schema::{Kind, TableSpec};
 
 /// Output format of `revalign generate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,27 +99,15 @@ const NOT_GENERATED: &[&str] = &["currency"];
 
 impl Sink {
     pub fn create(dir: &Path, spec: &'static TableSpec, format: FileFormat) -> Result<Sink> {
-        let generated: Vec<&ColumnSpec> = spec
-            .columns
-            .iter()
-            .filter(|c| !NOT_GENERATED.contains(&c.name))
+        // The positions of the columns the generator writes.
+        let generated: Vec<usize> = (0..spec.columns.len())
+            .filter(|&i| !NOT_GENERATED.contains(&spec.columns[i].name))
             .collect();
-        let schema = Arc::new(
-            spec.schema().project(
-                &spec
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| !NOT_GENERATED.contains(&c.name))
-                    .map(|(i, _)| i)
-                    .collect::<Vec<_>>(),
-            )?,
-        );
-        let (ext, path) = match format {
-            FileFormat::Parquet => ("parquet", dir.join(format!("{}.parquet", spec.name))),
-            FileFormat::Csv => ("csv", dir.join(format!("{}.csv", spec.name))),
+        let schema = Arc::new(spec.schema().project(&generated)?);
+        let path = match format {
+            FileFormat::Parquet => dir.join(format!("{}.parquet", spec.name)),
+            FileFormat::Csv => dir.join(format!("{}.csv", spec.name)),
         };
-        let _ = ext;
         let file = File::create(&path).at(&path)?;
         let writer = match format {
             FileFormat::Parquet => {
@@ -133,7 +121,10 @@ impl Sink {
         };
         Ok(Sink {
             spec,
-            columns: generated.iter().map(|c| Column::new(c.kind)).collect(),
+            columns: generated
+                .iter()
+                .map(|&i| Column::new(spec.columns[i].kind))
+                .collect(),
             schema,
             cursor: 0,
             writer,
