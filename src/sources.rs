@@ -628,8 +628,32 @@ pub async fn run_packs(
             )?;
             register(ctx, &format!("map_{name}"), batch.schema(), vec![batch])?;
         }
+        // Shared views (`view__<name>.sql`) first, in file-name order (a view may read
+        // one named before it): the parts read them.
+        for (file, sql) in &pack.scripts {
+            let Some(view) = view_name(file) else {
+                continue;
+            };
+            if pack.mapping.objects.contains_key(view) || view.starts_with("map_") {
+                return Err(Error::Staging {
+                    file: file.into(),
+                    message: format!("view `{view}` would hide the object or map of that name"),
+                });
+            }
+            let df = crate::engine::read_only_sql(ctx, &fill_columns(pack, sql)?)
+                .await
+                .map_err(|e| Error::Staging {
+                    file: file.into(),
+                    message: e.to_string(),
+                })?;
+            ctx.deregister_table(view)?;
+            ctx.register_table(view, df.into_view())?;
+        }
         let mut produced: BTreeMap<String, Vec<RawPart>> = BTreeMap::new();
         for (file, sql) in &pack.scripts {
+            if view_name(file).is_some() {
+                continue;
+            }
             let stem = Path::new(file)
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -639,8 +663,8 @@ pub async fn run_packs(
                 return Err(Error::Staging {
                     file: file.into(),
                     message: format!(
-                        "`{table}` is not a canonical table (name pack files <table>.sql or \
-                         <table>__<part>.sql)"
+                        "`{table}` is not a canonical table (name pack files <table>.sql, \
+                         <table>__<part>.sql or view__<name>.sql)"
                     ),
                 });
             }
@@ -762,6 +786,15 @@ fn register(
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     Ok(())
+}
+
+/// The view a pack file defines: `view__<name>.sql` is the view `<name>`, which the
+/// pack's parts may read (SQL they share, written once).
+fn view_name(file: &str) -> Option<&str> {
+    Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.strip_prefix("view__"))
 }
 
 /// `{{name}}` in a pack's SQL: the column the mapping names, normalised.

@@ -9,19 +9,9 @@
 -- one that is in the contacts export, else the contact whose e-mail (Email / email /
 -- property_email, any case, trimmed) is the recipient's (the smallest contact id when
 -- two share it); an event of no known contact gives no touch.
--- touch_id: `email_event-<id>`.
-WITH ids AS (
-    SELECT DISTINCT COALESCE(record_id, hs_object_id, id) AS contact_id
-    FROM contact
-),
-by_email AS (
-    SELECT lower(trim(COALESCE(email, property_email))) AS email,
-           MIN(COALESCE(record_id, hs_object_id, id)) AS contact_id
-    FROM contact
-    WHERE COALESCE(email, property_email) IS NOT NULL
-    GROUP BY lower(trim(COALESCE(email, property_email)))
-),
-e AS (
+-- touch_id: `email_event-<id>`. Contacts are found through view__contact_ids.sql and
+-- view__contact_emails.sql.
+WITH e AS (
     SELECT
         e.id,
         e.type,
@@ -33,8 +23,8 @@ e AS (
         COALESCE(i.contact_id, b.contact_id) AS contact_id
     FROM email_event e
     JOIN map_email_event_type m ON m.value = e.type
-    LEFT JOIN ids i ON i.contact_id = e.contact_id
-    LEFT JOIN by_email b ON b.email = lower(trim(e.recipient))
+    LEFT JOIN contact_ids i ON i.contact_id = e.contact_id
+    LEFT JOIN contact_emails b ON b.email = lower(trim(e.recipient))
     WHERE m.mapped <> 'no touch'
       AND lower(COALESCE(e.filtered_event, 'false')) NOT IN ('true', '1', 't', 'yes', 'y')
 )
