@@ -30,7 +30,7 @@ STAGES = [
     "attribution_spans",
     "attribution_lead_creation",
     "attribution_journey",
-    "attribution_milestones",
+    "attribution_journey_totals",
     "attribution_credit",
     "contact_channel",
     "opportunity_channel",

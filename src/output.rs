@@ -58,7 +58,7 @@ fn parquet_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>> {
     }
     let file = File::create(path).at(path)?;
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("revalign {}", env!("CARGO_PKG_VERSION")))
         .build();

@@ -210,12 +210,14 @@ pub async fn run_queries(
                 (schema, stream)
             }
             None if query.slices.is_some() && query.publish && outputs.is_some() => {
+                explain_analyze(session, &query).await;
                 sliced_stream(session, &query).await.map_err(|e| match e {
                     Error::DataFusion(source) => wrap(source),
                     e => e,
                 })?
             }
             None => {
+                explain_analyze(session, &query).await;
                 let mut df = read_only_sql(&session.ctx, &query.sql)
                     .await
                     .map_err(wrap)?;
@@ -268,6 +270,29 @@ pub async fn run_queries(
         progress.inc(1);
     }
     Ok((results, reports))
+}
+
+/// For profiling (docs/benchmarks.md): with `REVALIGN_EXPLAIN_ANALYZE=step,...` set,
+/// run each named step once more under `EXPLAIN ANALYZE` first and print the plan
+/// with its per-operator times and row counts to standard error.
+async fn explain_analyze(session: &Session, query: &Query) {
+    let Ok(names) = std::env::var("REVALIGN_EXPLAIN_ANALYZE") else {
+        return;
+    };
+    if !names.split(',').any(|n| n.trim() == query.name) {
+        return;
+    }
+    let sql = format!("EXPLAIN ANALYZE {}", query.sql);
+    let shown = match read_only_sql(&session.ctx, &sql).await {
+        Ok(df) => df.collect().await.and_then(|batches| {
+            Ok(datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
+        }),
+        Err(e) => Err(e),
+    };
+    match shown {
+        Ok(text) => eprintln!("EXPLAIN ANALYZE {}:\n{text}", query.name),
+        Err(e) => eprintln!("EXPLAIN ANALYZE {} failed: {e}", query.name),
+    }
 }
 
 /// A published query with `-- slices:`, as one stream: for each value of the slice
@@ -427,12 +452,41 @@ async fn write_output(
 ) -> Result<usize> {
     let mut order = GrainOrder::new(&schema, &query.grain)?;
     let mut writer = staged.table_writer(&query.name, schema)?;
+    // Parquet encoding runs on its own thread, so the next batches are computed (and
+    // the next slice sorted) meanwhile; the channel holds a few batches at most.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<RecordBatch>(4);
+    let encoder = tokio::task::spawn_blocking(move || {
+        while let Some(batch) = receiver.blocking_recv() {
+            writer.write(&batch)?;
+        }
+        writer.finish()
+    });
+    let mut failed = None;
     while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        order.check(&batch)?;
-        writer.write(&batch)?;
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                failed = Some(Error::from(e));
+                break;
+            }
+        };
+        if let Err(e) = order.check(&batch) {
+            failed = Some(e);
+            break;
+        }
+        if sender.send(batch).await.is_err() {
+            // The encoder stopped on an error, which joining it reports.
+            break;
+        }
     }
-    let (path, file_schema, rows) = writer.finish()?;
+    drop(sender);
+    let written = encoder
+        .await
+        .map_err(|e| Error::QueryGraph(format!("writing {}: {e}", query.name)))?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let (path, file_schema, rows) = written?;
     session
         .register_output_file(&query.name, &path, file_schema)
         .await?;
@@ -542,7 +596,11 @@ fn sort_by_grain(batch: &RecordBatch, grain: &[String]) -> Result<RecordBatch> {
 pub async fn table_batch(session: &Session, name: &str) -> datafusion::error::Result<RecordBatch> {
     let df = session.ctx.table(name).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
+    // Partition by partition, in order: the rows come back in the order they were
+    // registered (a plain collect interleaves the scan partitions' batches as threads
+    // finish, and a model summing or numbering its input in that order, as the Markov
+    // chain numbers its states, would differ in the last bits from run to run).
+    let batches: Vec<RecordBatch> = df.collect_partitioned().await?.into_iter().flatten().collect();
     Ok(concat_batches(&schema, &batches)?)
 }
 

@@ -587,14 +587,14 @@ async fn edge_parameters_keep_every_credit_a_number() {
             }
         };
         two_touch_journeys += count(
-            "SELECT COUNT(*) FROM (SELECT opportunity_id FROM attribution_journey
-             WHERE journey = 'window' GROUP BY opportunity_id HAVING COUNT(*) = 2)",
+            "SELECT COUNT(*) FROM attribution_journey_totals WHERE window_touches = 2",
         )
         .await;
         milestone_only_journeys += count(
-            "SELECT COUNT(*) FROM (SELECT opportunity_id FROM attribution_milestones
-             WHERE journey = 'milestone' GROUP BY opportunity_id
-             HAVING SUM(CASE WHEN milestones = 0 THEN 1 ELSE 0 END) = 0)",
+            // Milestone journeys with no touch that is not a milestone (FT = 1, LC, OC).
+            "SELECT COUNT(*) FROM attribution_journey_totals WHERE milestone_touches BETWEEN 1 AND 3
+             AND milestone_touches = 1 + CASE WHEN COALESCE(lead_creation_rn, 1) > 1 THEN 1 ELSE 0 END
+                 + CASE WHEN milestone_touches > COALESCE(lead_creation_rn, 1) THEN 1 ELSE 0 END",
         )
         .await;
     }

@@ -38,7 +38,7 @@ engaged AS (
     FROM touches tc
     JOIN contacts c ON c.contact_id = tc.contact_id
     JOIN targets t ON t.account_id = c.account_id
-    JOIN month_ends me ON me.month = CAST(date_trunc('month', tc.ts) AS DATE)
+    JOIN month_ends me ON me.month = CAST(date_trunc('month', CAST(tc.ts AS TIMESTAMP)) AS DATE)
     WHERE t.created_at IS NULL OR t.created_at < me.month_end
     GROUP BY me.month
 ),
@@ -47,7 +47,7 @@ with_mql AS (
     FROM lifecycle l
     JOIN contacts c ON c.contact_id = l.contact_id
     JOIN targets t ON t.account_id = c.account_id
-    JOIN month_ends me ON me.month = CAST(date_trunc('month', l.ts) AS DATE)
+    JOIN month_ends me ON me.month = CAST(date_trunc('month', CAST(l.ts AS TIMESTAMP)) AS DATE)
     WHERE l.stage = 'mql' AND (t.created_at IS NULL OR t.created_at < me.month_end)
     GROUP BY me.month
 ),

@@ -21,7 +21,7 @@ journey_channels AS (
     SELECT DISTINCT j.opportunity_id, j.channel, COALESCE(m.removal_effect, 0.0) AS removal_effect
     FROM attribution_journey j
     LEFT JOIN attribution_markov m ON m.channel = replace(j.channel, '>', '_')
-    WHERE j.journey = 'window'
+    WHERE j.kept
 ),
 markov_split AS (
     SELECT

@@ -9,17 +9,22 @@
 -- grain: spend_month, channel, months_after
 -- columns: spend_month date, channel text, months_after int, spend float,
 -- columns: cumulative_pipeline float, cumulative_revenue float, roi float
+-- The model's credit by touch month, channel and the months its opportunity was created
+-- and closed: far fewer rows than touches to join to the 13 months after each spend
+-- month. Sums are exact decimals (the same in every run). date_trunc on a timestamp
+-- without its time zone is several times faster (the instants are UTC).
 WITH touch_credit AS (
     SELECT
-        CAST(date_trunc('month', c.touch_ts) AS DATE) AS spend_month,
+        CAST(date_trunc('month', CAST(c.touch_ts AS TIMESTAMP)) AS DATE) AS spend_month,
         c.channel,
         c.opportunity_month,
         c.closed_month,
-        c.pipeline_credit,
-        c.revenue_credit
+        SUM(CAST(c.pipeline_credit AS DECIMAL(38, 12))) AS pipeline_credit,
+        SUM(CAST(c.revenue_credit AS DECIMAL(38, 12))) AS revenue_credit
     FROM attribution_credit c
     CROSS JOIN params p
     WHERE c.model = p.attribution_model AND c.touch_ts IS NOT NULL
+    GROUP BY 1, 2, 3, 4
 ),
 spend_by_month AS (
     SELECT CAST(date_trunc('month', month) AS DATE) AS spend_month, channel, CAST(SUM(amount) AS DOUBLE) AS spend
@@ -49,10 +54,10 @@ SELECT
     g.channel,
     g.months_after,
     s.spend,
-    COALESCE(CAST(SUM(CAST(CASE WHEN t.opportunity_month <= g.as_of_month THEN t.pipeline_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) AS cumulative_pipeline,
-    COALESCE(CAST(SUM(CAST(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) AS cumulative_revenue,
+    COALESCE(CAST(SUM(CASE WHEN t.opportunity_month <= g.as_of_month THEN t.pipeline_credit END) AS DOUBLE), 0.0) AS cumulative_pipeline,
+    COALESCE(CAST(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END) AS DOUBLE), 0.0) AS cumulative_revenue,
     CASE WHEN MAX(at.attributable) THEN
-        (COALESCE(CAST(SUM(CAST(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END AS DECIMAL(38, 12))) AS DOUBLE), 0.0) - s.spend)
+        (COALESCE(CAST(SUM(CASE WHEN t.closed_month <= g.as_of_month THEN t.revenue_credit END) AS DOUBLE), 0.0) - s.spend)
         / NULLIF(s.spend, 0.0) END AS roi
 FROM grid g
 -- Without a touch attribution counts, ROI would read -100% for want of touches: NULL.

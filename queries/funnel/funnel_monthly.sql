@@ -28,7 +28,7 @@ WITH stage_entries AS (
         l.contact_id,
         l.stage,
         l.ts,
-        CAST(date_trunc('month', l.ts) AS DATE) AS month,
+        CAST(date_trunc('month', CAST(l.ts AS TIMESTAMP)) AS DATE) AS month,
         cc.channel
     FROM lifecycle l
     JOIN contact_channel cc ON cc.contact_id = l.contact_id

@@ -19,7 +19,7 @@ WITH mql_entries AS (
     SELECT
         l.contact_id,
         l.ts AS mql_at,
-        CAST(date_trunc('month', l.ts) AS DATE) AS month,
+        CAST(date_trunc('month', CAST(l.ts AS TIMESTAMP)) AS DATE) AS month,
         cc.channel
     FROM lifecycle l
     JOIN contact_channel cc ON cc.contact_id = l.contact_id

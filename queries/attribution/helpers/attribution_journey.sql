@@ -1,98 +1,97 @@
--- attribution_journey: the touches each opportunity's attribution models see, one row
--- per opportunity x touch x journey kind. Definitions: docs/attribution.md.
---   eligible touches: marketing touches (and sales touches when
---     params.include_sales_touches) of every contact of the opportunity's account;
---   journey 'window': touches in [created_at - lookback_days, created_at];
---   journey 'milestone': the window plus the lead-creation (LC) touch when it is older
---     than the window (lead_creation, w_shaped, full_path see this one);
---   journey 'revenue': the milestone journey extended to closed_at, for won
---     opportunities (full_path revenue credit).
+-- attribution_journey: every touch an opportunity's attribution models see, one row per
+-- opportunity x touch, numbered in one pass (one sort, no window over whole partitions).
+-- Definitions: docs/attribution.md.
+--   rows: the opportunity's spans (eligible touches from created_at - lookback_days to
+--     created_at, and on to closed_at for won opportunities) plus its lead-creation (LC)
+--     touch when that is older than the window;
+--   rn: position by ts then touch_id. The LC touch older than the window is always
+--     first and the touches after creation always last, so the milestone journey
+--     (lead_creation, w_shaped, full_path credit) is the rows before_creation, the
+--     revenue journey (full_path revenue, won opportunities) is every row, and a
+--     milestone's position is its rn in both;
+--   in_window: in the window journey (before_creation, not the older LC touch);
+--   kept, window_rn: whether the window journey keeps the touch after
+--     params.path_transform, and its position there (NULL when not kept): none keeps
+--     every window touch; exposure the first of each run of one channel; first and
+--     frequency the first touch of each channel (frequency's counts feed no model);
+--   run: the exposure run a window touch belongs to (1, 2, ...).
 -- LC: the last marketing touch of the account at or before the earliest `lead` stage
 -- entry of any account contact (else the earliest `mql`), capped at created_at.
--- params.path_transform applies to the window journey (the models that use it and the
--- Markov paths): none; exposure (consecutive touches of the same channel collapse
--- into their first); first (only the first touch of each channel); frequency (one step
--- per channel, its first touch, with the channel's touch count in `steps`). Milestone
--- journeys are never transformed: milestones are specific touches.
--- Columns: rn / n order the touches by ts then touch_id within each journey; steps is
--- the number of raw touches a kept touch stands for.
--- grain: opportunity_id, journey, touch_id
-WITH spans AS (
-    SELECT * FROM attribution_spans
-),
-opps AS (
-    SELECT opportunity_id, status FROM opportunities
-),
-lead_creation AS (
-    SELECT opportunity_id, touch_id FROM attribution_lead_creation
-),
-lc_older_than_window AS (
-    SELECT opportunity_id, touch_id, ts, channel, campaign_id, TRUE AS before_creation, days_before
+-- Per-opportunity counts and sums are in attribution_journey_totals.
+-- grain: opportunity_id, touch_id
+WITH lead_creation AS (
+    SELECT opportunity_id, touch_id, ts, channel, campaign_id, days_before, older_than_window
     FROM attribution_lead_creation
+),
+seen AS (
+    SELECT opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before,
+           before_creation AS in_window
+    FROM attribution_spans
+    UNION ALL
+    SELECT opportunity_id, touch_id, ts, channel, campaign_id, TRUE, days_before, FALSE
+    FROM lead_creation
     WHERE older_than_window
 ),
--- The transforms' windows run for `none` too: skipping them (a filter on params.path_transform
--- that empties their input) halves this stage locally but stalls Ballista 55 with no
--- scheduler error (tried 2026-12-01, docs/benchmarks.md).
-window_marked AS (
+-- Running counts only (a frame up to the current row), all over one ordering: one sort,
+-- and the windows stream.
+numbered AS (
     SELECT
         *,
-        COALESCE(LAG(channel) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) <> channel, TRUE) AS starts_run,
-        ROW_NUMBER() OVER (PARTITION BY opportunity_id, channel ORDER BY ts, touch_id) AS channel_rank,
-        COUNT(*) OVER (PARTITION BY opportunity_id, channel) AS channel_touches
-    FROM spans
-    WHERE before_creation
+        ROW_NUMBER() OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) AS rn,
+        in_window AND NOT (COALESCE(LAG(in_window) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id), FALSE)
+                           AND LAG(channel) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) IS NOT DISTINCT FROM channel)
+            AS starts_run,
+        SUM(CASE WHEN in_window THEN 1 ELSE 0 END)
+            OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            AS window_so_far,
+        COUNT(DISTINCT CASE WHEN in_window THEN channel END)
+            OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            AS channels_so_far
+    FROM seen
 ),
-window_runs AS (
+runs AS (
     SELECT
         *,
-        SUM(CASE WHEN starts_run THEN 1 ELSE 0 END) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id
-                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_id
-    FROM window_marked
+        SUM(CASE WHEN starts_run THEN 1 ELSE 0 END)
+            OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            AS runs_so_far,
+        channels_so_far > COALESCE(LAG(channels_so_far) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id), 0)
+            AS first_of_channel
+    FROM numbered
 ),
-window_steps AS (
+transformed AS (
     SELECT
-        w.*,
-        COUNT(*) OVER (PARTITION BY w.opportunity_id, w.run_id) AS run_length,
-        p.path_transform
-    FROM window_runs w CROSS JOIN params p
-),
-journeys AS (
-    SELECT 'window' AS journey, opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before,
-           CASE path_transform WHEN 'exposure' THEN run_length WHEN 'frequency' THEN channel_touches ELSE 1 END AS steps
-    FROM window_steps
-    WHERE path_transform = 'none'
-       OR (path_transform = 'exposure' AND starts_run)
-       OR (path_transform IN ('first', 'frequency') AND channel_rank = 1)
-    UNION ALL
-    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before, 1
-    FROM spans WHERE before_creation
-    UNION ALL
-    SELECT 'milestone', opportunity_id, touch_id, ts, channel, campaign_id, before_creation, days_before, 1
-    FROM lc_older_than_window
-    UNION ALL
-    SELECT 'revenue', s.opportunity_id, s.touch_id, s.ts, s.channel, s.campaign_id, s.before_creation, s.days_before, 1
-    FROM opps o JOIN spans s ON s.opportunity_id = o.opportunity_id
-    WHERE o.status = 'won'
-    UNION ALL
-    SELECT 'revenue', l.opportunity_id, l.touch_id, l.ts, l.channel, l.campaign_id, l.before_creation, l.days_before, 1
-    FROM opps o JOIN lc_older_than_window l ON l.opportunity_id = o.opportunity_id
-    WHERE o.status = 'won'
+        r.*,
+        r.in_window AND CASE p.path_transform
+            WHEN 'exposure' THEN r.starts_run
+            WHEN 'first' THEN r.first_of_channel
+            WHEN 'frequency' THEN r.first_of_channel
+            ELSE TRUE
+        END AS kept,
+        CASE p.path_transform
+            WHEN 'exposure' THEN r.runs_so_far
+            WHEN 'first' THEN r.channels_so_far
+            WHEN 'frequency' THEN r.channels_so_far
+            ELSE r.window_so_far
+        END AS kept_so_far
+    FROM runs r
+    CROSS JOIN params p
 )
 SELECT
-    j.journey,
-    j.opportunity_id,
-    j.touch_id,
-    j.ts,
-    j.channel,
-    j.campaign_id,
-    j.before_creation,
-    j.days_before,
-    CAST(j.steps AS BIGINT) AS steps,
-    COALESCE(j.touch_id = lc.touch_id, FALSE) AS is_lead_creation,
-    lc.touch_id IS NOT NULL AS has_lead_creation,
-    ROW_NUMBER() OVER (PARTITION BY j.journey, j.opportunity_id ORDER BY j.ts, j.touch_id) AS rn,
-    COUNT(*) OVER (PARTITION BY j.journey, j.opportunity_id) AS n
+    t.opportunity_id,
+    t.touch_id,
+    t.ts,
+    t.channel,
+    t.campaign_id,
+    t.before_creation,
+    t.days_before,
+    CAST(t.rn AS BIGINT) AS rn,
+    t.in_window,
+    t.kept,
+    CASE WHEN t.kept THEN CAST(t.kept_so_far AS BIGINT) END AS window_rn,
+    CASE WHEN t.in_window THEN CAST(t.runs_so_far AS BIGINT) END AS run,
+    COALESCE(t.touch_id = lc.touch_id, FALSE) AS is_lead_creation,
+    lc.touch_id IS NOT NULL AS has_lead_creation
 -- The small side first: DataFusion builds its hash table on the left side of a join.
 FROM lead_creation lc
-RIGHT JOIN journeys j ON j.opportunity_id = lc.opportunity_id
+RIGHT JOIN transformed t ON t.opportunity_id = lc.opportunity_id

@@ -9,9 +9,9 @@ WITH journeys AS (
         o.opportunity_id,
         o.status,
         o.amount,
-        array_to_string(array_agg(replace(j.channel, '>', '_') ORDER BY j.rn), '>') AS path
+        array_to_string(array_agg(replace(j.channel, '>', '_') ORDER BY j.window_rn), '>') AS path
     FROM opportunities o
-    JOIN attribution_journey j ON j.opportunity_id = o.opportunity_id AND j.journey = 'window'
+    JOIN attribution_journey j ON j.opportunity_id = o.opportunity_id AND j.kept
     WHERE o.status IN ('won', 'lost')
     GROUP BY o.opportunity_id, o.status, o.amount
 )
@@ -19,7 +19,8 @@ SELECT
     path,
     CAST(SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS conversions,
     CAST(SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) AS BIGINT) AS nulls,
-    CAST(SUM(CASE WHEN status = 'won' THEN CAST(amount AS DOUBLE) ELSE 0.0 END) AS DOUBLE) AS revenue
+    -- An exact decimal sum: the same in every run.
+    CAST(SUM(CASE WHEN status = 'won' THEN amount END) AS DOUBLE) AS revenue
 FROM journeys
 GROUP BY path
 ORDER BY path
