@@ -196,12 +196,32 @@ impl Session {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
+        self.register_sorted(name, schema, batches, &[]).await
+    }
+
+    /// As [`Session::register`], for rows sorted by the columns `ordered` (ascending,
+    /// NULLs last), which DataFusion is told: a query needing that order merges the
+    /// scan partitions (contiguous runs of the rows) instead of sorting.
+    pub async fn register_sorted(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        ordered: &[String],
+    ) -> Result<()> {
         if self.remote {
             return self.register_on_disk(name, schema, batches).await;
         }
         self.deregister(name)?;
         let partitions = self.ctx.copied_config().target_partitions();
-        let table = MemTable::try_new(schema, scan_partitions(batches, partitions))?;
+        let mut table = MemTable::try_new(schema, scan_partitions(batches, partitions))?;
+        if !ordered.is_empty() {
+            let order = ordered
+                .iter()
+                .map(|c| datafusion::prelude::ident(c).sort(true, false))
+                .collect();
+            table = table.with_sort_order(vec![order]);
+        }
         self.ctx.register_table(name, Arc::new(table))?;
         Ok(())
     }
@@ -353,6 +373,17 @@ fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeE
     }
     let partitions = engine.threads.unwrap_or(config.target_partitions());
     config = config.with_target_partitions(partitions.max(MIN_PARTITIONS));
+    // One shared hash table for build sides up to 64 MiB (DataFusion's default: 1 MiB,
+    // 128K rows), not a repartition of both sides: on few cores that is faster, and
+    // the probe side keeps its order, so attribution_credit's rows, read in grain order
+    // from attribution_journey, reach the writer without a sort.
+    let optimizer = &mut config.options_mut().optimizer;
+    if std::env::var_os("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD").is_none() {
+        optimizer.hash_join_single_partition_threshold = 64 << 20;
+    }
+    if std::env::var_os("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD_ROWS").is_none() {
+        optimizer.hash_join_single_partition_threshold_rows = 4 << 20;
+    }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
         // Fair: the spilling operators (sorts, aggregates) share the memory the

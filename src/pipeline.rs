@@ -186,6 +186,8 @@ pub async fn run_queries(
             continue;
         }
         let started = Instant::now();
+        // `RUST_LOG=revalign=debug`: which step a stalled run is in.
+        log::debug!("step {} starts", query.name);
         let wrap = |source| Error::Query {
             query: query.name.clone(),
             file: query.file.clone(),
@@ -209,8 +211,7 @@ pub async fn run_queries(
                     ));
                 (schema, stream)
             }
-            None if query.slices.is_some() && query.publish && outputs.is_some() => {
-                explain_analyze(session, &query).await;
+            None if query.slices.is_some() && query.publish => {
                 sliced_stream(session, &query).await.map_err(|e| match e {
                     Error::DataFusion(source) => wrap(source),
                     e => e,
@@ -223,6 +224,8 @@ pub async fn run_queries(
                     .map_err(wrap)?;
                 if query.publish {
                     df = sorted_by_grain(df, &query.grain).map_err(wrap)?;
+                } else if !query.ordered.is_empty() {
+                    df = sorted_by_grain(df, &query.ordered).map_err(wrap)?;
                 }
                 check_columns(&query, df.schema().as_arrow())?;
                 let plan = df.create_physical_plan().await.map_err(wrap)?;
@@ -251,7 +254,7 @@ pub async fn run_queries(
                     batch = sort_by_grain(&batch, &query.grain)?;
                 }
                 session
-                    .register(&query.name, schema, vec![batch.clone()])
+                    .register_sorted(&query.name, schema, vec![batch.clone()], &query.ordered)
                     .await?;
                 (batch.num_rows(), Some(batch))
             }
@@ -276,10 +279,7 @@ pub async fn run_queries(
 /// run each named step once more under `EXPLAIN ANALYZE` first and print the plan
 /// with its per-operator times and row counts to standard error.
 async fn explain_analyze(session: &Session, query: &Query) {
-    let Ok(names) = std::env::var("REVALIGN_EXPLAIN_ANALYZE") else {
-        return;
-    };
-    if !names.split(',').any(|n| n.trim() == query.name) {
+    if !explain_requested(query) {
         return;
     }
     let sql = format!("EXPLAIN ANALYZE {}", query.sql);
@@ -293,6 +293,13 @@ async fn explain_analyze(session: &Session, query: &Query) {
         Ok(text) => eprintln!("EXPLAIN ANALYZE {}:\n{text}", query.name),
         Err(e) => eprintln!("EXPLAIN ANALYZE {} failed: {e}", query.name),
     }
+}
+
+/// Whether `REVALIGN_EXPLAIN_ANALYZE` names `query` (a sliced query's first slice plan
+/// is printed instead, without running it twice).
+fn explain_requested(query: &Query) -> bool {
+    std::env::var("REVALIGN_EXPLAIN_ANALYZE")
+        .is_ok_and(|names| names.split(',').any(|n| n.trim() == query.name))
 }
 
 /// A published query with `-- slices:`, as one stream: for each value of the slice
@@ -356,6 +363,13 @@ async fn sliced_stream(
             sorted_by_grain(slice, &query.grain)?
                 .create_physical_plan()
                 .await?,
+        );
+    }
+    if let (Some(plan), true) = (plans.first(), explain_requested(query)) {
+        eprintln!(
+            "EXPLAIN {} (first slice):\n{}",
+            query.name,
+            datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
         );
     }
     // The whole query's plan gives the table's schema (a slice's filter can make a

@@ -62,6 +62,10 @@ pub struct Query {
     /// ascending order (the same rows and bytes; the sort holds one slice, not the
     /// table). The SQL lists the values.
     pub slices: Option<Slices>,
+    /// `-- ordered: <columns>` (helpers): the result is kept sorted by these columns
+    /// (ascending, NULLs last) and registered as sorted, so a later query that needs
+    /// that order (a published table's grain) merges instead of sorting again.
+    pub ordered: Vec<String>,
 }
 
 /// See [`Query::slices`].
@@ -121,6 +125,7 @@ impl Query {
             model: None,
             model_input: vec![],
             slices: None,
+            ordered: vec![],
         };
         for line in text
             .lines()
@@ -151,6 +156,8 @@ impl Query {
                 query.publish = !matches!(v.trim(), "false" | "no");
             } else if let Some(v) = line.strip_prefix("grain:") {
                 query.grain = list(v);
+            } else if let Some(v) = line.strip_prefix("ordered:") {
+                query.ordered = list(v);
             } else if let Some(v) = line.strip_prefix("slices:") {
                 let (column, values_sql) = v.trim().split_once(" in ").ok_or_else(|| {
                     Error::QueryGraph(format!(
@@ -182,6 +189,12 @@ impl Query {
                     slices.column
                 )));
             }
+        }
+        if !query.ordered.is_empty() && query.publish {
+            return Err(Error::QueryGraph(format!(
+                "{file}: `-- ordered:` is for helpers (a published table is written in the \
+                 order of its grain)"
+            )));
         }
         if !query.columns.is_empty() {
             if let Some(g) = query
@@ -322,6 +335,7 @@ pub fn model_steps() -> Vec<Query> {
         model: Some(model),
         model_input,
         slices: None,
+        ordered: vec![],
     };
     vec![
         step(

@@ -217,7 +217,10 @@ pub async fn prepare(job: &RunJob) -> Result<Prepared> {
     let (scorecard_file, scorecard) = Catalogue::load(job.reports.as_deref())?;
     let (_, charts) = ChartCatalogue::load(job.reports.as_deref())?;
     let plan = Plan::build(queries, &scorecard, &charts)?;
+    let started = Instant::now();
     let coverage = pipeline::register_inputs(&session, &loaded, Some((month, &job.params))).await?;
+    // Registering the inputs as of the month (the touches' scratch file) and coverage.
+    timings.insert("register".to_string(), started.elapsed().as_millis());
     warnings.extend(coverage.warnings(month));
     warnings.extend(scorecard::target_warnings(
         loaded.tables.get("targets").map(|t| &t.batch),

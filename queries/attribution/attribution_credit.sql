@@ -9,10 +9,15 @@
 -- columns: model text, opportunity_id text, opportunity_month date, closed_month date,
 -- columns: touch_id text, touch_ts timestamp, channel text, campaign_id text,
 -- columns: credit float, pipeline_credit float, revenue_credit float
+-- Every row carries its opportunity's months, amount and outcome from
+-- attribution_journey_totals (one row per opportunity: a small hash table), and the
+-- journey rows keep their order (opportunity_id, ts, touch_id), so each model's rows
+-- reach the writer in grain order without a sort of the ledger.
 WITH journey AS (
     SELECT
         j.opportunity_id, j.touch_id, j.ts, j.channel, j.campaign_id, j.before_creation, j.days_before,
         j.rn, j.kept, j.window_rn,
+        t.opportunity_month, t.closed_month, t.amount, t.won,
         t.window_touches, t.milestone_touches, t.revenue_touches, t.latest_days_before, t.decay_total,
         -- Without an LC touch, LC is the first touch.
         COALESCE(t.lead_creation_rn, 1) AS lc_rn
@@ -30,10 +35,8 @@ milestones AS (
         j.*,
         p.w_shaped_milestone AS wm,
         p.full_path_milestone AS fm,
-        CASE WHEN j.before_creation THEN
-            CASE WHEN j.rn = 1 THEN 1 ELSE 0 END + CASE WHEN j.rn = j.lc_rn THEN 1 ELSE 0 END
-              + CASE WHEN j.rn = j.milestone_touches THEN 1 ELSE 0 END
-        END AS w_milestones,
+        CASE WHEN j.rn = 1 THEN 1 ELSE 0 END + CASE WHEN j.rn = j.lc_rn THEN 1 ELSE 0 END
+          + CASE WHEN j.rn = j.milestone_touches THEN 1 ELSE 0 END AS w_milestones,
         j.milestone_touches - 1 - CASE WHEN j.lc_rn > 1 THEN 1 ELSE 0 END
             - CASE WHEN j.milestone_touches > j.lc_rn THEN 1 ELSE 0 END AS w_others,
         CASE WHEN j.rn = 1 THEN 1 ELSE 0 END + CASE WHEN j.rn = j.lc_rn THEN 1 ELSE 0 END
@@ -47,16 +50,19 @@ milestones AS (
     FROM journey j
     CROSS JOIN params p
 ),
+-- W-shaped credit (the milestone journey: touches before creation) and the full-path
+-- revenue share (the revenue journey: every touch; read for won opportunities).
 milestone_shares AS (
     SELECT
-        opportunity_id, touch_id, ts, channel, campaign_id, before_creation, w_milestones,
+        *,
         CASE
-            WHEN NOT before_creation THEN 0.0
+            WHEN touch_id IS NULL OR NOT before_creation THEN 0.0
             WHEN w_others > 0 THEN wm * w_milestones + CASE WHEN w_milestones = 0 THEN (1.0 - 3 * wm) / w_others ELSE 0.0 END
             WHEN wm > 0.0 THEN w_milestones / 3.0
             ELSE 1.0 / milestone_touches
         END AS w_shaped_credit,
         CASE
+            WHEN touch_id IS NULL THEN 0.0
             WHEN f_others > 0 THEN
                 (fm * f_milestones + CASE WHEN f_milestones = 0 THEN (1.0 - 4 * fm) / f_others ELSE 0.0 END)
                 / CASE WHEN f_milestone_count = 4 THEN 1.0 ELSE 1.0 - fm END
@@ -65,109 +71,93 @@ milestone_shares AS (
         END AS full_path_share
     FROM milestones
 ),
-window_rules AS (
-    SELECT 'first_touch' AS model, opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN window_rn = 1 THEN 1.0 ELSE 0.0 END AS credit
-    FROM journey WHERE kept
-    UNION ALL
-    SELECT 'last_touch', opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN window_rn = window_touches THEN 1.0 ELSE 0.0 END
-    FROM journey WHERE kept
-    UNION ALL
-    SELECT 'linear', opportunity_id, touch_id, ts, channel, campaign_id, 1.0 / window_touches
-    FROM journey WHERE kept
-    UNION ALL
-    SELECT 'time_decay', j.opportunity_id, j.touch_id, j.ts, j.channel, j.campaign_id,
-           power(2.0, -(j.days_before - j.latest_days_before) / p.half_life_days) / j.decay_total
-    FROM journey j CROSS JOIN params p WHERE j.kept
-    UNION ALL
-    SELECT 'position_based', j.opportunity_id, j.touch_id, j.ts, j.channel, j.campaign_id,
-           CASE
-               WHEN j.window_touches = 1 THEN 1.0
-               -- Two touches and no first or last weight: an equal split, never 0/0.
-               WHEN j.window_touches = 2 AND p.position_first + p.position_last = 0.0 THEN 0.5
-               WHEN j.window_touches = 2 AND j.window_rn = 1 THEN p.position_first / (p.position_first + p.position_last)
-               WHEN j.window_touches = 2 THEN p.position_last / (p.position_first + p.position_last)
-               WHEN j.window_rn = 1 THEN p.position_first
-               WHEN j.window_rn = j.window_touches THEN p.position_last
-               ELSE p.position_middle / (j.window_touches - 2)
-           END
-    FROM journey j CROSS JOIN params p WHERE j.kept
+-- One branch per model (a model's slice reads only its own); revenue_share is the
+-- credit, except for full_path. The journey's last row per opportunity (touch_id NULL,
+-- channel '(none)') is the model's '(none)' row, with credit 1, when the model's journey
+-- is empty: lead_creation and w_shaped credit the milestone journey, full_path credits
+-- it too and splits revenue over the revenue journey, the others read the window.
+window_journeys AS (
+    SELECT *, touch_id IS NULL AS is_none
+    FROM journey
+    WHERE kept OR (touch_id IS NULL AND window_touches = 0)
 ),
-models AS (
-    SELECT model FROM attribution_models WHERE kind = 'rule'
+milestone_journeys AS (
+    SELECT *, touch_id IS NULL AS is_none
+    FROM milestone_shares
+    WHERE before_creation OR (touch_id IS NULL AND milestone_touches = 0)
 ),
-touch_rows AS (
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, credit AS revenue_share FROM window_rules
+rule_rows AS (
+    SELECT 'first_touch' AS model, opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won,
+           CASE WHEN is_none OR window_rn = 1 THEN 1.0 ELSE 0.0 END AS credit,
+           CASE WHEN is_none OR window_rn = 1 THEN 1.0 ELSE 0.0 END AS revenue_share
+    FROM window_journeys
     UNION ALL
-    SELECT 'lead_creation', opportunity_id, touch_id, ts, channel, campaign_id,
-           CASE WHEN rn = lc_rn THEN 1.0 ELSE 0.0 END AS credit,
-           CASE WHEN rn = lc_rn THEN 1.0 ELSE 0.0 END AS revenue_share
-    FROM journey WHERE before_creation
+    SELECT 'last_touch', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won,
+           CASE WHEN is_none OR window_rn = window_touches THEN 1.0 ELSE 0.0 END,
+           CASE WHEN is_none OR window_rn = window_touches THEN 1.0 ELSE 0.0 END
+    FROM window_journeys
     UNION ALL
-    SELECT 'w_shaped', opportunity_id, touch_id, ts, channel, campaign_id, w_shaped_credit, w_shaped_credit AS revenue_share
-    FROM milestone_shares WHERE before_creation
+    SELECT 'linear', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won, linear_credit, linear_credit AS revenue_share
+    FROM (SELECT *, CASE WHEN is_none THEN 1.0 ELSE 1.0 / window_touches END AS linear_credit FROM window_journeys)
+    UNION ALL
+    SELECT 'time_decay', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won, decay_credit, decay_credit AS revenue_share
+    FROM (
+        SELECT j.*,
+               CASE WHEN j.is_none THEN 1.0
+                    ELSE power(2.0, -(j.days_before - j.latest_days_before) / p.half_life_days) / j.decay_total
+               END AS decay_credit
+        FROM window_journeys j CROSS JOIN params p
+    )
+    UNION ALL
+    SELECT 'position_based', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won, position_credit, position_credit AS revenue_share
+    FROM (
+        SELECT j.*,
+               CASE
+                   WHEN j.is_none OR j.window_touches = 1 THEN 1.0
+                   -- Two touches and no first or last weight: an equal split, never 0/0.
+                   WHEN j.window_touches = 2 AND p.position_first + p.position_last = 0.0 THEN 0.5
+                   WHEN j.window_touches = 2 AND j.window_rn = 1 THEN p.position_first / (p.position_first + p.position_last)
+                   WHEN j.window_touches = 2 THEN p.position_last / (p.position_first + p.position_last)
+                   WHEN j.window_rn = 1 THEN p.position_first
+                   WHEN j.window_rn = j.window_touches THEN p.position_last
+                   ELSE p.position_middle / (j.window_touches - 2)
+               END AS position_credit
+        FROM window_journeys j CROSS JOIN params p
+    )
+    UNION ALL
+    SELECT 'lead_creation', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won,
+           CASE WHEN is_none OR rn = lc_rn THEN 1.0 ELSE 0.0 END,
+           CASE WHEN is_none OR rn = lc_rn THEN 1.0 ELSE 0.0 END
+    FROM milestone_journeys
+    UNION ALL
+    SELECT 'w_shaped', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won,
+           CASE WHEN is_none THEN 1.0 ELSE w_shaped_credit END,
+           CASE WHEN is_none THEN 1.0 ELSE w_shaped_credit END
+    FROM milestone_journeys
     UNION ALL
     -- Every journey touch is a full_path row: its W-shaped credit (0 after creation) and
-    -- its share of the revenue journey (read for won opportunities only).
-    SELECT 'full_path', opportunity_id, touch_id, ts, channel, campaign_id, w_shaped_credit, full_path_share
+    -- its share of the revenue journey; the '(none)' row takes what an empty journey
+    -- leaves (the pipeline, or the revenue, or both).
+    SELECT 'full_path', opportunity_id, opportunity_month, closed_month, touch_id, ts, channel, campaign_id, amount, won,
+           CASE WHEN touch_id IS NULL THEN CASE WHEN milestone_touches = 0 THEN 1.0 ELSE 0.0 END
+                ELSE w_shaped_credit END,
+           CASE WHEN touch_id IS NULL THEN CASE WHEN revenue_touches = 0 THEN 1.0 ELSE 0.0 END
+                ELSE full_path_share END
     FROM milestone_shares
-),
--- An opportunity whose journey is empty for a model (or, for full_path, whose revenue
--- journey is) gets the '(none)' channel for what is missing. The journeys of the
--- models: lead_creation and w_shaped credit the milestone journey, full_path credits
--- it too and splits revenue over the revenue journey, the others read the window.
-none_rows AS (
-    SELECT
-        m.model,
-        o.opportunity_id,
-        CAST(NULL AS VARCHAR) AS touch_id,
-        arrow_cast(NULL, 'Timestamp(Microsecond, Some("UTC"))') AS ts,
-        '(none)' AS channel,
-        CAST(NULL AS VARCHAR) AS campaign_id,
-        CASE WHEN COALESCE(CASE WHEN m.model IN ('lead_creation', 'w_shaped', 'full_path')
-                                THEN t.milestone_touches ELSE t.window_touches END, 0) = 0
-             THEN 1.0 ELSE 0.0 END AS credit,
-        CASE WHEN COALESCE(CASE WHEN m.model = 'full_path' THEN t.revenue_touches
-                                WHEN m.model IN ('lead_creation', 'w_shaped') THEN t.milestone_touches
-                                ELSE t.window_touches END, 0) = 0
-             THEN 1.0 ELSE 0.0 END AS revenue_share
-    FROM opportunities o
-    CROSS JOIN models m
-    LEFT JOIN attribution_journey_totals t ON t.opportunity_id = o.opportunity_id
-),
-all_rows AS (
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share FROM touch_rows
-    UNION ALL
-    SELECT model, opportunity_id, touch_id, ts, channel, campaign_id, credit, revenue_share
-    FROM none_rows
-    WHERE credit > 0.0 OR revenue_share > 0.0
-),
--- Months and amounts per opportunity before the join: date_trunc on a UTC timestamp is
--- slow per row, and there are far fewer opportunities than credit rows.
-opps AS (
-    SELECT opportunity_id,
-           CAST(date_trunc('month', created_at) AS DATE) AS opportunity_month,
-           CAST(date_trunc('month', closed_at) AS DATE) AS closed_month,
-           CAST(amount AS DOUBLE) AS amount,
-           status = 'won' AS won
-    FROM opportunities
 )
 SELECT
-    r.model,
-    r.opportunity_id,
-    o.opportunity_month,
-    o.closed_month,
-    r.touch_id,
-    r.ts AS touch_ts,
-    r.channel,
-    r.campaign_id,
-    r.credit,
-    r.credit * o.amount AS pipeline_credit,
-    CASE WHEN o.won THEN r.revenue_share * o.amount ELSE 0.0 END AS revenue_credit
--- opportunities first: DataFusion builds its hash table on the left side of a join.
-FROM opps o
-JOIN all_rows r ON r.opportunity_id = o.opportunity_id
-WHERE r.credit > 0.0 OR (o.won AND r.revenue_share > 0.0)
--- No ORDER BY: the pipeline sorts published rows by the grain, one model at a time
+    model,
+    opportunity_id,
+    opportunity_month,
+    closed_month,
+    touch_id,
+    ts AS touch_ts,
+    channel,
+    campaign_id,
+    credit,
+    credit * amount AS pipeline_credit,
+    CASE WHEN won THEN revenue_share * amount ELSE 0.0 END AS revenue_credit
+FROM rule_rows
+WHERE credit > 0.0 OR (won AND revenue_share > 0.0)
+-- No ORDER BY: the pipeline writes published rows in grain order, one model at a time
 -- (`-- slices:`): at 10M touches of long journeys the whole ledger is 15M rows.

@@ -14,11 +14,13 @@
 --     params.path_transform, and its position there (NULL when not kept): none keeps
 --     every window touch; exposure the first of each run of one channel; first and
 --     frequency the first touch of each channel (frequency's counts feed no model);
---   run: the exposure run a window touch belongs to (1, 2, ...).
+--   run: the exposure run a window touch belongs to (1, 2, ...);
+--   and one last row per opportunity without a touch (touch_id NULL, channel '(none)').
 -- LC: the last marketing touch of the account at or before the earliest `lead` stage
 -- entry of any account contact (else the earliest `mql`), capped at created_at.
 -- Per-opportunity counts and sums are in attribution_journey_totals.
 -- grain: opportunity_id, touch_id
+-- ordered: opportunity_id, ts, touch_id
 WITH lead_creation AS (
     SELECT opportunity_id, touch_id, ts, channel, campaign_id, days_before, older_than_window
     FROM attribution_lead_creation
@@ -31,6 +33,13 @@ seen AS (
     SELECT opportunity_id, touch_id, ts, channel, campaign_id, TRUE, days_before, FALSE
     FROM lead_creation
     WHERE older_than_window
+    UNION ALL
+    -- One row per opportunity after its touches (a NULL ts sorts last), touch_id NULL and
+    -- channel '(none)': attribution_credit turns it into the '(none)' row of a model
+    -- whose journey is empty, in the same ordered stream as the touches.
+    SELECT opportunity_id, CAST(NULL AS VARCHAR), arrow_cast(NULL, 'Timestamp(Microsecond, Some("UTC"))'),
+           '(none)', CAST(NULL AS VARCHAR), FALSE, CAST(NULL AS DOUBLE), FALSE
+    FROM opportunities
 ),
 -- Running counts only (a frame up to the current row), all over one ordering: one sort,
 -- and the windows stream.
@@ -59,39 +68,47 @@ runs AS (
             AS first_of_channel
     FROM numbered
 ),
+-- Per opportunity: its LC touch and the path transform (a small table: the parameters
+-- join here, not to every journey row).
+context AS (
+    SELECT o.opportunity_id, lc.touch_id AS lc_touch_id, p.path_transform
+    FROM opportunities o
+    CROSS JOIN params p
+    LEFT JOIN lead_creation lc ON lc.opportunity_id = o.opportunity_id
+),
 transformed AS (
     SELECT
         r.*,
-        r.in_window AND CASE p.path_transform
+        c.lc_touch_id,
+        r.in_window AND CASE c.path_transform
             WHEN 'exposure' THEN r.starts_run
             WHEN 'first' THEN r.first_of_channel
             WHEN 'frequency' THEN r.first_of_channel
             ELSE TRUE
         END AS kept,
-        CASE p.path_transform
+        CASE c.path_transform
             WHEN 'exposure' THEN r.runs_so_far
             WHEN 'first' THEN r.channels_so_far
             WHEN 'frequency' THEN r.channels_so_far
             ELSE r.window_so_far
         END AS kept_so_far
-    FROM runs r
-    CROSS JOIN params p
+    -- The small side first: DataFusion builds its hash table on the left side of a join.
+    FROM context c
+    JOIN runs r ON r.opportunity_id = c.opportunity_id
 )
 SELECT
-    t.opportunity_id,
-    t.touch_id,
-    t.ts,
-    t.channel,
-    t.campaign_id,
-    t.before_creation,
-    t.days_before,
-    CAST(t.rn AS BIGINT) AS rn,
-    t.in_window,
-    t.kept,
-    CASE WHEN t.kept THEN CAST(t.kept_so_far AS BIGINT) END AS window_rn,
-    CASE WHEN t.in_window THEN CAST(t.runs_so_far AS BIGINT) END AS run,
-    COALESCE(t.touch_id = lc.touch_id, FALSE) AS is_lead_creation,
-    lc.touch_id IS NOT NULL AS has_lead_creation
--- The small side first: DataFusion builds its hash table on the left side of a join.
-FROM lead_creation lc
-RIGHT JOIN transformed t ON t.opportunity_id = lc.opportunity_id
+    opportunity_id,
+    touch_id,
+    ts,
+    channel,
+    campaign_id,
+    before_creation,
+    days_before,
+    CAST(rn AS BIGINT) AS rn,
+    in_window,
+    kept,
+    CASE WHEN kept THEN CAST(kept_so_far AS BIGINT) END AS window_rn,
+    CASE WHEN in_window THEN CAST(runs_so_far AS BIGINT) END AS run,
+    COALESCE(touch_id = lc_touch_id, FALSE) AS is_lead_creation,
+    lc_touch_id IS NOT NULL AS has_lead_creation
+FROM transformed
