@@ -354,7 +354,10 @@ async fn gaps(ctx: &SessionContext, spec: &schema::TableSpec) -> Result<Vec<Stri
         .date_columns()
         .map(|c| {
             format!(
-                "SELECT CAST(date_trunc('month', {c}) AS DATE) AS month FROM {t} WHERE {c} IS NOT NULL",
+                // Without the time zone (the instants are UTC): date_trunc on a zoned
+                // timestamp is several times slower, seconds at 10M touches.
+                "SELECT CAST(date_trunc('month', CAST({c} AS TIMESTAMP)) AS DATE) AS month \
+                 FROM {t} WHERE {c} IS NOT NULL",
                 t = spec.name
             )
         })

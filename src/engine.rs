@@ -381,7 +381,8 @@ fn config_and_runtime(engine: &EngineOptions) -> Result<(SessionConfig, RuntimeE
     if std::env::var_os("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD").is_none() {
         optimizer.hash_join_single_partition_threshold = 64 << 20;
     }
-    if std::env::var_os("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD_ROWS").is_none() {
+    if std::env::var_os("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD_ROWS").is_none()
+    {
         optimizer.hash_join_single_partition_threshold_rows = 4 << 20;
     }
     let mut runtime = RuntimeEnvBuilder::new();

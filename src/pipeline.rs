@@ -73,6 +73,7 @@ pub async fn register_inputs(
         let spec = crate::schema::table(name).expect("canonical table");
         session.register(name, spec.schema(), vec![]).await?;
     }
+    let mut on_disk_after_coverage = None;
     for (name, table) in &loaded.tables {
         let batch = table.batch.clone();
         // The event tables are the largest and read by many queries: filter them once
@@ -82,13 +83,11 @@ pub async fn register_inputs(
             let batch = before(&batch, column, month)?;
             if *name == "touches" {
                 // By far the largest table: read from a scratch Parquet file by each
-                // query rather than held in memory for the whole run.
-                session
-                    .register_on_disk(name, batch.schema(), vec![batch])
-                    .await?;
-            } else {
-                session.register(name, batch.schema(), vec![batch]).await?;
+                // query rather than held in memory for the whole run; in memory until
+                // coverage has counted it (the rows are in memory then anyway).
+                on_disk_after_coverage = Some(batch.clone());
             }
+            session.register(name, batch.schema(), vec![batch]).await?;
             continue;
         }
         match (as_of, table.spec.as_of.view_sql) {
@@ -105,6 +104,11 @@ pub async fn register_inputs(
         return Ok(crate::coverage::Coverage::default());
     }
     let coverage = crate::coverage::Coverage::compute(&session.ctx, &loaded.absent).await?;
+    if let Some(batch) = on_disk_after_coverage {
+        session
+            .register_on_disk("touches", batch.schema(), vec![batch])
+            .await?;
+    }
     let batch = coverage.to_batch()?;
     session
         .register("coverage", batch.schema(), vec![batch])
@@ -614,7 +618,12 @@ pub async fn table_batch(session: &Session, name: &str) -> datafusion::error::Re
     // registered (a plain collect interleaves the scan partitions' batches as threads
     // finish, and a model summing or numbering its input in that order, as the Markov
     // chain numbers its states, would differ in the last bits from run to run).
-    let batches: Vec<RecordBatch> = df.collect_partitioned().await?.into_iter().flatten().collect();
+    let batches: Vec<RecordBatch> = df
+        .collect_partitioned()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(concat_batches(&schema, &batches)?)
 }
 

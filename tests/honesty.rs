@@ -586,10 +586,8 @@ async fn edge_parameters_keep_every_credit_a_number() {
                 b[0].column(0).as_primitive::<Int64Type>().value(0)
             }
         };
-        two_touch_journeys += count(
-            "SELECT COUNT(*) FROM attribution_journey_totals WHERE window_touches = 2",
-        )
-        .await;
+        two_touch_journeys +=
+            count("SELECT COUNT(*) FROM attribution_journey_totals WHERE window_touches = 2").await;
         milestone_only_journeys += count(
             // Milestone journeys with no touch that is not a milestone (FT = 1, LC, OC).
             "SELECT COUNT(*) FROM attribution_journey_totals WHERE milestone_touches BETWEEN 1 AND 3

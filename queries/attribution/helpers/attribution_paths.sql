@@ -4,23 +4,29 @@
 -- opportunity's window journey ('>'-separated; '>' inside a channel name becomes '_').
 -- Open opportunities and opportunities without touches are not paths.
 -- grain: path
-WITH journeys AS (
+WITH closed AS (
+    SELECT opportunity_id, status, amount
+    FROM opportunities
+    WHERE status IN ('won', 'lost')
+),
+-- The journey is stored in the order (opportunity_id, ts, touch_id): the paths are
+-- built from it as it streams, without sorting.
+journeys AS (
     SELECT
-        o.opportunity_id,
-        o.status,
-        o.amount,
-        array_to_string(array_agg(replace(j.channel, '>', '_') ORDER BY j.window_rn), '>') AS path
-    FROM opportunities o
-    JOIN attribution_journey j ON j.opportunity_id = o.opportunity_id AND j.kept
-    WHERE o.status IN ('won', 'lost')
-    GROUP BY o.opportunity_id, o.status, o.amount
+        j.opportunity_id,
+        array_to_string(array_agg(replace(j.channel, '>', '_') ORDER BY j.ts, j.touch_id), '>') AS path
+    -- The small side first: DataFusion builds its hash table on the left side of a join.
+    FROM closed c
+    JOIN attribution_journey j ON j.opportunity_id = c.opportunity_id AND j.kept
+    GROUP BY j.opportunity_id
 )
 SELECT
-    path,
-    CAST(SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS conversions,
-    CAST(SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) AS BIGINT) AS nulls,
+    j.path,
+    CAST(SUM(CASE WHEN c.status = 'won' THEN 1 ELSE 0 END) AS BIGINT) AS conversions,
+    CAST(SUM(CASE WHEN c.status = 'lost' THEN 1 ELSE 0 END) AS BIGINT) AS nulls,
     -- An exact decimal sum: the same in every run.
-    CAST(SUM(CASE WHEN status = 'won' THEN amount END) AS DOUBLE) AS revenue
-FROM journeys
-GROUP BY path
-ORDER BY path
+    CAST(SUM(CASE WHEN c.status = 'won' THEN c.amount END) AS DOUBLE) AS revenue
+FROM closed c
+JOIN journeys j ON j.opportunity_id = c.opportunity_id
+GROUP BY j.path
+ORDER BY j.path
