@@ -5,17 +5,16 @@
 //! observed transition counts over all closed journeys, normalised per state. The
 //! probability of reaching `conversion` from `start` solves the linear system
 //! `x = Q x + r` over the transient states (Q: transient-to-transient probabilities,
-//! r: probability of converting next); we solve it with Gauss-Seidel sweeps over a
-//! sparse row list (a removal's from the whole chain's solution, removals on two
-//! threads) until no value moves by more than 1e-15, which is the exact
-//! absorbing-chain probability to machine precision (a test checks it against a
-//! dense LU solve). No simulation: same input, same bits.
+//! r: probability of converting next) by restarted GMRES over the sparse rows of Q,
+//! to a residual within a few ulps: the exact absorbing-chain probability to machine
+//! precision (a test checks it against a dense LU solve). Each removal solves only for
+//! its change from the whole chain's solution; removals run on two threads, each
+//! alone. No simulation: same input, same bits.
 //!
 //! Removal effect of channel c: `RE_c = (p - p_without_c) / p`, where removing c sends
 //! every transition into a state that contains c to `null`. Shares are `RE_c / sum RE`;
 //! a channel's attributed conversions and revenue are its share of the totals.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -23,17 +22,78 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 
+use datafusion::common::HashMap;
+
 use crate::config::Params;
 use crate::error::Result;
 
 /// One distinct path with its outcomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathCount {
-    pub channels: Vec<String>,
+    /// Channels in journey order, as indices into [`Paths::channels`].
+    pub steps: Vec<u32>,
     pub conversions: f64,
     pub nulls: f64,
     pub revenue: f64,
 }
+
+/// Distinct paths over numbered channels: names are looked up once per step when the
+/// paths are read, never while the chain is built.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Paths {
+    /// Channel names in name order.
+    pub channels: Vec<String>,
+    pub paths: Vec<PathCount>,
+}
+
+impl Paths {
+    /// Paths from `'>'`-separated channel names with their conversions, nulls and
+    /// revenue.
+    pub fn parse<'a>(rows: impl IntoIterator<Item = (&'a str, f64, f64, f64)>) -> Paths {
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        let mut paths: Vec<PathCount> = rows
+            .into_iter()
+            .map(|(path, conversions, nulls, revenue)| PathCount {
+                steps: path
+                    .split('>')
+                    .map(|c| {
+                        *index.entry(c).or_insert_with(|| {
+                            names.push(c);
+                            (names.len() - 1) as u32
+                        })
+                    })
+                    .collect(),
+                conversions,
+                nulls,
+                revenue,
+            })
+            .collect();
+        // Renumber channels in name order.
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_unstable_by_key(|&i| names[i as usize]);
+        let mut rank = vec![0u32; names.len()];
+        for (r, &i) in by_name.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        for step in paths.iter_mut().flat_map(|p| p.steps.iter_mut()) {
+            *step = rank[*step as usize];
+        }
+        Paths {
+            channels: by_name
+                .iter()
+                .map(|&i| names[i as usize].to_string())
+                .collect(),
+            paths,
+        }
+    }
+}
+
+/// The longest state a chain is built with (`markov_order` is at most 4).
+const MAX_ORDER: usize = 4;
+
+/// Krylov vectors kept before GMRES restarts.
+const GMRES_BASIS: usize = 64;
 
 /// The chain built from paths.
 #[derive(Debug)]
@@ -41,72 +101,90 @@ pub struct Chain {
     pub channels: Vec<String>,
     /// Transient states; index 0 is `start`. Each is a tuple of channel indices.
     pub states: Vec<Vec<usize>>,
-    /// Per state: (target state, probability), sorted by target.
-    pub edges: Vec<Vec<(usize, f64)>>,
+    /// Transitions between transient states, compressed by row: state `s` goes to
+    /// `targets[row_start[s]..row_start[s + 1]]` (ascending) with the probabilities at
+    /// the same positions of `probabilities`.
+    row_start: Vec<usize>,
+    targets: Vec<u32>,
+    probabilities: Vec<f64>,
     /// Per state: probability of converting next.
     pub to_conversion: Vec<f64>,
 }
 
 impl Chain {
-    pub fn build(paths: &[PathCount], order: usize) -> Chain {
-        let order = order.max(1);
-        let channels: Vec<String> = paths
-            .iter()
-            .flat_map(|p| p.channels.iter().cloned())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let index: BTreeMap<&str, usize> = channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        let mut state_index: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
-        state_index.insert(vec![], 0);
+    pub fn build(paths: &Paths, order: usize) -> Chain {
+        let order = order.clamp(1, MAX_ORDER);
+        // A state's key: its channel indices, padded.
+        const PAD: u32 = u32::MAX;
+        let mut state_index: HashMap<[u32; MAX_ORDER], u32> = HashMap::new();
+        state_index.insert([PAD; MAX_ORDER], 0);
         let mut states = vec![vec![]];
-        let mut counts: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new()];
         let mut conv = vec![0.0];
         let mut null = vec![0.0];
-        for path in paths {
+        // Transition counts, states numbered in order of first appearance; each count
+        // adds its paths' weights in path order.
+        let mut counts: HashMap<(u32, u32), f64> = HashMap::new();
+        for path in &paths.paths {
             let weight = path.conversions + path.nulls;
-            if path.channels.is_empty() || weight <= 0.0 {
+            if path.steps.is_empty() || weight <= 0.0 {
                 continue;
             }
-            let ids: Vec<usize> = path.channels.iter().map(|c| index[c.as_str()]).collect();
-            let mut prev = 0usize;
+            let ids = &path.steps;
+            let mut prev = 0u32;
             for i in 0..ids.len() {
-                let key = ids[(i + 1).saturating_sub(order)..=i].to_vec();
-                let next = *state_index.entry(key.clone()).or_insert_with(|| {
-                    states.push(key);
-                    counts.push(BTreeMap::new());
+                let tail = &ids[(i + 1).saturating_sub(order)..=i];
+                let mut key = [PAD; MAX_ORDER];
+                key[..tail.len()].copy_from_slice(tail);
+                let next = *state_index.entry(key).or_insert_with(|| {
+                    states.push(tail.iter().map(|&c| c as usize).collect());
                     conv.push(0.0);
                     null.push(0.0);
-                    states.len() - 1
+                    (states.len() - 1) as u32
                 });
-                *counts[prev].entry(next).or_default() += weight;
+                *counts.entry((prev, next)).or_default() += weight;
                 prev = next;
             }
-            conv[prev] += path.conversions;
-            null[prev] += path.nulls;
+            conv[prev as usize] += path.conversions;
+            null[prev as usize] += path.nulls;
         }
-        let mut edges = Vec::with_capacity(states.len());
+        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); states.len()];
+        for ((from, to), count) in counts {
+            rows[from as usize].push((to, count));
+        }
+        let mut row_start = Vec::with_capacity(states.len() + 1);
+        let mut targets = Vec::new();
+        let mut probabilities = Vec::new();
         let mut to_conversion = Vec::with_capacity(states.len());
-        for s in 0..states.len() {
-            let total: f64 = counts[s].values().sum::<f64>() + conv[s] + null[s];
+        row_start.push(0);
+        for (s, row) in rows.iter_mut().enumerate() {
+            row.sort_unstable_by_key(|&(t, _)| t);
+            let total: f64 = row.iter().map(|&(_, c)| c).sum::<f64>() + conv[s] + null[s];
             if total > 0.0 {
-                edges.push(counts[s].iter().map(|(&t, &c)| (t, c / total)).collect());
+                targets.extend(row.iter().map(|&(t, _)| t));
+                probabilities.extend(row.iter().map(|&(_, c)| c / total));
                 to_conversion.push(conv[s] / total);
             } else {
-                edges.push(vec![]);
                 to_conversion.push(0.0);
             }
+            row_start.push(targets.len());
         }
         Chain {
-            channels,
+            channels: paths.channels.clone(),
             states,
-            edges,
+            row_start,
+            targets,
+            probabilities,
             to_conversion,
         }
+    }
+
+    /// Transitions out of state `s`: (target, probability).
+    fn row(&self, s: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let span = self.row_start[s]..self.row_start[s + 1];
+        self.targets[span.clone()]
+            .iter()
+            .zip(&self.probabilities[span])
+            .map(|(&t, &p)| (t as usize, p))
     }
 
     fn blocked(&self, removed: Option<usize>) -> Vec<bool> {
@@ -118,43 +196,52 @@ impl Chain {
 
     /// Probability of conversion from `start`, with channel `removed` taken out.
     pub fn conversion_probability(&self, removed: Option<usize>) -> f64 {
-        self.solve(removed, None)[0]
+        let full = self.solve_full();
+        match removed {
+            None => full[0],
+            Some(c) => full[0] + self.removal_change(c, &full),
+        }
     }
 
-    /// Conversion probabilities of every state, channel `removed` taken out, by
-    /// Gauss-Seidel sweeps from `from` (blocked states at 0) or from 0. Started from
-    /// the whole chain's solution, which bounds a removal's from above, the sweeps
-    /// descend to the same fixed point in far fewer rounds than from 0.
-    fn solve(&self, removed: Option<usize>, from: Option<&[f64]>) -> Vec<f64> {
-        let blocked = self.blocked(removed);
-        let mut x: Vec<f64> = match from {
-            Some(start) => start
-                .iter()
-                .zip(&blocked)
-                .map(|(&v, &b)| if b { 0.0 } else { v })
-                .collect(),
-            None => vec![0.0f64; self.states.len()],
-        };
-        for _ in 0..1_000_000 {
-            let mut change = 0.0f64;
-            for s in 0..self.states.len() {
+    /// Conversion probabilities of every state: `(I - Q) x = r`.
+    fn solve_full(&self) -> Vec<f64> {
+        let blocked = vec![false; self.states.len()];
+        gmres(|v, out| self.apply(&blocked, v, out), &self.to_conversion)
+    }
+
+    /// How `start`'s conversion probability changes when channel `c` is taken out,
+    /// given the whole chain's solution `full`. With S the states containing `c` and U
+    /// the rest, the removal's probabilities on U are `full + d` where
+    /// `(I - Q_UU) d = -Q_US full_S`: the conversions that went through S, lost.
+    /// Solving for the change, not the probabilities, keeps it exact when it is small.
+    fn removal_change(&self, c: usize, full: &[f64]) -> f64 {
+        let blocked = self.blocked(Some(c));
+        let lost: Vec<f64> = (0..self.states.len())
+            .map(|s| {
                 if blocked[s] {
-                    continue;
+                    0.0
+                } else {
+                    -self
+                        .row(s)
+                        .filter(|&(t, _)| blocked[t])
+                        .map(|(t, p)| p * full[t])
+                        .sum::<f64>()
                 }
-                let mut v = self.to_conversion[s];
-                for &(t, p) in &self.edges[s] {
-                    if !blocked[t] {
-                        v += p * x[t];
-                    }
-                }
-                change = change.max((v - x[s]).abs());
-                x[s] = v;
-            }
-            if change <= 1e-15 {
-                break;
-            }
+            })
+            .collect();
+        gmres(|v, out| self.apply(&blocked, v, out), &lost)[0]
+    }
+
+    /// `out = (I - Q) v` with blocked states' rows at 0. Vectors that are 0 on blocked
+    /// states stay so, which takes blocked states' columns out too.
+    fn apply(&self, blocked: &[bool], v: &[f64], out: &mut [f64]) {
+        for (s, o) in out.iter_mut().enumerate() {
+            *o = if blocked[s] {
+                0.0
+            } else {
+                v[s] - self.row(s).map(|(t, p)| p * v[t]).sum::<f64>()
+            };
         }
-        x
     }
 
     /// The same probability by a dense LU solve of `(I - Q) x = r` (for checking).
@@ -167,7 +254,7 @@ impl Chain {
             if blocked[s] {
                 continue;
             }
-            for &(t, p) in &self.edges[s] {
+            for (t, p) in self.row(s) {
                 if !blocked[t] {
                     a[s][t] -= p;
                 }
@@ -196,6 +283,93 @@ impl Chain {
     }
 }
 
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Solves `A x = b` by restarted GMRES (modified Gram-Schmidt, Givens rotations) from
+/// `x = 0`, until the true residual is within a few ulps of `b` or stops shrinking.
+/// `I - Q` of an absorbing chain has one slow mode (the expected journey length) and
+/// the rest near 1, so a few dozen Krylov vectors solve it to machine precision where
+/// Gauss-Seidel needs hundreds of sweeps. Sequential and in a fixed order: the same
+/// bits on every run.
+fn gmres(apply: impl Fn(&[f64], &mut [f64]), b: &[f64]) -> Vec<f64> {
+    let n = b.len();
+    let mut x = vec![0.0f64; n];
+    let b_norm = dot(b, b).sqrt();
+    if b_norm == 0.0 {
+        return x;
+    }
+    let tolerance = b_norm * 1e-15;
+    let basis = GMRES_BASIS.min(n);
+    let mut residual = b.to_vec();
+    let mut work = vec![0.0f64; n];
+    let mut previous = f64::INFINITY;
+    for _restart in 0..100 {
+        let beta = dot(&residual, &residual).sqrt();
+        if beta <= tolerance || beta >= previous * 0.5 {
+            break;
+        }
+        previous = beta;
+        // A cycle's estimate stalls near 1e-14 of where it started (rounding in the
+        // basis); restarting from the true residual goes on from there.
+        let cycle_tolerance = tolerance.max(beta * 1e-12);
+        let mut v: Vec<Vec<f64>> = vec![residual.iter().map(|r| r / beta).collect()];
+        // h[j]: column j of the Hessenberg matrix, rotated.
+        let mut h: Vec<Vec<f64>> = Vec::with_capacity(basis);
+        let mut rotations: Vec<(f64, f64)> = Vec::with_capacity(basis);
+        let mut g = vec![beta];
+        for j in 0..basis {
+            apply(&v[j], &mut work);
+            let mut column = Vec::with_capacity(j + 2);
+            for vi in &v {
+                let hij = dot(&work, vi);
+                for (w, x) in work.iter_mut().zip(vi) {
+                    *w -= hij * x;
+                }
+                column.push(hij);
+            }
+            let norm = dot(&work, &work).sqrt();
+            column.push(norm);
+            for (i, &(c, s)) in rotations.iter().enumerate() {
+                let (a, b) = (column[i], column[i + 1]);
+                column[i] = c * a + s * b;
+                column[i + 1] = -s * a + c * b;
+            }
+            let (a, b) = (column[j], column[j + 1]);
+            let r = a.hypot(b);
+            let (c, s) = if r == 0.0 { (1.0, 0.0) } else { (a / r, b / r) };
+            column[j] = r;
+            column[j + 1] = 0.0;
+            rotations.push((c, s));
+            g.push(-s * g[j]);
+            g[j] *= c;
+            h.push(column);
+            if g[j + 1].abs() <= cycle_tolerance || norm == 0.0 {
+                break;
+            }
+            v.push(work.iter().map(|w| w / norm).collect());
+        }
+        // Back-substitute the k×k triangle and add the correction.
+        let k = h.len();
+        let mut y = vec![0.0f64; k];
+        for i in (0..k).rev() {
+            let tail: f64 = (i + 1..k).map(|l| h[l][i] * y[l]).sum();
+            y[i] = (g[i] - tail) / h[i][i];
+        }
+        for (yi, vi) in y.iter().zip(&v) {
+            for (x, v) in x.iter_mut().zip(vi) {
+                *x += yi * v;
+            }
+        }
+        apply(&x, &mut work);
+        for ((r, b), w) in residual.iter_mut().zip(b).zip(&work) {
+            *r = b - w;
+        }
+    }
+    x
+}
+
 /// Removal effect and share of one channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelEffect {
@@ -206,15 +380,15 @@ pub struct ChannelEffect {
     pub revenue: f64,
 }
 
-pub fn attribute(paths: &[PathCount], order: usize) -> (f64, Vec<ChannelEffect>) {
+pub fn attribute(paths: &Paths, order: usize) -> (f64, Vec<ChannelEffect>) {
     let chain = Chain::build(paths, order);
-    let full = chain.solve(None, None);
+    let full = chain.solve_full();
     let p = full[0];
     // One removal per channel, each from the whole chain's solution, on two threads
     // (each removal is solved alone: the same bits whatever the thread count).
     let removal = |c: usize| {
         if p > 0.0 {
-            ((p - chain.solve(Some(c), Some(&full))[0]) / p).max(0.0)
+            (-chain.removal_change(c, &full) / p).max(0.0)
         } else {
             0.0
         }
@@ -234,8 +408,8 @@ pub fn attribute(paths: &[PathCount], order: usize) -> (f64, Vec<ChannelEffect>)
         }
     });
     let total_effect: f64 = effects.iter().sum();
-    let conversions: f64 = paths.iter().map(|p| p.conversions).sum();
-    let revenue: f64 = paths.iter().map(|p| p.revenue).sum();
+    let conversions: f64 = paths.paths.iter().map(|p| p.conversions).sum();
+    let revenue: f64 = paths.paths.iter().map(|p| p.revenue).sum();
     let out = chain
         .channels
         .iter()
@@ -276,29 +450,36 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
         .column_by_name("revenue")
         .expect("revenue")
         .as_primitive::<Float64Type>();
-    let paths: Vec<PathCount> = (0..input.num_rows())
-        .filter(|&r| path.is_valid(r) && !path.value(r).is_empty())
-        .map(|r| PathCount {
-            channels: path.value(r).split('>').map(str::to_string).collect(),
-            conversions: conv.value(r) as f64,
-            nulls: nulls.value(r) as f64,
-            revenue: if revenue.is_valid(r) {
-                revenue.value(r)
-            } else {
-                0.0
-            },
-        })
-        .collect();
+    let paths = Paths::parse(
+        (0..input.num_rows())
+            .filter(|&r| path.is_valid(r) && !path.value(r).is_empty())
+            .map(|r| {
+                let won_revenue = if revenue.is_valid(r) {
+                    revenue.value(r)
+                } else {
+                    0.0
+                };
+                (
+                    path.value(r),
+                    conv.value(r) as f64,
+                    nulls.value(r) as f64,
+                    won_revenue,
+                )
+            }),
+    );
     // Without a journey that did not convert (no lost opportunity in the inputs) every
     // channel's removal would lose every conversion, and without a conversion there is
     // nothing to lose: either way nothing tells channels apart, so the model is not
     // fitted and the table has no rows.
-    let paths =
-        if paths.iter().all(|p| p.nulls == 0.0) || paths.iter().all(|p| p.conversions == 0.0) {
-            Vec::new()
-        } else {
-            paths
-        };
+    let unfit = |paths: &Paths| {
+        paths.paths.iter().all(|p| p.nulls == 0.0)
+            || paths.paths.iter().all(|p| p.conversions == 0.0)
+    };
+    let paths = if unfit(&paths) {
+        Paths::default()
+    } else {
+        paths
+    };
     let order = params.markov_order as usize;
     let (p, effects) = attribute(&paths, order);
     let schema = Arc::new(Schema::new(vec![
@@ -338,13 +519,9 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn path(channels: &str, conversions: f64, nulls: f64) -> PathCount {
-        PathCount {
-            channels: channels.split('>').map(str::to_string).collect(),
-            conversions,
-            nulls,
-            revenue: conversions * 100.0,
-        }
+    /// Paths from (channels, conversions, nulls), revenue 100 per conversion.
+    fn paths(rows: &[(&str, f64, f64)]) -> Paths {
+        Paths::parse(rows.iter().map(|&(p, c, n)| (p, c, n, c * 100.0)))
     }
 
     /// Journeys: A>B converts once, A fails once, B converts once.
@@ -355,11 +532,7 @@ mod tests {
     /// Shares: A 1/3, B 2/3; conversions 2 -> A 2/3, B 4/3.
     #[test]
     fn hand_solved_removal_effects() {
-        let paths = [
-            path("A>B", 1.0, 0.0),
-            path("A", 0.0, 1.0),
-            path("B", 1.0, 0.0),
-        ];
+        let paths = paths(&[("A>B", 1.0, 0.0), ("A", 0.0, 1.0), ("B", 1.0, 0.0)]);
         let (p, effects) = attribute(&paths, 1);
         assert!((p - 2.0 / 3.0).abs() < 1e-15);
         assert_eq!(effects[0].channel, "A");
@@ -375,7 +548,7 @@ mod tests {
     /// Without B, A converts half the time: RE_B = 1/2. Shares 2/3 and 1/3.
     #[test]
     fn loops_are_solved_exactly() {
-        let (p, effects) = attribute(&[path("A>B>A", 1.0, 0.0)], 1);
+        let (p, effects) = attribute(&paths(&[("A>B>A", 1.0, 0.0)]), 1);
         assert!((p - 1.0).abs() < 1e-14, "{p}");
         assert!((effects[0].removal_effect - 1.0).abs() < 1e-14);
         assert!((effects[1].removal_effect - 0.5).abs() < 1e-14);
@@ -384,7 +557,7 @@ mod tests {
 
     #[test]
     fn order_two_states_are_pairs_of_last_channels() {
-        let chain = Chain::build(&[path("A>B>C", 1.0, 0.0), path("B>C", 0.0, 1.0)], 2);
+        let chain = Chain::build(&paths(&[("A>B>C", 1.0, 0.0), ("B>C", 0.0, 1.0)]), 2);
         let names: Vec<String> = chain
             .states
             .iter()
@@ -406,20 +579,17 @@ mod tests {
         let channels = ["a", "b", "c", "d", "e", "f"];
         for order in [1, 2, 3] {
             for _ in 0..20 {
-                let paths: Vec<PathCount> = (0..30)
+                let rows: Vec<(String, f64, f64, f64)> = (0..30)
                     .map(|_| {
                         let len = rng.gen_range(1..6);
-                        let chs: Vec<String> = (0..len)
-                            .map(|_| channels[rng.gen_range(0..channels.len())].to_string())
+                        let chs: Vec<&str> = (0..len)
+                            .map(|_| channels[rng.gen_range(0..channels.len())])
                             .collect();
-                        PathCount {
-                            channels: chs,
-                            conversions: rng.gen_range(0..4) as f64,
-                            nulls: rng.gen_range(0..4) as f64,
-                            revenue: 0.0,
-                        }
+                        let conversions = rng.gen_range(0..4) as f64;
+                        (chs.join(">"), conversions, rng.gen_range(0..4) as f64, 0.0)
                     })
                     .collect();
+                let paths = Paths::parse(rows.iter().map(|(p, c, n, r)| (p.as_str(), *c, *n, *r)));
                 let chain = Chain::build(&paths, order);
                 for removed in std::iter::once(None).chain((0..chain.channels.len()).map(Some)) {
                     let sparse = chain.conversion_probability(removed);
@@ -437,19 +607,17 @@ mod tests {
     #[test]
     fn fifty_channels_at_order_two_is_fast() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        let paths: Vec<PathCount> = (0..5000)
+        let rows: Vec<(String, f64, f64)> = (0..5000)
             .map(|_| {
                 let len = rng.gen_range(1..8);
-                PathCount {
-                    channels: (0..len)
-                        .map(|_| format!("ch{:02}", rng.gen_range(0..50)))
-                        .collect(),
-                    conversions: rng.gen_range(0..2) as f64,
-                    nulls: rng.gen_range(0..3) as f64,
-                    revenue: 0.0,
-                }
+                let channels: Vec<String> = (0..len)
+                    .map(|_| format!("ch{:02}", rng.gen_range(0..50)))
+                    .collect();
+                let conversions = rng.gen_range(0..2) as f64;
+                (channels.join(">"), conversions, rng.gen_range(0..3) as f64)
             })
             .collect();
+        let paths = Paths::parse(rows.iter().map(|(p, c, n)| (p.as_str(), *c, *n, 0.0)));
         for order in [1, 2] {
             let (_, effects) = attribute(&paths, order);
             assert_eq!(effects.len(), 50);
