@@ -2,13 +2,17 @@
 //! conversion, the row rules, foreign keys, duplicate ids and natural keys of
 //! `schema.rs` (row faults, collected per row: the first fault of a row is reported).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 use chrono::DateTime;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Date32Type, TimestampMicrosecondType};
+use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::common::hash_map::Entry;
+use datafusion::common::{HashMap, HashSet};
 
 use super::LoadedData;
 use crate::error::{Error, Result};
@@ -194,34 +198,25 @@ pub(super) fn check_keys(
             .spec
             .primary_key
             .expect("foreign keys point to primary keys");
-        let known: HashSet<&str> = strings(&target.batch, target_pk)
-            .expect("pk")
-            .iter()
-            .flatten()
-            .collect();
+        let known = target
+            .key_index
+            .get_or_init(|| KeyIndex::new(strings(&target.batch, target_pk).expect("pk")));
         let values = strings(batch, key.column).expect("foreign key column");
-        for row in 0..values.len() {
-            if values.is_valid(row) && !known.contains(values.value(row)) {
-                fault(
-                    faults,
-                    row,
-                    key.column,
-                    format!("dangling foreign key to {}", key.table),
-                    values.value(row),
-                );
-            }
+        for row in dangling_rows(values, &known) {
+            fault(
+                faults,
+                row,
+                key.column,
+                format!("dangling foreign key to {}", key.table),
+                values.value(row),
+            );
         }
     }
     if let Some(pk) = spec.primary_key {
         let ids = strings(batch, pk).expect("primary key column");
-        let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
-        for row in 0..ids.len() {
-            if faults.contains_key(&row) || ids.is_null(row) {
-                continue;
-            }
-            if !seen.insert(ids.value(row)) {
-                fault(faults, row, pk, "duplicate id", ids.value(row));
-            }
+        let claims = |row: usize| ids.is_valid(row) && !faults.contains_key(&row);
+        for row in repeated_rows(ids.len(), claims, |row| ids.value(row).as_bytes()) {
+            fault(faults, row, pk, "duplicate id", ids.value(row));
         }
     }
     // A stage entry given twice (same contact, stage and time) is one entry, and a
@@ -234,16 +229,25 @@ pub(super) fn check_keys(
     }) = spec.natural_key
     {
         use datafusion::arrow::util::display::array_value_to_string;
-        let arrays: Vec<&ArrayRef> = columns
+        let arrays: Vec<ArrayRef> = columns
             .iter()
-            .map(|c| batch.column_by_name(c).expect("natural key column"))
+            .map(|c| batch.column_by_name(c).expect("natural key column").clone())
             .collect();
         let column: &'static str = spec.column(column).expect("column").name;
-        let mut seen: HashSet<String> = HashSet::with_capacity(batch.num_rows());
-        for row in 0..batch.num_rows() {
-            if faults.contains_key(&row) {
-                continue;
-            }
+        // The key's values as comparable bytes (arrow's row format), formatted as text
+        // only for a copy's reject.
+        let converter = RowConverter::new(
+            arrays
+                .iter()
+                .map(|a| SortField::new(a.data_type().clone()))
+                .collect(),
+        )
+        .expect("row format of natural key columns");
+        let rows = converter
+            .convert_columns(&arrays)
+            .expect("row format of natural key columns");
+        let claims = |row: usize| !faults.contains_key(&row);
+        for row in repeated_rows(batch.num_rows(), claims, |row| rows.row(row).data()) {
             let key = arrays
                 .iter()
                 .map(|a| {
@@ -255,11 +259,142 @@ pub(super) fn check_keys(
                 })
                 .collect::<Vec<_>>()
                 .join(" ");
-            if !seen.insert(key.clone()) {
-                fault(faults, row, column, reason, &key);
-            }
+            fault(faults, row, column, reason, &key);
         }
     }
+}
+
+/// A table's primary key values by hash, for the foreign keys that reference it: built
+/// once however many tables do (contacts are referenced by four).
+#[derive(Debug)]
+pub(super) struct KeyIndex {
+    ids: StringArray,
+    /// Hash of a value -> the first row holding a value with that hash.
+    first: HashMap<u64, u32>,
+    /// Values whose hash an earlier, different value has (almost never).
+    collided: HashSet<String>,
+}
+
+impl KeyIndex {
+    fn new(ids: &StringArray) -> KeyIndex {
+        let mut first: HashMap<u64, u32> = HashMap::with_capacity(ids.len());
+        let mut collided = HashSet::new();
+        for row in (0..ids.len()).filter(|&row| ids.is_valid(row)) {
+            let value = ids.value(row);
+            let hash = first.hasher().hash_one(value);
+            match first.entry(hash) {
+                Entry::Vacant(slot) => {
+                    slot.insert(row as u32);
+                }
+                Entry::Occupied(earlier) => {
+                    if ids.value(*earlier.get() as usize) != value {
+                        collided.insert(value.to_string());
+                    }
+                }
+            }
+        }
+        KeyIndex {
+            ids: ids.clone(),
+            first,
+            collided,
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self.first.get(&self.first.hasher().hash_one(value)) {
+            Some(&row) => self.ids.value(row as usize) == value || self.collided.contains(value),
+            None => false,
+        }
+    }
+}
+
+/// Rows (ascending) whose value is not in `known`, the two halves of the column on
+/// two threads.
+fn dangling_rows(values: &StringArray, known: &KeyIndex) -> Vec<usize> {
+    let dangling = |rows: std::ops::Range<usize>| -> Vec<usize> {
+        rows.filter(|&row| values.is_valid(row) && !known.contains(values.value(row)))
+            .collect()
+    };
+    let half = values.len() / 2;
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| dangling(0..half));
+        let mut second = dangling(half..values.len());
+        let mut rows = first.join().expect("foreign key check");
+        rows.append(&mut second);
+        rows
+    })
+}
+
+/// Rows (ascending) holding a value an earlier row holds; rows where `claims` is
+/// false neither count nor claim a value. Each row's value is hashed in one
+/// sequential pass and the (hash, row) pairs are grouped by hash (in row order within
+/// a group), so each group's table fits in cache and values are compared only when
+/// their hashes are equal; the groups are split over two threads. One table of ten
+/// million ids spends its time waiting on memory.
+fn repeated_rows<'a>(
+    len: usize,
+    claims: impl Fn(usize) -> bool,
+    value: impl Fn(usize) -> &'a [u8] + Sync,
+) -> Vec<usize> {
+    const GROUPS: usize = 1024;
+    let hasher = HashSet::<&[u8]>::default().hasher().clone();
+    let hashed: Vec<(u64, u32)> = (0..len)
+        .filter(|&row| claims(row))
+        .map(|row| (hasher.hash_one(value(row)), row as u32))
+        .collect();
+    // Middle bits choose the group: the groups' own tables use the low and top bits.
+    let group_of = |hash: u64| ((hash >> 32) % GROUPS as u64) as usize;
+    // Pairs by group: a counting sort, stable.
+    let mut start = vec![0usize; GROUPS + 1];
+    for &(hash, _) in &hashed {
+        start[group_of(hash) + 1] += 1;
+    }
+    for g in 0..GROUPS {
+        start[g + 1] += start[g];
+    }
+    let mut next = start.clone();
+    let mut grouped = vec![(0u64, 0u32); hashed.len()];
+    for &(hash, row) in &hashed {
+        let g = group_of(hash);
+        grouped[next[g]] = (hash, row);
+        next[g] += 1;
+    }
+    drop(hashed);
+    let repeated = |groups: std::ops::Range<usize>| -> Vec<usize> {
+        let mut first_of: HashMap<u64, u32> = HashMap::new();
+        // Values whose hash an earlier, different value has (almost never).
+        let mut collided: HashSet<&[u8]> = HashSet::new();
+        let mut repeated = Vec::new();
+        for g in groups {
+            first_of.clear();
+            collided.clear();
+            for &(hash, row) in &grouped[start[g]..start[g + 1]] {
+                let repeat = match first_of.entry(hash) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(row);
+                        false
+                    }
+                    Entry::Occupied(first) => {
+                        let this = value(row as usize);
+                        value(*first.get() as usize) == this || !collided.insert(this)
+                    }
+                };
+                if repeat {
+                    repeated.push(row as usize);
+                }
+            }
+        }
+        repeated
+    };
+    let mut repeated = std::thread::scope(|scope| {
+        let first = scope.spawn(|| repeated(0..GROUPS / 2));
+        let mut second = repeated(GROUPS / 2..GROUPS);
+        let mut rows = first.join().expect("duplicate id check");
+        rows.append(&mut second);
+        rows
+    });
+    repeated.sort_unstable();
+    repeated
 }
 
 fn ts_col(batch: &RecordBatch, name: &str) -> TimestampMicrosecondArray {
@@ -291,4 +426,53 @@ fn format_days(v: i32) -> String {
 fn format_cents(v: i128) -> String {
     let sign = if v < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", v.abs() / 100, v.abs() % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row that does not claim its value (a faulted row) leaves it to the next copy.
+    #[test]
+    fn the_first_claiming_copy_of_a_value_is_kept() {
+        let ids = StringArray::from(vec![
+            Some("a"),
+            Some("b"),
+            Some("a"),
+            None,
+            Some("b"),
+            None,
+            Some("c"),
+            Some("a"),
+        ]);
+        let claims = |row: usize| ids.is_valid(row) && row != 0;
+        let repeated = repeated_rows(ids.len(), claims, |row| ids.value(row).as_bytes());
+        assert_eq!(repeated, [4, 7]);
+    }
+
+    /// Many values over every hash group, against one plain set in row order.
+    #[test]
+    fn repeated_rows_agree_with_a_single_set() {
+        let ids: StringArray = (0..60_000u64)
+            .map(|i| Some(format!("id-{}", (i * 7919) % 45_000)))
+            .collect();
+        let claims = |row: usize| row % 11 != 3;
+        let mut seen = std::collections::HashSet::new();
+        let expected: Vec<usize> = (0..ids.len())
+            .filter(|&row| claims(row) && !seen.insert(ids.value(row)))
+            .collect();
+        assert!(expected.len() > 10_000);
+        let repeated = repeated_rows(ids.len(), claims, |row| ids.value(row).as_bytes());
+        assert_eq!(repeated, expected);
+    }
+
+    #[test]
+    fn key_index_answers_membership() {
+        let ids = StringArray::from(vec![Some("c1"), None, Some("c2"), Some("c1")]);
+        let index = KeyIndex::new(&ids);
+        assert!(index.contains("c1") && index.contains("c2"));
+        assert!(!index.contains("c3") && !index.contains(""));
+        let values = StringArray::from(vec![Some("c2"), Some("x"), None, Some("c1"), Some("y")]);
+        assert_eq!(dangling_rows(&values, &index), [1, 4]);
+    }
 }
