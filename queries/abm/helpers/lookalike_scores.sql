@@ -20,7 +20,7 @@ WITH seeds AS (
            COALESCE(cardinality(string_to_array(NULLIF(f.tech_key, ''), ';')), 0) AS n_techs
     FROM (
         SELECT account_id, value,
-               ROW_NUMBER() OVER (ORDER BY value DESC, account_id) AS seed_rank
+               CAST(ROW_NUMBER() OVER (ORDER BY value DESC, account_id) AS BIGINT) AS seed_rank
         FROM account_value
         WHERE was_customer AND value > 0
     ) v
@@ -47,21 +47,38 @@ shared AS (
     JOIN seed_techs st ON st.technology = pt.technology
     GROUP BY pt.profile_id, st.seed_rank
 ),
-pairs AS (
+-- Similarity grows with the shared technologies, so the best seed is the best of:
+-- every pair scored as if it shared none (no join), and the pairs that share some,
+-- scored with their count. A pair in both scores higher in the second.
+attributes AS (
     SELECT
         pr.profile_id,
         s.seed_rank,
+        CASE WHEN pr.industry = s.industry THEN 1.0 ELSE 0.0 END
+        + CASE WHEN pr.size_band = s.size_band THEN 1.0 ELSE 0.0 END
+        + CASE WHEN pr.region = s.region THEN 1.0 ELSE 0.0 END AS matches,
+        pr.n_techs + s.n_techs AS n_techs
+    FROM profiles pr
+    CROSS JOIN seeds s
+),
+pairs AS (
+    SELECT
+        profile_id,
+        seed_rank,
+        (matches + CASE WHEN n_techs = 0 THEN 1.0 ELSE 0.0 END) / 4.0 AS similarity
+    FROM attributes
+    UNION ALL
+    SELECT
+        sh.profile_id,
+        sh.seed_rank,
         (CASE WHEN pr.industry = s.industry THEN 1.0 ELSE 0.0 END
          + CASE WHEN pr.size_band = s.size_band THEN 1.0 ELSE 0.0 END
          + CASE WHEN pr.region = s.region THEN 1.0 ELSE 0.0 END
-         + CASE
-               WHEN pr.n_techs + s.n_techs = 0 THEN 1.0
-               ELSE CAST(COALESCE(sh.shared_techs, 0) AS DOUBLE)
-                    / (pr.n_techs + s.n_techs - COALESCE(sh.shared_techs, 0))
-           END) / 4.0 AS similarity
-    FROM profiles pr
-    CROSS JOIN seeds s
-    LEFT JOIN shared sh ON sh.profile_id = pr.profile_id AND sh.seed_rank = s.seed_rank
+         + CAST(sh.shared_techs AS DOUBLE) / (pr.n_techs + s.n_techs - sh.shared_techs)) / 4.0
+            AS similarity
+    FROM shared sh
+    JOIN profiles pr ON pr.profile_id = sh.profile_id
+    JOIN seeds s ON s.seed_rank = sh.seed_rank
 ),
 best AS (
     SELECT
