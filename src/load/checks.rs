@@ -202,7 +202,7 @@ pub(super) fn check_keys(
             .key_index
             .get_or_init(|| KeyIndex::new(strings(&target.batch, target_pk).expect("pk")));
         let values = strings(batch, key.column).expect("foreign key column");
-        for row in dangling_rows(values, &known) {
+        for row in dangling_rows(values, known) {
             fault(
                 faults,
                 row,
