@@ -34,7 +34,7 @@ pub fn read_file(path: &Path, table: &str) -> Result<(SchemaRef, Vec<RecordBatch
     let format = format_of(path).ok_or_else(|| unreadable("unknown file extension".into()))?;
     let (schema, batches): (SchemaRef, Vec<RecordBatch>) = match format {
         Format::Csv => self::csv::read_csv(path, table)?,
-        Format::Parquet => read_parquet(path).map_err(|e| unreadable(e.to_string()))?,
+        Format::Parquet => read_parquet(path).map_err(unreadable)?,
         Format::Jsonl => jsonl::read_jsonl(path, table)?,
     };
     Ok((schema, batches))
