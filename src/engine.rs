@@ -460,12 +460,9 @@ fn write_exchange_file(
                 done.push((c, column.close()?));
             }
         };
-        let mut chunks = std::thread::scope(|scope| -> Result<Vec<_>> {
-            let other = scope.spawn(encode);
-            let mut chunks = encode()?;
-            chunks.extend(other.join().expect("exchange file encoding")?);
-            Ok(chunks)
-        })?;
+        let (first, second) = crate::parallel::join(encode, encode);
+        let mut chunks = first?;
+        chunks.extend(second?);
         chunks.sort_unstable_by_key(|(c, _)| *c);
         let mut row_group = writer.next_row_group()?;
         for (_, chunk) in chunks {

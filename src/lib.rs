@@ -20,6 +20,7 @@
 //! - [`charts`] and [`palette`]: the report's charts (plotters, SVG and PNG);
 //! - [`report`]: the HTML report and scorecard.md;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
+//! - [`parallel`]: two pieces of work at once (loading, scratch files, Markov);
 //! - [`run`]: the monthly job that ties them together, recorded in [`manifest`];
 //!   [`cli`]: the commands.
 
@@ -38,6 +39,7 @@ pub mod manifest;
 pub mod models;
 pub mod output;
 pub mod palette;
+pub mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod publish;

@@ -16,6 +16,7 @@ use datafusion::common::{HashMap, HashSet};
 
 use super::LoadedData;
 use crate::error::{Error, Result};
+use crate::parallel::join;
 use crate::schema::{Kind, NaturalKey, RowRule, TableSpec};
 
 /// Schema check of one source: required columns present, no unknown columns.
@@ -316,13 +317,9 @@ fn dangling_rows(values: &StringArray, known: &KeyIndex) -> Vec<usize> {
             .collect()
     };
     let half = values.len() / 2;
-    std::thread::scope(|scope| {
-        let first = scope.spawn(|| dangling(0..half));
-        let mut second = dangling(half..values.len());
-        let mut rows = first.join().expect("foreign key check");
-        rows.append(&mut second);
-        rows
-    })
+    let (mut rows, second) = join(|| dangling(0..half), || dangling(half..values.len()));
+    rows.extend(second);
+    rows
 }
 
 /// Rows (ascending) holding a value an earlier row holds; rows where `claims` is
@@ -386,15 +383,10 @@ fn repeated_rows<'a>(
         }
         repeated
     };
-    let mut repeated = std::thread::scope(|scope| {
-        let first = scope.spawn(|| repeated(0..GROUPS / 2));
-        let mut second = repeated(GROUPS / 2..GROUPS);
-        let mut rows = first.join().expect("duplicate id check");
-        rows.append(&mut second);
-        rows
-    });
-    repeated.sort_unstable();
-    repeated
+    let (mut rows, second) = join(|| repeated(0..GROUPS / 2), || repeated(GROUPS / 2..GROUPS));
+    rows.extend(second);
+    rows.sort_unstable();
+    rows
 }
 
 fn ts_col(batch: &RecordBatch, name: &str) -> TimestampMicrosecondArray {

@@ -290,12 +290,8 @@ fn convert_columns(
             done.push((i, array.map(|a| (a, faults)).map_err(|e| (col.name, e))));
         }
     };
-    let mut converted = std::thread::scope(|scope| {
-        let other = scope.spawn(convert);
-        let mut converted = convert();
-        converted.extend(other.join().expect("column conversion"));
-        converted
-    });
+    let (mut converted, other) = crate::parallel::join(convert, convert);
+    converted.extend(other);
     converted.sort_unstable_by_key(|(i, _)| *i);
     let mut columns = Vec::with_capacity(converted.len());
     let mut faults = Faults::new();

@@ -63,13 +63,12 @@ fn read_parquet(path: &Path) -> std::result::Result<(SchemaRef, Vec<RecordBatch>
             .map_err(|e| e.to_string())
     };
     let half = groups / 2;
-    let batches = std::thread::scope(|scope| -> std::result::Result<Vec<RecordBatch>, String> {
-        let first = scope.spawn(|| decode(builder, 0..half));
-        let mut second = decode(open()?, half..groups)?;
-        let mut batches = first.join().expect("parquet decoding")?;
-        batches.append(&mut second);
-        Ok(batches)
-    })?;
+    let (first, second) = crate::parallel::join(
+        || decode(builder, 0..half),
+        || decode(open()?, half..groups),
+    );
+    let mut batches = first?;
+    batches.extend(second?);
     Ok((schema, batches))
 }
 

@@ -394,19 +394,11 @@ pub fn attribute(paths: &Paths, order: usize) -> (f64, Vec<ChannelEffect>) {
         }
     };
     let n = chain.channels.len();
-    let mut effects = vec![0.0f64; n];
-    std::thread::scope(|scope| {
-        let (first, second) = effects.split_at_mut(n / 2);
-        let removal = &removal;
-        scope.spawn(move || {
-            for (c, e) in first.iter_mut().enumerate() {
-                *e = removal(c);
-            }
-        });
-        for (c, e) in second.iter_mut().enumerate() {
-            *e = removal(n / 2 + c);
-        }
-    });
+    let (mut effects, second): (Vec<f64>, Vec<f64>) = crate::parallel::join(
+        || (0..n / 2).map(removal).collect(),
+        || (n / 2..n).map(removal).collect(),
+    );
+    effects.extend(second);
     let total_effect: f64 = effects.iter().sum();
     let conversions: f64 = paths.paths.iter().map(|p| p.conversions).sum();
     let revenue: f64 = paths.paths.iter().map(|p| p.revenue).sum();
