@@ -413,85 +413,12 @@ fn write_exchange_file(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    use datafusion::parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
-    use datafusion::parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
-    use datafusion::parquet::file::properties::{
-        WriterProperties, DEFAULT_MAX_ROW_GROUP_ROW_COUNT,
-    };
-    use datafusion::parquet::file::writer::SerializedFileWriter;
-
-    // As ArrowWriter writes it (the Arrow schema in the metadata), but each row group's
-    // columns are encoded on two threads taking columns in turn.
-    let mut props = WriterProperties::default();
-    add_encoded_arrow_schema_to_metadata(schema, &mut props);
-    let props = Arc::new(props);
-    let parquet_schema = ArrowSchemaConverter::new()
-        .with_coerce_types(props.coerce_types())
-        .convert(schema)?;
-    let file = std::fs::File::create(path).at(path)?;
-    let mut writer = SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), props)?;
-    let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    for (index, first_row) in (0..rows)
-        .step_by(DEFAULT_MAX_ROW_GROUP_ROW_COUNT)
-        .enumerate()
-    {
-        let group = rows_between(batches, first_row, DEFAULT_MAX_ROW_GROUP_ROW_COUNT);
-        let columns = Mutex::new(
-            factory
-                .create_column_writers(index)?
-                .into_iter()
-                .enumerate()
-                .collect::<Vec<_>>(),
-        );
-        let encode = || -> Result<Vec<_>> {
-            let mut done = Vec::new();
-            loop {
-                let next = columns.lock().expect("column writers").pop();
-                let Some((c, mut column)) = next else {
-                    return Ok(done);
-                };
-                let field = schema.field(c);
-                for batch in &group {
-                    for leaf in compute_leaves(field, batch.column(c))? {
-                        column.write(&leaf)?;
-                    }
-                }
-                done.push((c, column.close()?));
-            }
-        };
-        let (first, second) = crate::parallel::join(encode, encode);
-        let mut chunks = first?;
-        chunks.extend(second?);
-        chunks.sort_unstable_by_key(|(c, _)| *c);
-        let mut row_group = writer.next_row_group()?;
-        for (_, chunk) in chunks {
-            chunk.append_to_row_group(&mut row_group)?;
-        }
-        row_group.close()?;
-    }
-    writer.close()?;
-    Ok(())
-}
-
-/// Up to `count` rows of `batches` from row `first` on, as slices.
-fn rows_between(batches: &[RecordBatch], first: usize, count: usize) -> Vec<RecordBatch> {
-    let mut slices = Vec::new();
-    let (mut skip, mut left) = (first, count);
+    let props = datafusion::parquet::file::properties::WriterProperties::default();
+    let mut sink = crate::parquet_file::ParquetSink::create(path, schema.clone(), props)?;
     for batch in batches {
-        if left == 0 {
-            break;
-        }
-        if skip >= batch.num_rows() {
-            skip -= batch.num_rows();
-            continue;
-        }
-        let take = (batch.num_rows() - skip).min(left);
-        slices.push(batch.slice(skip, take));
-        left -= take;
-        skip = 0;
+        sink.write(batch.clone())?;
     }
-    slices
+    sink.close()
 }
 
 #[cfg(feature = "ballista")]

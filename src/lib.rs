@@ -14,9 +14,11 @@
 //! - [`query`]: the steps as defined: query files in `queries/` and Rust model steps;
 //! - [`pipeline`]: runs the plan's steps in DataFusion;
 //! - [`engine`]: where that SQL runs: in this process or on a Ballista cluster;
+//!   [`inline_params`] reads the `params` table as constants in its plans;
 //! - [`models`]: Rust model steps on small aggregates (sBG retention);
 //! - [`scorecard`]: the aligned scorecard from the metric catalogue in `reports/`;
-//! - [`output`]: Parquet partitions and report files, swapped in atomically;
+//! - [`output`]: Parquet partitions and report files, swapped in atomically
+//!   ([`parquet_file`]: Parquet encoded on two threads);
 //! - [`charts`] and [`palette`]: the report's charts (plotters, SVG and PNG);
 //! - [`report`]: the HTML report and scorecard.md;
 //! - [`generate`]: deterministic synthetic data (the demo and benchmarks);
@@ -33,6 +35,7 @@ pub mod dates;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod inline_params;
 pub mod load;
 pub mod logging;
 pub mod manifest;
@@ -40,6 +43,7 @@ pub mod models;
 pub mod output;
 pub mod palette;
 pub mod parallel;
+pub mod parquet_file;
 pub mod pipeline;
 pub mod plan;
 pub mod publish;

@@ -10,20 +10,19 @@
 //! Every table gets `report_month` (DATE, first day of the month) as its first column,
 //! so a single file read without Hive partitioning still says which run it is from.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::config::Month;
 use crate::error::{IoContext, Result};
+use crate::parquet_file::ParquetSink;
 use crate::publish::{FaultHook, Journal};
 
 /// Prepend the `report_month` DATE column.
@@ -47,17 +46,15 @@ pub fn with_report_month(batch: &RecordBatch, month: Month) -> Result<RecordBatc
 /// Write one batch as a zstd-compressed Parquet file.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     let mut writer = parquet_writer(path, batch.schema())?;
-    writer.write(batch)?;
-    writer.close()?;
-    Ok(())
+    writer.write(batch.clone())?;
+    writer.close()
 }
 
 /// A zstd-compressed Parquet file being written, batch by batch.
-fn parquet_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>> {
+fn parquet_writer(path: &Path, schema: SchemaRef) -> Result<ParquetSink> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).at(parent)?;
     }
-    let file = File::create(path).at(path)?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .set_max_row_group_row_count(Some(1 << 20))
@@ -66,12 +63,12 @@ fn parquet_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>> {
         .set_column_dictionary_enabled(ColumnPath::from("touch_id"), false)
         .set_created_by(format!("revalign {}", env!("CARGO_PKG_VERSION")))
         .build();
-    Ok(ArrowWriter::try_new(file, schema, Some(props))?)
+    ParquetSink::create(path, schema, props)
 }
 
 /// One output table being streamed into its staged file (see [`Staged::table_writer`]).
 pub struct TableWriter {
-    writer: ArrowWriter<File>,
+    writer: ParquetSink,
     schema: SchemaRef,
     month: Month,
     path: PathBuf,
@@ -90,7 +87,7 @@ impl TableWriter {
             .map(|(column, field)| cast(column, field.data_type()))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
-        Ok(self.writer.write(&batch)?)
+        self.writer.write(batch)
     }
 
     /// Finish the file: its path, its schema (with `report_month`) and its row count.

@@ -59,6 +59,12 @@ pub async fn register_inputs(
 ) -> Result<crate::coverage::Coverage> {
     if let Some((month, params)) = as_of {
         let batch = params.to_batch(month)?;
+        // Each query's plan reads the parameters as constants, not through a join.
+        let rule = crate::inline_params::InlineParams::new("params", &batch)?;
+        session
+            .ctx
+            .remove_optimizer_rule(crate::inline_params::RULE_NAME);
+        session.ctx.add_optimizer_rule(std::sync::Arc::new(rule));
         session
             .register("params", batch.schema(), vec![batch])
             .await?;

@@ -357,10 +357,16 @@ pub fn model_steps() -> Vec<Query> {
             crate::models::markov::markov_table,
             true,
             vec![
-                ("path", DataType::Utf8),
-                ("conversions", DataType::Int64),
-                ("nulls", DataType::Int64),
-                ("revenue", DataType::Float64),
+                ("opportunity_id", DataType::Utf8),
+                ("channel", DataType::Utf8),
+                ("status", DataType::Utf8),
+                (
+                    "amount",
+                    DataType::Decimal128(
+                        crate::schema::MONEY_PRECISION,
+                        crate::schema::MONEY_SCALE,
+                    ),
+                ),
             ],
         ),
     ]

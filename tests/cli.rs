@@ -260,7 +260,7 @@ fn a_replaced_query_that_breaks_a_model_contract_is_named() {
     crate::util::copy_dir(&crate::util::repo_path("queries"), queries.path());
     std::fs::write(
         queries.path().join("attribution/helpers/attribution_paths.sql"),
-        "-- attribution_paths: replaced\nSELECT 'a' AS path, 1.5 AS conversions FROM attribution_journey LIMIT 1\n",
+        "-- attribution_paths: replaced\nSELECT opportunity_id, 'a' AS channel, 1.5 AS amount FROM attribution_journey LIMIT 1\n",
     )
     .unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -276,7 +276,7 @@ fn a_replaced_query_that_breaks_a_model_contract_is_named() {
         .stderr(
             predicate::str::contains("model `attribution_markov` reads table `attribution_paths`")
                 .and(predicate::str::contains(
-                    "conversions (Int64), nulls (Int64), revenue (Float64)",
+                    "status (Utf8), amount (Decimal128(18, 2))",
                 ))
                 .and(predicate::str::contains("panicked").not()),
         );

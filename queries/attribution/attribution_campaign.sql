@@ -13,11 +13,10 @@ WITH models AS (
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, campaign_id, model,
-           CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE) AS opportunities,
-           CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE) AS pipeline,
-           CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
-    FROM attribution_credit
-    GROUP BY opportunity_month, channel, campaign_id, model
+           CAST(credit AS DOUBLE) AS opportunities,
+           CAST(pipeline_credit AS DOUBLE) AS pipeline,
+           CAST(revenue_credit AS DOUBLE) AS revenue
+    FROM attribution_credit_cells
 ),
 spend_by_campaign AS (
     SELECT CAST(date_trunc('month', month) AS DATE) AS month, channel, campaign_id,

@@ -20,7 +20,7 @@ WITH models AS (
 journey_channels AS (
     SELECT DISTINCT j.opportunity_id, j.channel, COALESCE(m.removal_effect, 0.0) AS removal_effect
     FROM attribution_journey j
-    LEFT JOIN attribution_markov m ON m.channel = replace(j.channel, '>', '_')
+    LEFT JOIN attribution_markov m ON m.channel = j.channel
     WHERE j.kept
 ),
 markov_split AS (
@@ -49,10 +49,10 @@ markov_rows AS (
 ),
 credited AS (
     SELECT opportunity_month AS month, channel, model,
-           CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE) AS opportunities,
-           CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE) AS pipeline,
-           CAST(SUM(CAST(revenue_credit AS DECIMAL(38, 12))) AS DOUBLE) AS revenue
-    FROM attribution_credit
+           CAST(SUM(credit) AS DOUBLE) AS opportunities,
+           CAST(SUM(pipeline_credit) AS DOUBLE) AS pipeline,
+           CAST(SUM(revenue_credit) AS DOUBLE) AS revenue
+    FROM attribution_credit_cells
     GROUP BY opportunity_month, channel, model
     UNION ALL
     SELECT month, channel, 'markov', CAST(SUM(CAST(credit AS DECIMAL(38, 18))) AS DOUBLE), CAST(SUM(CAST(pipeline_credit AS DECIMAL(38, 12))) AS DOUBLE),

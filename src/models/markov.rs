@@ -20,12 +20,12 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, Schema};
 
 use datafusion::common::HashMap;
 
 use crate::config::Params;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One distinct path with its outcomes.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,28 +48,101 @@ pub struct Paths {
 
 impl Paths {
     /// Paths from `'>'`-separated channel names with their conversions, nulls and
-    /// revenue.
+    /// revenue, in the order given.
     pub fn parse<'a>(rows: impl IntoIterator<Item = (&'a str, f64, f64, f64)>) -> Paths {
-        let mut index: HashMap<&str, u32> = HashMap::new();
-        let mut names: Vec<&str> = Vec::new();
-        let mut paths: Vec<PathCount> = rows
+        let mut channels = ChannelNumbers::default();
+        let paths = rows
             .into_iter()
             .map(|(path, conversions, nulls, revenue)| PathCount {
-                steps: path
-                    .split('>')
-                    .map(|c| {
-                        *index.entry(c).or_insert_with(|| {
-                            names.push(c);
-                            (names.len() - 1) as u32
-                        })
-                    })
-                    .collect(),
+                steps: path.split('>').map(|c| channels.number(c)).collect(),
                 conversions,
                 nulls,
                 revenue,
             })
             .collect();
-        // Renumber channels in name order.
+        channels.renumber_by_name(paths)
+    }
+
+    /// The distinct paths of journeys given step by step, in journey order:
+    /// `(journey, channel, outcome, amount)`, each journey's steps consecutive, its
+    /// outcome (converted or not; None: neither, not counted) and amount (minor units,
+    /// `scale` decimals) repeated on each step. A path's revenue is the exact sum of
+    /// its converted journeys' amounts, then made a float; paths come out in the order
+    /// of their channel names, step by step.
+    pub fn from_steps<'a>(
+        steps: impl IntoIterator<Item = (&'a str, &'a str, Option<bool>, i128)>,
+        scale: i8,
+    ) -> Paths {
+        #[derive(Default)]
+        struct Outcomes {
+            conversions: u64,
+            nulls: u64,
+            revenue: i128,
+        }
+        let mut channels = ChannelNumbers::default();
+        let mut counts: HashMap<Vec<u32>, Outcomes> = HashMap::new();
+        let mut path: Vec<u32> = Vec::new();
+        let mut current: Option<(&str, Option<bool>, i128)> = None;
+        let mut count = |path: &mut Vec<u32>, (outcome, amount): (Option<bool>, i128)| {
+            let path = std::mem::take(path);
+            let Some(converted) = outcome else { return };
+            let outcomes = counts.entry(path).or_default();
+            if converted {
+                outcomes.conversions += 1;
+                outcomes.revenue += amount;
+            } else {
+                outcomes.nulls += 1;
+            }
+        };
+        for (journey, channel, converted, amount) in steps {
+            match current {
+                Some((id, ..)) if id == journey => {}
+                Some((_, was_converted, was_amount)) => {
+                    count(&mut path, (was_converted, was_amount));
+                    current = Some((journey, converted, amount));
+                }
+                None => current = Some((journey, converted, amount)),
+            }
+            path.push(channels.number(channel));
+        }
+        if let Some((_, converted, amount)) = current {
+            count(&mut path, (converted, amount));
+        }
+        let unit = 10_f64.powi(i32::from(scale));
+        let paths = counts
+            .into_iter()
+            .map(|(steps, o)| PathCount {
+                steps,
+                conversions: o.conversions as f64,
+                nulls: o.nulls as f64,
+                // As SQL casts a decimal sum to DOUBLE.
+                revenue: o.revenue as f64 / unit,
+            })
+            .collect();
+        let mut paths = channels.renumber_by_name(paths);
+        paths.paths.sort_unstable_by(|a, b| a.steps.cmp(&b.steps));
+        paths
+    }
+}
+
+/// Channel names numbered in the order first seen.
+#[derive(Default)]
+struct ChannelNumbers<'a> {
+    index: HashMap<&'a str, u32>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> ChannelNumbers<'a> {
+    fn number(&mut self, name: &'a str) -> u32 {
+        *self.index.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            (self.names.len() - 1) as u32
+        })
+    }
+
+    /// `paths` over channels renumbered in name order.
+    fn renumber_by_name(self, mut paths: Vec<PathCount>) -> Paths {
+        let names = self.names;
         let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
         by_name.sort_unstable_by_key(|&i| names[i as usize]);
         let mut rank = vec![0u32; names.len()];
@@ -424,40 +497,64 @@ pub fn attribute(paths: &Paths, order: usize) -> (f64, Vec<ChannelEffect>) {
     (p, out)
 }
 
-/// The `attribution_markov` step over `attribution_paths`.
+/// The steps of each opportunity must come together: split, they would count as two
+/// paths (a replaced `attribution_paths` query without its `-- ordered:` line).
+fn check_journey_order(opportunity: &StringArray) -> Result<()> {
+    let mut finished: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut current: Option<&str> = None;
+    for (row, id) in opportunity.iter().enumerate() {
+        let Some(id) = id else { continue };
+        if current == Some(id) {
+            continue;
+        }
+        if let Some(done) = current {
+            finished.insert(done);
+        }
+        if finished.contains(id) {
+            return Err(Error::QueryGraph(format!(
+                "attribution_paths: the steps of opportunity {id} are not together \
+                 (again at row {}): the Markov model reads them in journey order, \
+                 `-- ordered: opportunity_id, ts, touch_id`",
+                row + 1
+            )));
+        }
+        current = Some(id);
+    }
+    Ok(())
+}
+
+/// The `attribution_markov` step over `attribution_paths`: the window journeys of
+/// closed opportunities step by step, in journey order (see its SQL).
 pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch> {
-    let path = input
-        .column_by_name("path")
-        .expect("path")
-        .as_string::<i32>();
-    let conv = input
-        .column_by_name("conversions")
-        .expect("conversions")
-        .as_primitive::<Int64Type>();
-    let nulls = input
-        .column_by_name("nulls")
-        .expect("nulls")
-        .as_primitive::<Int64Type>();
-    let revenue = input
-        .column_by_name("revenue")
-        .expect("revenue")
-        .as_primitive::<Float64Type>();
-    let paths = Paths::parse(
+    let column = |name: &str| input.column_by_name(name).expect("checked model input");
+    let opportunity = column("opportunity_id").as_string::<i32>();
+    let channel = column("channel").as_string::<i32>();
+    let status = column("status").as_string::<i32>();
+    let amount = column("amount").as_primitive::<Decimal128Type>();
+    let DataType::Decimal128(_, scale) = *amount.data_type() else {
+        unreachable!("checked model input")
+    };
+    check_journey_order(opportunity)?;
+    let paths = Paths::from_steps(
         (0..input.num_rows())
-            .filter(|&r| path.is_valid(r) && !path.value(r).is_empty())
+            .filter(|&r| opportunity.is_valid(r) && channel.is_valid(r))
             .map(|r| {
-                let won_revenue = if revenue.is_valid(r) {
-                    revenue.value(r)
-                } else {
-                    0.0
-                };
                 (
-                    path.value(r),
-                    conv.value(r) as f64,
-                    nulls.value(r) as f64,
-                    won_revenue,
+                    opportunity.value(r),
+                    channel.value(r),
+                    match status.is_valid(r).then(|| status.value(r)) {
+                        Some("won") => Some(true),
+                        Some("lost") => Some(false),
+                        _ => None,
+                    },
+                    if amount.is_valid(r) {
+                        amount.value(r)
+                    } else {
+                        0
+                    },
                 )
             }),
+        scale,
     );
     // Without a journey that did not convert (no lost opportunity in the inputs) every
     // channel's removal would lose every conversion, and without a conversion there is
@@ -510,6 +607,51 @@ pub fn markov_table(input: &RecordBatch, params: &Params) -> Result<RecordBatch>
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    /// Journeys step by step become distinct paths: outcomes counted per path, won
+    /// amounts summed exactly (cents), open journeys not counted, paths in channel
+    /// name order whatever order the journeys come in.
+    #[test]
+    fn journeys_step_by_step_become_counted_paths() {
+        let steps = [
+            ("o1", "B", Some(true), 10_000),
+            ("o1", "A", Some(true), 10_000),
+            ("o2", "A", Some(false), 7_000),
+            ("o3", "B", Some(true), 5_050),
+            ("o4", "B", Some(true), 2_001),
+            ("o4", "A", Some(true), 2_001),
+            ("o5", "A", None, 900),
+            ("o6", "B", Some(false), 300),
+            ("o6", "A", Some(false), 300),
+        ];
+        let paths = Paths::from_steps(steps, 2);
+        assert_eq!(paths.channels, ["A", "B"]);
+        let got: Vec<(Vec<u32>, f64, f64, f64)> = paths
+            .paths
+            .iter()
+            .map(|p| (p.steps.clone(), p.conversions, p.nulls, p.revenue))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (vec![0], 0.0, 1.0, 0.0),
+                (vec![1], 1.0, 0.0, 50.5),
+                (vec![1, 0], 2.0, 1.0, 120.01),
+            ]
+        );
+    }
+
+    /// An opportunity whose steps are split would count as two paths: refused.
+    #[test]
+    fn split_journeys_are_refused() {
+        let ids = StringArray::from(vec!["o1", "o1", "o2", "o1"]);
+        let err = check_journey_order(&ids).unwrap_err().to_string();
+        assert!(
+            err.contains("opportunity o1") && err.contains("row 4"),
+            "{err}"
+        );
+        assert!(check_journey_order(&StringArray::from(vec!["o1", "o1", "o2"])).is_ok());
+    }
 
     /// Paths from (channels, conversions, nulls), revenue 100 per conversion.
     fn paths(rows: &[(&str, f64, f64)]) -> Paths {
