@@ -12,7 +12,8 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Mutex;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_writer::{
     compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory,
@@ -106,10 +107,17 @@ impl ParquetSink {
                 };
                 let field = schema.field(c);
                 for start in (0..rows).step_by(SLICE_ROWS) {
-                    for part in rows_between(&chunk, start, SLICE_ROWS) {
-                        for leaf in compute_leaves(field, part.column(c))? {
-                            column.write(&leaf)?;
-                        }
+                    let parts: Vec<ArrayRef> = rows_between(&chunk, start, SLICE_ROWS)
+                        .iter()
+                        .map(|part| part.column(c).clone())
+                        .collect();
+                    // A slice across two incoming batches is joined into one array.
+                    let slice = match parts.as_slice() {
+                        [one] => one.clone(),
+                        _ => concat(&parts.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+                    };
+                    for leaf in compute_leaves(field, &slice)? {
+                        column.write(&leaf)?;
                     }
                 }
                 done.push((c, column));
@@ -169,4 +177,63 @@ pub fn rows_between(batches: &[RecordBatch], first: usize, count: usize) -> Vec<
         skip = 0;
     }
     slices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::compute::concat_batches;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::sync::Arc;
+
+    fn rows(n: i64) -> RecordBatch {
+        RecordBatch::try_from_iter([
+            ("n", Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef),
+            (
+                "s",
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("id-{}", i % 977)))),
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn write(path: &Path, batches: &[RecordBatch]) {
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(100_000))
+            .build();
+        let mut sink = ParquetSink::create(path, batches[0].schema(), props).unwrap();
+        for batch in batches {
+            sink.write(batch.clone()).unwrap();
+        }
+        sink.close().unwrap();
+    }
+
+    /// The same rows give the same bytes however the batches that bring them are cut,
+    /// in row groups of the configured size, and read back as written.
+    #[test]
+    fn bytes_depend_on_the_rows_not_the_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = rows(250_000);
+        let whole = dir.path().join("whole.parquet");
+        write(&whole, std::slice::from_ref(&all));
+        let cut = dir.path().join("cut.parquet");
+        let pieces: Vec<RecordBatch> = (0..all.num_rows())
+            .step_by(7_777)
+            .map(|start| all.slice(start, 7_777.min(all.num_rows() - start)))
+            .collect();
+        write(&cut, &pieces);
+        assert!(std::fs::read(&whole).unwrap() == std::fs::read(&cut).unwrap());
+
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&cut).unwrap()).unwrap();
+        let groups: Vec<i64> = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, [100_000, 100_000, 50_000]);
+        let read: Vec<RecordBatch> = reader.build().unwrap().map(|b| b.unwrap()).collect();
+        assert_eq!(concat_batches(&all.schema(), &read).unwrap(), all);
+    }
 }
