@@ -319,9 +319,9 @@ impl Session {
     }
 }
 
-/// In-memory rows cut into scan partitions of batches of at most 8,192 rows (zero-copy
-/// slices): one partition holding one large batch would be scanned by one thread and
-/// flow through the plan as one batch, which operators must then hold whole.
+/// In-memory rows cut into scan partitions of batches of at most 8,192 rows: one
+/// partition holding one large batch would be scanned by one thread and flow through
+/// the plan as one batch, which operators must then hold whole.
 fn scan_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
     const ROWS: usize = 8192;
     let slices: Vec<RecordBatch> = batches
@@ -329,7 +329,7 @@ fn scan_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Reco
         .flat_map(|b| {
             (0..b.num_rows())
                 .step_by(ROWS)
-                .map(move |start| b.slice(start, ROWS.min(b.num_rows() - start)))
+                .map(move |start| own_string_views(&b.slice(start, ROWS.min(b.num_rows() - start))))
         })
         .collect();
     if slices.is_empty() {
@@ -341,6 +341,26 @@ fn scan_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Reco
         .chunks(per_partition)
         .map(|chunk| chunk.to_vec())
         .collect()
+}
+
+/// `batch` with its string-view columns holding only their own strings. A view array
+/// shares its data buffers with every array taken or filtered from it, and memory
+/// accounting counts a shared buffer whole: without this, each 8,192-row slice of a
+/// helper (and each batch a join or filter makes of it) is charged at the whole
+/// helper's size, and under `--memory-limit` a merge of them asks for hundreds of MB.
+fn own_string_views(batch: &RecordBatch) -> RecordBatch {
+    use datafusion::arrow::array::{ArrayRef, AsArray};
+    use datafusion::arrow::datatypes::DataType;
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Utf8View => Arc::new(c.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(c.as_binary_view().gc()) as ArrayRef,
+            _ => c.clone(),
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns).expect("the same columns")
 }
 
 /// DataFusion in this process, with the engine settings applied.

@@ -189,10 +189,15 @@ mod tests {
 
     fn rows(n: i64) -> RecordBatch {
         RecordBatch::try_from_iter([
-            ("n", Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef),
+            (
+                "n",
+                Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
+            ),
             (
                 "s",
-                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("id-{}", i % 977)))),
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("id-{}", i % 977)),
+                )),
             ),
         ])
         .unwrap()
