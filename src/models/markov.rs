@@ -641,6 +641,19 @@ mod tests {
         );
     }
 
+    /// Channel names are taken as they are: `a>b` and `a_b` stay two channels (path
+    /// strings used to turn one into the other).
+    #[test]
+    fn channel_names_with_separators_stay_distinct() {
+        let steps = [
+            ("o1", "a>b", Some(true), 100),
+            ("o2", "a_b", Some(false), 100),
+        ];
+        let paths = Paths::from_steps(steps, 2);
+        assert_eq!(paths.channels, ["a>b", "a_b"]);
+        assert_eq!(paths.paths.len(), 2);
+    }
+
     /// An opportunity whose steps are split would count as two paths: refused.
     #[test]
     fn split_journeys_are_refused() {
