@@ -10,9 +10,8 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::Mutex;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
 use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_writer::{
@@ -96,38 +95,32 @@ impl ParquetSink {
         if self.columns.is_empty() {
             self.columns = self.factory.create_column_writers(self.row_groups)?;
         }
-        let queue = Mutex::new(self.columns.drain(..).enumerate().collect::<Vec<_>>());
+        // Slices counted from the chunk's start; one across two incoming batches is
+        // joined into one array (per column, by the worker encoding that column).
+        let slices: Vec<Vec<RecordBatch>> = (0..rows)
+            .step_by(SLICE_ROWS)
+            .map(|start| rows_between(&chunk, start, SLICE_ROWS))
+            .collect();
         let schema = &self.schema;
-        let encode = || -> Result<Vec<(usize, ArrowColumnWriter)>> {
-            let mut done = Vec::new();
-            loop {
-                let next = queue.lock().expect("column queue").pop();
-                let Some((c, mut column)) = next else {
-                    return Ok(done);
-                };
-                let field = schema.field(c);
-                for start in (0..rows).step_by(SLICE_ROWS) {
-                    let parts: Vec<ArrayRef> = rows_between(&chunk, start, SLICE_ROWS)
-                        .iter()
-                        .map(|part| part.column(c).clone())
-                        .collect();
-                    // A slice across two incoming batches is joined into one array.
-                    let slice = match parts.as_slice() {
-                        [one] => one.clone(),
-                        _ => concat(&parts.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+        let columns = std::mem::take(&mut self.columns);
+        let encoded = crate::parallel::map_in_turn(
+            columns.into_iter().enumerate().collect(),
+            |(c, mut column)| -> Result<ArrowColumnWriter> {
+                for parts in &slices {
+                    let arrays: Vec<&dyn Array> =
+                        parts.iter().map(|p| p.column(c).as_ref()).collect();
+                    let slice: ArrayRef = match arrays.as_slice() {
+                        [_] => parts[0].column(c).clone(),
+                        _ => concat(&arrays)?,
                     };
-                    for leaf in compute_leaves(field, &slice)? {
+                    for leaf in compute_leaves(schema.field(c), &slice)? {
                         column.write(&leaf)?;
                     }
                 }
-                done.push((c, column));
-            }
-        };
-        let (first, second) = crate::parallel::join(encode, encode);
-        let mut columns = first?;
-        columns.extend(second?);
-        columns.sort_unstable_by_key(|(c, _)| *c);
-        self.columns = columns.into_iter().map(|(_, column)| column).collect();
+                Ok(column)
+            },
+        );
+        self.columns = encoded.into_iter().collect::<Result<_>>()?;
         self.rows_in_group += rows;
         if self.rows_in_group == self.row_group_rows {
             self.close_row_group()?;

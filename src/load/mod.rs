@@ -35,7 +35,6 @@ mod staging;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
@@ -272,30 +271,20 @@ fn convert_columns(
     spec: &TableSpec,
     raw: &RecordBatch,
 ) -> std::result::Result<(Vec<ArrayRef>, Faults), (&'static str, String)> {
-    let next = AtomicUsize::new(0);
-    let convert = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(col) = spec.columns.get(i) else {
-                return done;
-            };
-            let mut faults = Faults::new();
-            let array = convert_column(
-                raw.column_by_name(col.name),
-                raw.num_rows(),
-                col,
-                &mut faults,
-            );
-            done.push((i, array.map(|a| (a, faults)).map_err(|e| (col.name, e))));
-        }
-    };
-    let (mut converted, other) = crate::parallel::join(convert, convert);
-    converted.extend(other);
-    converted.sort_unstable_by_key(|(i, _)| *i);
+    let converted = crate::parallel::map_in_turn(spec.columns.iter().collect(), |col| {
+        let mut faults = Faults::new();
+        convert_column(
+            raw.column_by_name(col.name),
+            raw.num_rows(),
+            col,
+            &mut faults,
+        )
+        .map(|a| (a, faults))
+        .map_err(|e| (col.name, e))
+    });
     let mut columns = Vec::with_capacity(converted.len());
     let mut faults = Faults::new();
-    for (_, result) in converted {
+    for result in converted {
         let (array, column_faults) = result?;
         columns.push(array);
         for (row, fault) in column_faults {

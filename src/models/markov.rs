@@ -48,7 +48,8 @@ pub struct Paths {
 
 impl Paths {
     /// Paths from `'>'`-separated channel names with their conversions, nulls and
-    /// revenue, in the order given.
+    /// revenue, in the order given (the tests' way of writing paths).
+    #[cfg(test)]
     pub fn parse<'a>(rows: impl IntoIterator<Item = (&'a str, f64, f64, f64)>) -> Paths {
         let mut channels = ChannelNumbers::default();
         let paths = rows
