@@ -4,14 +4,16 @@
 //! which keeps the SQL readable and replaceable (`--queries DIR`). Executed as
 //! written, that join is a nested-loop join copying every row of the other side into
 //! new batches: at 10M touches, whole seconds of copying per query. This optimizer
-//! rule replaces such a join with a projection that adds the parameters as literals;
-//! DataFusion's later passes fold them into the expressions that read them.
+//! rule replaces such a join with a projection that adds the parameters as literals,
+//! and writes those literals into the projection above that reads them, so that
+//! DataFusion's later passes fold them (a `CASE p.path_transform WHEN ...` becomes the
+//! chosen branch, and the window functions only other branches read are dropped).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::common::tree_node::Transformed;
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::{Expr, Filter, Join, JoinType, LogicalPlan, Projection};
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
@@ -87,6 +89,7 @@ impl OptimizerRule for InlineParams {
     ) -> datafusion::common::Result<Transformed<LogicalPlan>> {
         let inlined = match &plan {
             LogicalPlan::Join(join) => self.inline(join)?,
+            LogicalPlan::Projection(projection) => substitute_literals(projection)?,
             _ => None,
         };
         Ok(match inlined {
@@ -135,6 +138,59 @@ impl InlineParams {
     }
 }
 
+/// `outer` with the literal columns of the projection under it replaced by their
+/// values, or None when it reads none. DataFusion merges two projections only when the
+/// upper one reads each non-column expression of the lower once, so a parameter read
+/// twice (as `path_transform` is) would otherwise stay a column and never fold.
+fn substitute_literals(outer: &Projection) -> datafusion::common::Result<Option<LogicalPlan>> {
+    let LogicalPlan::Projection(inner) = outer.input.as_ref() else {
+        return Ok(None);
+    };
+    let mut literals = HashMap::new();
+    for (expr, (qualifier, field)) in inner.expr.iter().zip(inner.schema.iter()) {
+        let value = match expr {
+            Expr::Alias(alias) => alias.expr.as_ref(),
+            other => other,
+        };
+        if matches!(value, Expr::Literal(..)) {
+            literals.insert(Column::new(qualifier.cloned(), field.name()), value.clone());
+        }
+    }
+    if literals.is_empty() {
+        return Ok(None);
+    }
+    let mut changed = false;
+    let mut exprs = Vec::with_capacity(outer.expr.len());
+    for (expr, (qualifier, field)) in outer.expr.iter().zip(outer.schema.iter()) {
+        let rewritten = expr.clone().transform_up(|e| {
+            Ok(match &e {
+                Expr::Column(column) if literals.contains_key(column) => {
+                    Transformed::yes(literals[column].clone())
+                }
+                _ => Transformed::no(e),
+            })
+        })?;
+        if !rewritten.transformed {
+            exprs.push(expr.clone());
+            continue;
+        }
+        changed = true;
+        // The output keeps its name: an aliased expression keeps its alias, and
+        // anything else is named as it was.
+        exprs.push(match rewritten.data {
+            aliased @ Expr::Alias(_) => aliased,
+            other => other.alias_qualified(qualifier.cloned(), field.name()),
+        });
+    }
+    if !changed {
+        return Ok(None);
+    }
+    Ok(Some(LogicalPlan::Projection(Projection::try_new(
+        exprs,
+        outer.input.clone(),
+    )?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +230,47 @@ mod tests {
         assert_eq!(
             run(table(vec![10], "k"), sql).await,
             (vec![10, 20, 300], false)
+        );
+    }
+
+    /// A parameter read twice in one expression list is folded too: the plan keeps
+    /// the branch it selects and reads no parameter column. (DataFusion folds a
+    /// searched `CASE WHEN p.k = 10`, not the simple form `CASE p.k WHEN 10`.)
+    #[tokio::test]
+    async fn a_parameter_read_twice_is_folded() {
+        let sql = "SELECT CASE WHEN p.k = 10 THEN t.x ELSE t.x * 2 END AS y, p.k + 1 AS z, p.k \
+                   FROM t CROSS JOIN params p";
+        assert_eq!(
+            run(table(vec![10], "k"), sql).await,
+            (vec![1, 2, 30], false)
+        );
+        assert_eq!(run(table(vec![3], "k"), sql).await, (vec![2, 4, 60], false));
+        let ctx = SessionContext::new();
+        let params = table(vec![10], "k");
+        ctx.add_optimizer_rule(Arc::new(InlineParams::new("params", &params).unwrap()));
+        ctx.register_batch("params", params).unwrap();
+        ctx.register_batch("t", table(vec![1, 2, 30], "x")).unwrap();
+        let df = ctx.sql(sql).await.unwrap();
+        let plan = format!(
+            "{}",
+            df.clone().into_optimized_plan().unwrap().display_indent()
+        );
+        assert!(!plan.contains("p.k") && !plan.contains("CASE"), "{plan}");
+        let names: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["y", "z", "k"]);
+        let batches = df.collect().await.unwrap();
+        assert_eq!(
+            batches[0].column(1).as_primitive::<Int64Type>().value(0),
+            11
+        );
+        assert_eq!(
+            batches[0].column(2).as_primitive::<Int64Type>().value(0),
+            10
         );
     }
 

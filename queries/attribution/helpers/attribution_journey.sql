@@ -14,7 +14,6 @@
 --     params.path_transform, and its position there (NULL when not kept): none keeps
 --     every window touch; exposure the first of each run of one channel; first and
 --     frequency the first touch of each channel (frequency's counts feed no model);
---   run: the exposure run a window touch belongs to (1, 2, ...);
 --   and one last row per opportunity without a touch (touch_id NULL, channel '(none)').
 -- LC: the last marketing touch of the account at or before the earliest `lead` stage
 -- entry of any account contact (else the earliest `mql`), capped at created_at.
@@ -42,7 +41,10 @@ seen AS (
     FROM opportunities
 ),
 -- Running counts only (a frame up to the current row), all over one ordering: one sort,
--- and the windows stream.
+-- and the windows stream. DataFusion evaluates a streaming window function row by row,
+-- so each costs about as much as the sort: with the parameters read as constants, the
+-- planner drops the ones the chosen path transform does not read (only exposure reads
+-- the runs, only first and frequency the distinct channels).
 numbered AS (
     SELECT
         *,
@@ -50,9 +52,6 @@ numbered AS (
         in_window AND NOT (COALESCE(LAG(in_window) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id), FALSE)
                            AND LAG(channel) OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id) IS NOT DISTINCT FROM channel)
             AS starts_run,
-        SUM(CASE WHEN in_window THEN 1 ELSE 0 END)
-            OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-            AS window_so_far,
         COUNT(DISTINCT CASE WHEN in_window THEN channel END)
             OVER (PARTITION BY opportunity_id ORDER BY ts, touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
             AS channels_so_far
@@ -68,33 +67,33 @@ runs AS (
             AS first_of_channel
     FROM numbered
 ),
--- Per opportunity: its LC touch and the path transform (a small table: the parameters
--- join here, not to every journey row).
+-- Per opportunity: its LC touch, and how many rows come before its window (the LC
+-- touch older than the window, always first), so a window touch's position in the
+-- window is rn minus that.
 context AS (
-    SELECT o.opportunity_id, lc.touch_id AS lc_touch_id, p.path_transform
+    SELECT o.opportunity_id, lc.touch_id AS lc_touch_id,
+           CASE WHEN lc.older_than_window THEN 1 ELSE 0 END AS rows_before_window
     FROM opportunities o
-    CROSS JOIN params p
     LEFT JOIN lead_creation lc ON lc.opportunity_id = o.opportunity_id
 ),
 transformed AS (
     SELECT
         r.*,
         c.lc_touch_id,
-        r.in_window AND CASE c.path_transform
-            WHEN 'exposure' THEN r.starts_run
-            WHEN 'first' THEN r.first_of_channel
-            WHEN 'frequency' THEN r.first_of_channel
+        r.in_window AND CASE
+            WHEN p.path_transform = 'exposure' THEN r.starts_run
+            WHEN p.path_transform IN ('first', 'frequency') THEN r.first_of_channel
             ELSE TRUE
         END AS kept,
-        CASE c.path_transform
-            WHEN 'exposure' THEN r.runs_so_far
-            WHEN 'first' THEN r.channels_so_far
-            WHEN 'frequency' THEN r.channels_so_far
-            ELSE r.window_so_far
+        CASE
+            WHEN p.path_transform = 'exposure' THEN r.runs_so_far
+            WHEN p.path_transform IN ('first', 'frequency') THEN r.channels_so_far
+            ELSE r.rn - c.rows_before_window
         END AS kept_so_far
     -- The small side first: DataFusion builds its hash table on the left side of a join.
     FROM context c
     JOIN runs r ON r.opportunity_id = c.opportunity_id
+    CROSS JOIN params p
 )
 SELECT
     opportunity_id,
@@ -108,7 +107,6 @@ SELECT
     in_window,
     kept,
     CASE WHEN kept THEN CAST(kept_so_far AS BIGINT) END AS window_rn,
-    CASE WHEN in_window THEN CAST(runs_so_far AS BIGINT) END AS run,
     COALESCE(touch_id = lc_touch_id, FALSE) AS is_lead_creation,
     lc_touch_id IS NOT NULL AS has_lead_creation
 FROM transformed

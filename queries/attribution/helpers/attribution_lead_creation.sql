@@ -19,29 +19,25 @@ capped AS (
     JOIN lead_entry le ON le.account_id = o.account_id
     WHERE le.lead_at IS NOT NULL
 ),
--- Small tables first: DataFusion builds its hash tables on the left side of a join,
--- and touches must stay on the streaming (right) side.
+-- The opportunities meet their accounts' contacts first (a small table), and marketing
+-- touches stream past it once: "at or before lead_at" is a join filter, so only the
+-- candidate touches are copied. DataFusion builds its hash table on the left side of a
+-- join: touches stay on the right.
 capped_contacts AS (
-    SELECT c.contact_id, c.account_id
-    FROM contacts c
-    WHERE c.account_id IN (SELECT account_id FROM capped)
-),
-marketing AS (
-    SELECT t.touch_id, c.account_id, t.ts, t.channel, t.campaign_id
-    FROM capped_contacts c
-    JOIN touches t ON t.contact_id = c.contact_id
-    WHERE t.kind = 'marketing'
+    SELECT k.opportunity_id, k.created_at, k.lead_at, c.contact_id
+    FROM capped k
+    JOIN contacts c ON c.account_id = k.account_id
 ),
 last_before AS (
     SELECT
         k.opportunity_id,
         k.created_at,
-        first_value(m.touch_id ORDER BY m.ts DESC, m.touch_id DESC) AS touch_id,
-        first_value(m.ts ORDER BY m.ts DESC, m.touch_id DESC) AS ts,
-        first_value(m.channel ORDER BY m.ts DESC, m.touch_id DESC) AS channel,
-        first_value(m.campaign_id ORDER BY m.ts DESC, m.touch_id DESC) AS campaign_id
-    FROM capped k
-    JOIN marketing m ON m.account_id = k.account_id AND m.ts <= k.lead_at
+        first_value(t.touch_id ORDER BY t.ts DESC, t.touch_id DESC) AS touch_id,
+        first_value(t.ts ORDER BY t.ts DESC, t.touch_id DESC) AS ts,
+        first_value(t.channel ORDER BY t.ts DESC, t.touch_id DESC) AS channel,
+        first_value(t.campaign_id ORDER BY t.ts DESC, t.touch_id DESC) AS campaign_id
+    FROM capped_contacts k
+    JOIN touches t ON t.contact_id = k.contact_id AND t.kind = 'marketing' AND t.ts <= k.lead_at
     GROUP BY k.opportunity_id, k.created_at
 )
 SELECT
