@@ -8,8 +8,9 @@ scripts/bench.py) and reads its per-stage times from the manifest; then loads th
 Parquet inputs into DuckDB (from PyPI, in memory, the same thread count) and runs
 revalign's own SQL files for the stages below, each materialised as a table like
 revalign does (published ones also sorted by their grain and written as zstd Parquet,
-as revalign does), with two dialect substitutions (`first_value(x ORDER BY ...)` as an
-aggregate is DuckDB's `first(...)`; `arrow_cast(NULL, 'Timestamp(...)')` is
+as revalign does), with three dialect substitutions (`first_value(x ORDER BY ...)` as an
+aggregate is DuckDB's `first(...)`, and so is revalign's `first_by(x, a, b)`, as
+`first(x ORDER BY a, b)`; `arrow_cast(NULL, 'Timestamp(...)')` is
 `CAST(NULL AS TIMESTAMPTZ)`). The report month is the data's last month, so revalign's
 as-of views filter nothing and DuckDB reads the tables directly. Row counts of both
 engines are compared; the ratio is revalign time / DuckDB time per stage.
@@ -42,6 +43,7 @@ INPUTS = ["accounts", "contacts", "touches", "lifecycle", "opportunities", "subs
 
 
 def duck_sql(sql: str) -> str:
+    sql = re.sub(r"\bfirst_by\(([^,()]+),\s*([^,()]+),\s*([^,()]+)\)", r"first(\1 ORDER BY \2, \3)", sql)
     sql = re.sub(r"\bfirst_value\(", "first(", sql)
     sql = re.sub(r"""arrow_cast\((.*?),\s*'Timestamp\(Microsecond, Some\("UTC"\)\)'\)""",
                  r"CAST(\1 AS TIMESTAMPTZ)", sql, flags=re.S)

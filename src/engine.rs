@@ -369,10 +369,9 @@ fn local_context(engine: &EngineOptions, scratch: &std::path::Path) -> Result<Se
     let spill = scratch.join("spill");
     std::fs::create_dir_all(&spill).at(&spill)?;
     let runtime = runtime.with_temp_file_path(spill);
-    Ok(SessionContext::new_with_config_rt(
-        config,
-        runtime.build_arc()?,
-    ))
+    let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+    ctx.register_udaf(crate::first_by::first_by());
+    Ok(ctx)
 }
 
 /// DataFusion 55 plans some of revalign's queries wrongly with a single partition
@@ -466,10 +465,11 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
     if let Some(threads) = engine.threads {
         config = config.with_ballista_standalone_parallelism(threads.max(1));
     }
-    let state = SessionStateBuilder::new()
+    let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .build();
+    register_functions(&mut state)?;
     let (ctx, description) = match &options.scheduler {
         None => (
             SessionContext::standalone_with_state(state).await?,
@@ -490,6 +490,15 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
         remote: true,
         description,
     })
+}
+
+/// revalign's own functions (`first_by`), for the client, the scheduler and the
+/// executors alike: a plan naming one is decoded by name on each of them.
+#[cfg(feature = "ballista")]
+fn register_functions(state: &mut datafusion::execution::SessionState) -> Result<()> {
+    use datafusion::execution::FunctionRegistry;
+    state.register_udaf(Arc::new(crate::first_by::first_by()))?;
+    Ok(())
 }
 
 /// `revalign executor`: where the executor listens and which scheduler it joins.
@@ -524,7 +533,8 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
     use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
     use datafusion::execution::SessionStateBuilder;
 
-    let state = SessionStateBuilder::new().with_default_features().build();
+    let mut state = SessionStateBuilder::new().with_default_features().build();
+    register_functions(&mut state)?;
     let mut config = ExecutorProcessConfig {
         scheduler_host: args.scheduler_host,
         scheduler_port: args.scheduler_port,

@@ -34,6 +34,7 @@ pub mod coverage;
 pub mod dates;
 pub mod engine;
 pub mod error;
+pub mod first_by;
 pub mod generate;
 pub mod inline_params;
 pub mod load;

@@ -6,7 +6,7 @@
 WITH account_first_channel AS (
     SELECT
         account_id,
-        first_value(channel ORDER BY first_touch_at, contact_id) AS channel
+        first_by(channel, first_touch_at, contact_id) AS channel
     FROM contact_channel
     WHERE first_touch_at IS NOT NULL
     GROUP BY account_id

@@ -11,7 +11,7 @@ WITH customers AS (
     SELECT DISTINCT account_id FROM subscriptions
 ),
 first_won AS (
-    SELECT account_id, first_value(opportunity_id ORDER BY closed_at, opportunity_id) AS opportunity_id
+    SELECT account_id, first_by(opportunity_id, closed_at, opportunity_id) AS opportunity_id
     FROM opportunities
     WHERE status = 'won'
     GROUP BY account_id
@@ -19,7 +19,7 @@ first_won AS (
 first_touch AS (
     SELECT
         fw.account_id,
-        first_value(t.channel ORDER BY t.ts, t.touch_id) AS channel
+        first_by(t.channel, t.ts, t.touch_id) AS channel
     FROM first_won fw
     JOIN opportunities o ON o.opportunity_id = fw.opportunity_id
     JOIN contacts c ON c.account_id = o.account_id

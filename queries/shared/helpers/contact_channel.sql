@@ -5,7 +5,7 @@
 WITH first_marketing_touch AS (
     SELECT
         contact_id,
-        first_value(channel ORDER BY ts, touch_id) AS channel,
+        first_by(channel, ts, touch_id) AS channel,
         MIN(ts) AS first_touch_at
     FROM touches
     WHERE kind = 'marketing'
