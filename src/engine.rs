@@ -465,11 +465,10 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
     if let Some(threads) = engine.threads {
         config = config.with_ballista_standalone_parallelism(threads.max(1));
     }
-    let mut state = SessionStateBuilder::new()
+    let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .build();
-    register_functions(&mut state)?;
     let (ctx, description) = match &options.scheduler {
         None => (
             SessionContext::standalone_with_state(state).await?,
@@ -484,21 +483,15 @@ async fn ballista_session(engine: &EngineOptions, options: &BallistaOptions) -> 
             format!("ballista {url}"),
         ),
     };
+    // revalign's functions become DataFusion's own in the client's optimizer, so the
+    // scheduler and executors need nothing but DataFusion's.
+    ctx.register_udaf(crate::first_by::first_by_as_first_value());
     Ok(Session {
         ctx,
         exchange: Exchange::new(&parent)?,
         remote: true,
         description,
     })
-}
-
-/// revalign's own functions (`first_by`), for the client, the scheduler and the
-/// executors alike: a plan naming one is decoded by name on each of them.
-#[cfg(feature = "ballista")]
-fn register_functions(state: &mut datafusion::execution::SessionState) -> Result<()> {
-    use datafusion::execution::FunctionRegistry;
-    state.register_udaf(Arc::new(crate::first_by::first_by()))?;
-    Ok(())
 }
 
 /// `revalign executor`: where the executor listens and which scheduler it joins.
@@ -533,8 +526,7 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
     use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
     use datafusion::execution::SessionStateBuilder;
 
-    let mut state = SessionStateBuilder::new().with_default_features().build();
-    register_functions(&mut state)?;
+    let state = SessionStateBuilder::new().with_default_features().build();
     let mut config = ExecutorProcessConfig {
         scheduler_host: args.scheduler_host,
         scheduler_port: args.scheduler_port,

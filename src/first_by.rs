@@ -22,22 +22,39 @@ use datafusion::arrow::datatypes::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use datafusion::common::{plan_err, Result, ScalarValue};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::functions_aggregate::first_last::first_value_udaf;
+use datafusion::logical_expr::expr::{AggregateFunction, AggregateFunctionParams};
+use datafusion::logical_expr::function::{
+    AccumulatorArgs, AggregateFunctionSimplification, StateFieldsArgs,
+};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, Expr, GroupsAccumulator, Signature,
+    Volatility,
 };
 
-/// The `first_by` aggregate, to register with a session.
+/// The `first_by` aggregate, to register with a local session.
 pub fn first_by() -> AggregateUDF {
     AggregateUDF::from(FirstBy {
         signature: Signature::user_defined(Volatility::Immutable),
+        as_first_value: false,
+    })
+}
+
+/// `first_by` for a Ballista session: the client's optimizer rewrites it into
+/// `first_value(value ORDER BY key, tiebreak)`, so that the plan it sends names only
+/// DataFusion's own functions, which any Ballista scheduler and executor can decode.
+pub fn first_by_as_first_value() -> AggregateUDF {
+    AggregateUDF::from(FirstBy {
+        signature: Signature::user_defined(Volatility::Immutable),
+        as_first_value: true,
     })
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct FirstBy {
     signature: Signature,
+    as_first_value: bool,
 }
 
 impl AggregateUDFImpl for FirstBy {
@@ -88,6 +105,27 @@ impl AggregateUDFImpl for FirstBy {
             field("tiebreak", args.input_fields[2].data_type(), true),
             field("seen", &DataType::Boolean, false),
         ])
+    }
+
+    fn simplify(&self) -> Option<AggregateFunctionSimplification> {
+        if !self.as_first_value {
+            return None;
+        }
+        Some(Box::new(|call: AggregateFunction, _| {
+            let AggregateFunctionParams {
+                mut args, filter, ..
+            } = call.params;
+            let tiebreak = args.pop().expect("three arguments");
+            let key = args.pop().expect("three arguments");
+            Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
+                first_value_udaf(),
+                args,
+                false,
+                filter,
+                vec![key.sort(true, false), tiebreak.sort(true, false)],
+                None,
+            )))
+        }))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -413,6 +451,31 @@ mod tests {
         }
     }
 
+    /// The variant for Ballista plans DataFusion's first_value, with the same results.
+    #[tokio::test]
+    async fn the_ballista_variant_is_first_value() {
+        let ctx = SessionContext::new();
+        ctx.register_udaf(first_by_as_first_value());
+        let sql = "SELECT g, first_by(v, k, t) AS f FROM (VALUES ('a', 'x', 5, 't2'), \
+                   ('a', 'y', 3, 't9'), ('a', 'z', 3, 't1'), ('b', 'q', 7, 't5')) AS r(g, v, k, t) \
+                   GROUP BY g ORDER BY g";
+        let df = ctx.sql(sql).await.unwrap();
+        let plan = format!(
+            "{}",
+            df.clone().into_optimized_plan().unwrap().display_indent()
+        );
+        assert!(plan.contains("aggr=[[first_value(r.v) ORDER BY"), "{plan}");
+        let rows = df.collect().await.unwrap();
+        let firsts: Vec<String> = (0..2)
+            .map(|r| {
+                ScalarValue::try_from_array(rows[0].column(1), r)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(firsts, ["z", "q"]);
+    }
+
     /// Timestamps order by time; without GROUP BY the single-group accumulator
     /// answers, and an empty input gives NULL.
     #[tokio::test]
@@ -423,11 +486,8 @@ mod tests {
                    ('late', TIMESTAMP '2026-03-02 10:00:00', 'a'), \
                    ('early', TIMESTAMP '2026-03-01 10:00:00', 'b')) AS r(v, ts, id)";
         let rows = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-        assert_eq!(
-            rows[0].column(0).as_string_view().value(0),
-            "early",
-            "the earlier timestamp"
-        );
+        let first = ScalarValue::try_from_array(rows[0].column(0), 0).unwrap();
+        assert_eq!(first.to_string(), "early", "the earlier timestamp");
         let sql = "SELECT first_by(v, k, t) AS f FROM (VALUES ('x', 1, 'a')) AS r(v, k, t) \
                    WHERE k > 5";
         let rows = ctx.sql(sql).await.unwrap().collect().await.unwrap();
