@@ -6,8 +6,9 @@
 //! new batches: at 10M touches, whole seconds of copying per query. This optimizer
 //! rule replaces such a join with a projection that adds the parameters as literals,
 //! and writes those literals into the projection above that reads them, so that
-//! DataFusion's later passes fold them (a `CASE p.path_transform WHEN ...` becomes the
-//! chosen branch, and the window functions only other branches read are dropped).
+//! DataFusion's later passes fold them (a searched `CASE WHEN p.path_transform = ...`
+//! becomes the chosen branch, and the window functions only other branches read are
+//! dropped).
 
 use std::collections::HashMap;
 use std::sync::Arc;
