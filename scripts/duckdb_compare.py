@@ -35,6 +35,7 @@ STAGES = [
     "attribution_credit",
     "contact_channel",
     "opportunity_channel",
+    "funnel_stage_entries",
     "funnel_monthly",
     "mrr_account_month",
     "mrr_movements",

@@ -34,6 +34,7 @@ const AREAS: [&[&str]; 2] = [
         "attribution_",
         "contact_channel",
         "opportunity_channel",
+        "funnel_stage_entries",
         "funnel_monthly",
         "mql_followup",
         "pipeline_sourcing",

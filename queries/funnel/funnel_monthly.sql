@@ -24,14 +24,7 @@
 -- columns: expansion_renewal_won int, cohort_matured bool
 -- requires: lifecycle
 WITH stage_entries AS (
-    SELECT
-        l.contact_id,
-        l.stage,
-        l.ts,
-        CAST(date_trunc('month', CAST(l.ts AS TIMESTAMP)) AS DATE) AS month,
-        cc.channel
-    FROM lifecycle l
-    JOIN contact_channel cc ON cc.contact_id = l.contact_id
+    SELECT contact_id, stage, ts, month, channel FROM funnel_stage_entries
 ),
 stage_counts AS (
     SELECT
