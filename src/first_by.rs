@@ -66,8 +66,10 @@ impl AggregateUDFImpl for FirstBy {
         &self.signature
     }
 
-    /// Text value and tiebreak (any string type, read as it is), a 64-bit integer key
-    /// (timestamps and Date64 read as their integer, other types cast to BIGINT).
+    /// Text value and tiebreak (any string type, read as it is); the key an integer,
+    /// date or timestamp (timestamps and Date64 read as their 64-bit integer, the
+    /// others cast to BIGINT, which keeps their order). Any other key is refused here,
+    /// not at run time.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let [value, key, tiebreak] = arg_types else {
             return plan_err!("first_by(value, key, tiebreak) takes three arguments");
@@ -78,7 +80,20 @@ impl AggregateUDFImpl for FirstBy {
         };
         let key = match key {
             DataType::Int64 | DataType::Timestamp(..) | DataType::Date64 => key.clone(),
-            _ => DataType::Int64,
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::Date32
+            | DataType::Null => DataType::Int64,
+            other => {
+                return plan_err!(
+                    "first_by(value, key, tiebreak): the key must be an integer, a date or a \
+                     timestamp, not {other}"
+                )
+            }
         };
         Ok(vec![text(value), key, text(tiebreak)])
     }
@@ -448,6 +463,21 @@ mod tests {
 | d |   |          |
 +---+---+----------+";
             assert_eq!(formatted, expected);
+        }
+    }
+
+    /// A text or fractional key is refused when the query is planned, naming the type.
+    #[tokio::test]
+    async fn a_key_of_another_type_is_refused() {
+        let ctx = SessionContext::new();
+        ctx.register_udaf(first_by());
+        for key in ["'a'", "1.5"] {
+            let sql = format!("SELECT first_by(v, {key}, t) FROM (VALUES ('x', 't')) AS r(v, t)");
+            let error = ctx.sql(&sql).await.unwrap_err().to_string();
+            assert!(
+                error.contains("the key must be an integer, a date or a timestamp"),
+                "{error}"
+            );
         }
     }
 
