@@ -88,7 +88,7 @@ transformed AS (
         CASE
             WHEN p.path_transform = 'exposure' THEN r.runs_so_far
             WHEN p.path_transform IN ('first', 'frequency') THEN r.channels_so_far
-            ELSE r.rn - c.rows_before_window
+            ELSE CAST(r.rn AS BIGINT) - c.rows_before_window
         END AS kept_so_far
     -- The small side first: DataFusion builds its hash table on the left side of a join.
     FROM context c
