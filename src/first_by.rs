@@ -295,22 +295,8 @@ impl Groups {
         self.heap_bytes = self.heap_bytes.saturating_sub(freed);
         taken
     }
-}
 
-/// Texts as an array of `data_type` (a string type).
-fn texts<'a>(data_type: &DataType, values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    match data_type {
-        DataType::Utf8 => Arc::new(values.collect::<StringArray>()),
-        DataType::LargeUtf8 => Arc::new(values.collect::<LargeStringArray>()),
-        _ => {
-            let mut builder = StringViewBuilder::new();
-            values.for_each(|v| builder.append_option(v));
-            Arc::new(builder.finish())
-        }
-    }
-}
-
-impl Groups {
+    /// The partial state of `firsts`: value, key, tiebreak, seen.
     fn state_arrays(&self, firsts: &[First]) -> Vec<ArrayRef> {
         vec![
             texts(&self.value_type, firsts.iter().map(|f| f.value.as_deref())),
@@ -323,6 +309,19 @@ impl Groups {
                 firsts.iter().map(|f| f.seen).collect::<Vec<_>>(),
             )),
         ]
+    }
+}
+
+/// Texts as an array of `data_type` (a string type).
+fn texts<'a>(data_type: &DataType, values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    match data_type {
+        DataType::Utf8 => Arc::new(values.collect::<StringArray>()),
+        DataType::LargeUtf8 => Arc::new(values.collect::<LargeStringArray>()),
+        _ => {
+            let mut builder = StringViewBuilder::new();
+            values.for_each(|v| builder.append_option(v));
+            Arc::new(builder.finish())
+        }
     }
 }
 
